@@ -1,0 +1,41 @@
+// Block size, block hashing and the content hash: the units of storage, dedup and transfer.
+import { createHash } from 'node:crypto';
+
+/** Files are stored and deduplicated as blocks of this size (the last one may be shorter). */
+export const BLOCK_SIZE = 4 * 1024 * 1024;
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function isBlockHash(value: unknown): value is string {
+  return typeof value === 'string' && HEX64.test(value);
+}
+
+/**
+ * The content hash of a file is the SHA-256 of its block hashes' bytes, concatenated, as Dropbox
+ * does: a server can compute it from a block list without reading the file again.
+ */
+export function contentHashOfBlocks(blockHashes: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const b of blockHashes) h.update(Buffer.from(b, 'hex'));
+  return h.digest('hex');
+}
+
+export function blockCount(size: number): number {
+  return Math.ceil(size / BLOCK_SIZE);
+}
+
+/** The length of block `index` in a file of `size` bytes. */
+export function blockLength(size: number, index: number): number {
+  return Math.min(BLOCK_SIZE, size - index * BLOCK_SIZE);
+}
+
+/** Splits an in-memory buffer into block hashes (for tests and small files). */
+export function blockHashesOf(data: Uint8Array): string[] {
+  const hashes: string[] = [];
+  for (let off = 0; off < data.length; off += BLOCK_SIZE) hashes.push(sha256Hex(data.subarray(off, off + BLOCK_SIZE)));
+  return hashes;
+}

@@ -1,0 +1,5 @@
+// The shared package: protocol types, path rules, hashing and errors, no IO.
+export * from './errors';
+export * from './paths';
+export * from './blocks';
+export * from './protocol';

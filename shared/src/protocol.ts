@@ -1,0 +1,152 @@
+// Request and response shapes of the HTTP APIs that more than one package speaks.
+//
+// Router (public, under /api/v1):
+//   POST   /api/v1/sessions            SignInRequest -> SignInResponse (device token)
+//   DELETE /api/v1/sessions/current    revokes the calling device token (Bearer device token) -> 204
+//   POST   /api/v1/access-tokens       (Bearer device token) -> AccessTokenResponse
+//   GET    /api/v1/me                  (Bearer device token) -> MeResponse (where is my data server, quota)
+//   POST   /api/v1/users               SignUpRequest -> SignUpResponse (same rules as the website)
+//   GET    /api/v1/files/content?path= (Bearer device token) streams a file from the user's data server
+//   GET    /healthz
+// Website: GET /.well-known/mydropbox.json -> Discovery (how a client given the one address finds the API)
+// Data server (Bearer access token signed by the router):
+//   GET    /v1/files                   -> ListResponse
+//   GET    /v1/files/meta?path=        -> FileEntryWithBlocks
+//   GET    /v1/files/content?path=     file bytes; honours Range
+//   DELETE /v1/files?path=&baseRev=    -> DeleteResponse (409 when baseRev is stale)
+//   POST   /v1/blocks/missing          MissingBlocksRequest -> MissingBlocksResponse
+//   PUT    /v1/blocks/:hash            raw block bytes (<= BLOCK_SIZE) -> 204; verified against :hash
+//   POST   /v1/commit                  CommitRequest -> FileEntry (409 stale base, 507 quota, 409 block_missing)
+//   GET    /v1/changes?cursor=&timeout= long-poll -> ChangesResponse
+//   GET    /v1/usage                   -> UsageResponse
+//   GET    /healthz
+
+/** Every user's quota: 5 GB (decimal, as storage is sold). */
+export const QUOTA_BYTES = 5_000_000_000;
+
+/** DataServers.MaxCapacity is in GB; each user takes one quota's worth of it. */
+export const QUOTA_GB = 5;
+
+export const WELL_KNOWN_PATH = '/.well-known/mydropbox.json';
+
+export interface Discovery {
+  name: 'MyDropbox';
+  apiUrl: string; // e.g. http://host:port/api/v1
+  webUrl: string;
+  davUrl?: string;
+}
+
+export type DeviceKind = 'daemon' | 'vscode' | 'webdav' | 'web';
+
+export interface SignInRequest {
+  username: string;
+  password: string;
+  deviceName?: string;
+  deviceKind?: DeviceKind;
+}
+
+export interface DataServerAddress {
+  id: number;
+  url: string; // base URL, e.g. http://127.0.0.1:7101
+}
+
+export interface SignInResponse {
+  username: string;
+  deviceId: number;
+  deviceToken: string;
+  dataServer: DataServerAddress;
+}
+
+export interface AccessTokenResponse {
+  accessToken: string;
+  expiresAt: number; // ms since epoch
+  dataServer: DataServerAddress;
+}
+
+export interface MeResponse {
+  username: string;
+  email: string;
+  dataServer: DataServerAddress;
+  quotaBytes: number;
+}
+
+export interface SignUpRequest {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export interface SignUpResponse {
+  username: string;
+  dataServer: DataServerAddress;
+}
+
+/** What the access token a router signs for a data server carries. */
+export interface AccessClaims {
+  sub: string; // username
+  sid: number; // data server id
+  did?: number; // device id (absent for the router's own calls)
+  scope: 'user' | 'router';
+  exp: number; // seconds since epoch
+}
+
+export interface FileEntry {
+  path: string;
+  size: number;
+  contentHash: string;
+  rev: number;
+  modifiedAt: number; // ms since epoch, as the client reported it
+}
+
+export interface FileEntryWithBlocks extends FileEntry {
+  blocks: string[];
+}
+
+export interface ListResponse {
+  files: FileEntry[];
+  cursor: string; // pass to /v1/changes to follow from this listing on
+}
+
+export interface MissingBlocksRequest {
+  hashes: string[];
+}
+
+export interface MissingBlocksResponse {
+  missing: string[];
+}
+
+export interface CommitRequest {
+  path: string;
+  size: number;
+  blocks: string[];
+  /** The revision this content was made from; null for a new file. A mismatch gets 409. */
+  baseRev: number | null;
+  modifiedAt?: number;
+}
+
+export interface DeleteResponse {
+  path: string;
+  rev: number;
+}
+
+export interface Change {
+  path: string;
+  deleted: boolean;
+  rev: number;
+  size: number;
+  contentHash: string;
+  modifiedAt: number;
+}
+
+export interface ChangesResponse {
+  changes: Change[];
+  cursor: string;
+  /** True when the cursor is too old or unknown: list again instead. */
+  reset?: boolean;
+}
+
+export interface UsageResponse {
+  usedBytes: number;
+  quotaBytes: number;
+  fileCount: number;
+}
