@@ -1,0 +1,121 @@
+// Sign-up (with data server assignment) and sign-in (throttled, issuing a device token).
+import type { Knex } from 'knex';
+import { MyDropboxError, DeviceKind, MeResponse, QUOTA_BYTES, SignInResponse, SignUpResponse } from '@mydropbox/shared';
+import { isUniqueViolation, Logger } from '@mydropbox/server-common';
+import { findUser, findUserByEmail, insertUser } from '../stores/userStore';
+import { listDataServers } from '../stores/dataServerStore';
+import type { DataServerRegistry } from './dataServers';
+import type { DeviceService } from './devices';
+import type { Throttle } from './throttle';
+import { checkNewPassword, hashPassword, normalizeEmail, normalizeUsername, passwordMatches } from './credentials';
+
+export interface SignUpInput {
+  username: string;
+  email: string;
+  password: string;
+}
+
+export interface SignInInput {
+  username: string;
+  password: string;
+  /** The socket address, or the proxy's client address when a trusted proxy is configured. */
+  clientAddress: string;
+  deviceName?: string;
+  deviceKind: DeviceKind;
+}
+
+export interface AccountService {
+  signUp(input: SignUpInput): Promise<SignUpResponse>;
+  signIn(input: SignInInput): Promise<SignInResponse>;
+  /** Who a signed-in user is and where their data lives; not_found if the account is gone. */
+  getUser(username: string): Promise<MeResponse>;
+}
+
+const NO_CAPACITY = 'No data server has room for a new account right now; please try again later or contact the administrator.';
+const BAD_CREDENTIALS = 'The username or password is not right. Check both and try again.';
+
+export function createAccountService(deps: {
+  db: Knex;
+  log: Logger;
+  now: () => number;
+  throttle: Throttle;
+  devices: DeviceService;
+  dataServers: DataServerRegistry;
+}): AccountService {
+  const { db, log, now, throttle, devices, dataServers } = deps;
+
+  return {
+    async signUp(input) {
+      const username = normalizeUsername(input?.username);
+      const email = normalizeEmail(input?.email);
+      const password = checkNewPassword(input?.password);
+      // Hash before the transaction: the locks below are held for milliseconds, not for argon2's time.
+      const passwordHash = await hashPassword(password);
+      let serverId: number;
+      try {
+        serverId = await db.transaction(async (trx) => {
+          // Lock the servers first so the user counts read next cannot change under us.
+          const servers = await listDataServers(trx, true);
+          if (await findUser(trx, username)) throw usernameTaken(username);
+          if (await findUserByEmail(trx, email)) throw emailTaken();
+          const server = await dataServers.pickForNewUser(servers);
+          if (!server) throw new MyDropboxError('no_capacity', NO_CAPACITY);
+          await insertUser(trx, { username, email, passwordHash, dataServerId: server.id, createdAt: now() });
+          return server.id;
+        });
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        // A concurrent sign-up won the race; tell which field collided.
+        if (await findUser(db, username)) throw usernameTaken(username);
+        throw emailTaken();
+      }
+      log.info({ username, serverId }, 'account created');
+      return { username, dataServer: await dataServers.addressOf(serverId) };
+    },
+
+    async signIn(input) {
+      let username: string;
+      try {
+        username = normalizeUsername(input?.username);
+      } catch {
+        // Still count the attempt: a malformed name is a wrong name, and says nothing about which names exist.
+        username = typeof input?.username === 'string' ? input.username.slice(0, 255).toLowerCase() : '';
+      }
+      const subject = { account: username, clientAddress: input.clientAddress };
+      await throttle.assertAllowed(subject);
+      const user = await findUser(db, username);
+      if (!(await passwordMatches(user?.passwordHash, typeof input.password === 'string' ? input.password : ''))) {
+        await throttle.recordFailure(subject);
+        log.info({ username, clientAddress: input.clientAddress }, 'sign-in failed');
+        throw new MyDropboxError('bad_credentials', BAD_CREDENTIALS);
+      }
+      await throttle.recordSuccess(subject);
+      const { token, device } = await devices.create(user!.username, input.deviceName, input.deviceKind);
+      return {
+        username: user!.username,
+        deviceId: device.id,
+        deviceToken: token,
+        dataServer: await dataServers.addressOf(user!.dataServerId),
+      };
+    },
+
+    async getUser(username) {
+      const user = await findUser(db, username);
+      if (!user) throw new MyDropboxError('not_found', `There is no account "${username}".`);
+      return {
+        username: user.username,
+        email: user.email,
+        dataServer: await dataServers.addressOf(user.dataServerId),
+        quotaBytes: QUOTA_BYTES,
+      };
+    },
+  };
+}
+
+function usernameTaken(username: string): MyDropboxError {
+  return new MyDropboxError('username_taken', `The username "${username}" is already taken; please choose another.`);
+}
+
+function emailTaken(): MyDropboxError {
+  return new MyDropboxError('email_taken', 'An account with this email address already exists; sign in instead, or use another address.');
+}

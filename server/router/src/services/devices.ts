@@ -1,0 +1,117 @@
+// Device tokens and app passwords: issuing, authenticating, listing and revoking signed-in clients.
+import type { Knex } from 'knex';
+import { MyDropboxError, DeviceKind } from '@mydropbox/shared';
+import { hashSecret, randomSecret } from '@mydropbox/server-common';
+import { DeviceRecord, findActiveDeviceByHash, insertDevice, listActiveDevices, revokeDevice, touchDevice } from '../stores/deviceStore';
+import type { Throttle } from './throttle';
+import { normalizeUsername } from './credentials';
+
+export const DEVICE_KINDS: readonly DeviceKind[] = ['daemon', 'vscode', 'webdav', 'web'];
+const DEFAULT_NAMES: Record<DeviceKind, string> = { daemon: 'MyDropbox daemon', vscode: 'VS Code', webdav: 'WebDAV', web: 'Web browser' };
+const DEVICE_TOKEN_PREFIX = 'mdbd_';
+const APP_PASSWORD_PREFIX = 'mdbw_';
+// LastSeenAt is for people reading the Devices page; writing it on every request would cost a write per call.
+const TOUCH_INTERVAL_MS = 60_000;
+
+export type DeviceInfo = Omit<DeviceRecord, 'revokedAt'>;
+
+export interface AuthenticatedDevice {
+  username: string;
+  deviceId: number;
+  kind: DeviceKind;
+}
+
+export interface DeviceService {
+  /** Creates a device and returns its token (shown once; only its hash is stored). */
+  create(username: string, name: string | undefined, kind: DeviceKind): Promise<{ token: string; device: DeviceInfo }>;
+  /** The device behind a Bearer device token; revoked or unknown → unauthorized. App passwords are not accepted here. */
+  authenticate(deviceToken: string): Promise<AuthenticatedDevice>;
+  list(username: string): Promise<DeviceInfo[]>;
+  revoke(username: string, deviceId: number): Promise<void>;
+  createAppPassword(username: string, name: string): Promise<{ password: string; device: DeviceInfo }>;
+  /** For WebDAV Basic auth; throttled like sign-ins. Wrong user or password → bad_credentials. */
+  authenticateAppPassword(username: string, password: string, clientAddress: string): Promise<AuthenticatedDevice>;
+}
+
+export function deviceName(input: unknown, kind: DeviceKind): string {
+  if (input === undefined || input === null || input === '') return DEFAULT_NAMES[kind];
+  // eslint-disable-next-line no-control-regex
+  if (typeof input !== 'string' || input.length > 100 || /[\u0000-\u001f\u007f]/.test(input)) {
+    throw new MyDropboxError('invalid_request', 'A device name is up to 100 characters, without control characters.');
+  }
+  return input.trim() || DEFAULT_NAMES[kind];
+}
+
+function info(d: DeviceRecord): DeviceInfo {
+  return { id: d.id, username: d.username, name: d.name, kind: d.kind, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt };
+}
+
+export function createDeviceService(deps: { db: Knex; throttle: Throttle; now: () => number }): DeviceService {
+  const { db, throttle, now } = deps;
+
+  async function issue(username: string, name: string, kind: DeviceKind, prefix: string) {
+    const token = randomSecret(prefix);
+    const device = await insertDevice(db, { username, name, kind, tokenHash: hashSecret(token), now: now() });
+    return { token, device: info(device) };
+  }
+
+  async function touch(d: DeviceRecord): Promise<void> {
+    const t = now();
+    if (d.lastSeenAt === null || t - d.lastSeenAt >= TOUCH_INTERVAL_MS) await touchDevice(db, d.id, t);
+  }
+
+  return {
+    async create(username, name, kind) {
+      if (!DEVICE_KINDS.includes(kind))
+        throw new MyDropboxError('invalid_request', `Device kind must be one of ${DEVICE_KINDS.join(', ')}.`);
+      return issue(username, deviceName(name, kind), kind, DEVICE_TOKEN_PREFIX);
+    },
+    async authenticate(deviceToken) {
+      const d =
+        typeof deviceToken === 'string' && deviceToken.startsWith(DEVICE_TOKEN_PREFIX)
+          ? await findActiveDeviceByHash(db, hashSecret(deviceToken))
+          : undefined;
+      if (!d || d.kind === 'webdav') {
+        throw new MyDropboxError('unauthorized', 'This device is signed out or its token is not valid; please sign in again.');
+      }
+      await touch(d);
+      return { username: d.username, deviceId: d.id, kind: d.kind };
+    },
+    async list(username) {
+      return (await listActiveDevices(db, username)).map(info);
+    },
+    async revoke(username, deviceId) {
+      if (!Number.isInteger(deviceId) || !(await revokeDevice(db, username, deviceId, now()))) {
+        throw new MyDropboxError('not_found', 'There is no such signed-in device on your account.');
+      }
+    },
+    async createAppPassword(username, name) {
+      const { token, device } = await issue(username, deviceName(name, 'webdav'), 'webdav', APP_PASSWORD_PREFIX);
+      return { password: token, device };
+    },
+    async authenticateAppPassword(username, password, clientAddress) {
+      let account: string;
+      try {
+        account = normalizeUsername(username);
+      } catch {
+        account = String(username).slice(0, 255).toLowerCase();
+      }
+      const subject = { account, clientAddress };
+      const { accountHasFailures } = await throttle.assertAllowed(subject);
+      const d =
+        typeof password === 'string' && password.startsWith(APP_PASSWORD_PREFIX)
+          ? await findActiveDeviceByHash(db, hashSecret(password))
+          : undefined;
+      if (!d || d.kind !== 'webdav' || d.username !== account) {
+        await throttle.recordFailure(subject);
+        throw new MyDropboxError(
+          'bad_credentials',
+          'The username or app password is not right. Create an app password on the website under Devices.',
+        );
+      }
+      if (accountHasFailures) await throttle.recordSuccess(subject);
+      await touch(d);
+      return { username: d.username, deviceId: d.id, kind: d.kind };
+    },
+  };
+}

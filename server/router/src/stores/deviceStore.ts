@@ -1,0 +1,63 @@
+// Rows of Devices: signed-in clients, looked up by the SHA-256 of their token.
+import type { Knex } from 'knex';
+import type { DeviceKind } from '@mydropbox/shared';
+import { DeviceRow } from './models';
+
+export interface DeviceRecord {
+  id: number;
+  username: string;
+  name: string;
+  kind: DeviceKind;
+  createdAt: number;
+  lastSeenAt: number | null;
+  revokedAt: number | null;
+}
+
+function toRecord(row: DeviceRow): DeviceRecord {
+  return {
+    id: Number(row.Id),
+    username: row.Username,
+    name: row.Name,
+    kind: row.Kind as DeviceKind,
+    createdAt: Number(row.CreatedAt),
+    lastSeenAt: row.LastSeenAt === null ? null : Number(row.LastSeenAt),
+    revokedAt: row.RevokedAt === null ? null : Number(row.RevokedAt),
+  };
+}
+
+export async function insertDevice(
+  db: Knex | Knex.Transaction,
+  d: { username: string; name: string; kind: DeviceKind; tokenHash: string; now: number },
+): Promise<DeviceRecord> {
+  const row = await DeviceRow.query(db).insert({
+    Username: d.username,
+    Name: d.name,
+    Kind: d.kind,
+    TokenHash: d.tokenHash,
+    CreatedAt: d.now,
+    LastSeenAt: d.now,
+    RevokedAt: null,
+  });
+  return toRecord(row);
+}
+
+/** The device holding this token hash, unless it was revoked. */
+export async function findActiveDeviceByHash(db: Knex, tokenHash: string): Promise<DeviceRecord | undefined> {
+  const row = await DeviceRow.query(db).findOne({ TokenHash: tokenHash }).whereNull('RevokedAt');
+  return row ? toRecord(row) : undefined;
+}
+
+export async function touchDevice(db: Knex, id: number, now: number): Promise<void> {
+  await DeviceRow.query(db).findById(id).patch({ LastSeenAt: now });
+}
+
+export async function listActiveDevices(db: Knex, username: string): Promise<DeviceRecord[]> {
+  const rows = await DeviceRow.query(db).where({ Username: username }).whereNull('RevokedAt').orderBy('Id');
+  return rows.map(toRecord);
+}
+
+/** Marks one of the user's devices revoked; false when there is no such active device. */
+export async function revokeDevice(db: Knex, username: string, id: number, now: number): Promise<boolean> {
+  const updated = await DeviceRow.query(db).where({ Id: id, Username: username }).whereNull('RevokedAt').patch({ RevokedAt: now });
+  return updated > 0;
+}
