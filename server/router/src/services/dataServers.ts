@@ -18,6 +18,7 @@ export interface RegisterDataServer {
   host: string;
   port: number;
   capacityGb: number;
+  /** Omitted: a new server is available, an existing one keeps its flag. */
   available?: boolean;
 }
 
@@ -107,7 +108,7 @@ export function createDataServerRegistry(deps: {
       if (!Number.isInteger(input.capacityGb) || input.capacityGb < 0) {
         throw new MyDropboxError('invalid_request', 'A data server capacity must be a whole number of GB.');
       }
-      await upsertDataServer(db, { ...input, available: input.available ?? true });
+      await upsertDataServer(db, input);
       return info(await get(input.id));
     },
     async list() {

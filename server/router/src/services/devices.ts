@@ -35,7 +35,6 @@ export interface DeviceService {
 
 export function deviceName(input: unknown, kind: DeviceKind): string {
   if (input === undefined || input === null || input === '') return DEFAULT_NAMES[kind];
-  // eslint-disable-next-line no-control-regex
   if (typeof input !== 'string' || input.length > 100 || /[\u0000-\u001f\u007f]/.test(input)) {
     throw new MyDropboxError('invalid_request', 'A device name is up to 100 characters, without control characters.');
   }

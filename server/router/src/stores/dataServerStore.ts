@@ -17,7 +17,8 @@ export interface DataServerWrite {
   host: string;
   port: number;
   capacityGb: number;
-  available: boolean;
+  /** Undefined keeps an existing row's flag (an admin's choice survives a restart) and means true for a new row. */
+  available?: boolean;
 }
 
 function toRecord(row: DataServerRow & { UserCount?: number }): DataServerRecord {
@@ -50,10 +51,15 @@ export async function findDataServer(db: Knex, id: number): Promise<DataServerRe
 }
 
 export async function upsertDataServer(db: Knex, s: DataServerWrite): Promise<void> {
-  const values = { MaxCapacity: s.capacityGb, IpAddr: s.host, ListeningPort: String(s.port), Available: s.available };
+  const values = {
+    MaxCapacity: s.capacityGb,
+    IpAddr: s.host,
+    ListeningPort: String(s.port),
+    ...(s.available === undefined ? {} : { Available: s.available }),
+  };
   await db.transaction(async (trx) => {
     const updated = await DataServerRow.query(trx).findById(s.id).patch(values);
-    if (updated === 0) await DataServerRow.query(trx).insert({ ServerId: s.id, ...values });
+    if (updated === 0) await DataServerRow.query(trx).insert({ ServerId: s.id, Available: true, ...values });
   });
 }
 

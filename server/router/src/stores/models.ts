@@ -18,7 +18,7 @@ export class DataServerRow extends Model {
       MaxCapacity: { type: 'integer', minimum: 0 },
       IpAddr: { type: 'string', minLength: 1, maxLength: 255 },
       ListeningPort: { type: 'string', minLength: 1, maxLength: 20 },
-      Available: { type: ['boolean', 'integer'] },
+      Available: { type: 'boolean' },
     },
   };
 }

@@ -1,0 +1,25 @@
+// POST /api/v1/login-codes (a signed-in device asks for a code) and POST /api/v1/login-codes/redeem (a new client trades it).
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { RouterServices } from '../services';
+import { deviceKindSchema, deviceOf, parseBody, requireDevice } from '../requestInput';
+
+const redeemBody = z.object({
+  code: z.string().max(200),
+  deviceName: z.string().max(100).optional(),
+  deviceKind: deviceKindSchema.default('vscode'),
+});
+
+export function loginCodesRoutes(services: RouterServices): Router {
+  const router = new Router();
+  router.post('/api/v1/login-codes', requireDevice(services), async (ctx) => {
+    ctx.body = await services.loginCodes.create(deviceOf(ctx).username);
+    ctx.status = 201;
+  });
+  router.post('/api/v1/login-codes/redeem', async (ctx) => {
+    const input = parseBody(redeemBody, ctx.request.body);
+    ctx.body = await services.loginCodes.redeem(input.code, input.deviceName, input.deviceKind);
+    ctx.status = 201;
+  });
+  return router;
+}

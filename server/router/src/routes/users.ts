@@ -1,0 +1,17 @@
+// POST /api/v1/users: sign up (same rules as the website's form).
+import Router from '@koa/router';
+import { z } from 'zod';
+import type { RouterServices } from '../services';
+import { parseBody } from '../requestInput';
+
+const signUpBody = z.object({ username: z.string(), email: z.string(), password: z.string() });
+
+export function usersRoutes(services: RouterServices): Router {
+  const router = new Router();
+  router.post('/api/v1/users', async (ctx) => {
+    const input = parseBody(signUpBody, ctx.request.body);
+    ctx.body = await services.accounts.signUp(input);
+    ctx.status = 201;
+  });
+  return router;
+}

@@ -1,0 +1,69 @@
+// Start-up shared by the router's main and the website's main: database, migrations, keys, data servers, services.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { createPublicKey } from 'node:crypto';
+import { AccessTokenSigner, generateSigningKeys, KeyPairPem, Logger, migrateLatest, openDatabase } from '@mydropbox/server-common';
+import { createRouterServices, RouterServices } from './services';
+import type { RouterConfig } from './config';
+import { publicKeyFileFor } from './config';
+
+export interface StartedRouterServices {
+  services: RouterServices;
+  db: Knex;
+  /** The public key data servers need to verify access tokens (also written next to the private key). */
+  publicKeyPem: string;
+  close(): Promise<void>;
+}
+
+/** Reads the router's Ed25519 key pair, or creates it on first start (private key mode 0600). */
+export function loadOrCreateSigningKeys(privateKeyFile: string, publicKeyFile = publicKeyFileFor(privateKeyFile)): KeyPairPem {
+  if (fs.existsSync(privateKeyFile)) {
+    const privateKeyPem = fs.readFileSync(privateKeyFile, 'utf8');
+    const publicKeyPem = fs.existsSync(publicKeyFile) ? fs.readFileSync(publicKeyFile, 'utf8') : derivePublicKey(privateKeyPem);
+    if (!fs.existsSync(publicKeyFile)) fs.writeFileSync(publicKeyFile, publicKeyPem, { mode: 0o644 });
+    return { privateKeyPem, publicKeyPem };
+  }
+  const keys = generateSigningKeys();
+  fs.mkdirSync(path.dirname(privateKeyFile), { recursive: true, mode: 0o700 });
+  // 'wx' fails if another process created the key meanwhile, rather than silently replacing it.
+  fs.writeFileSync(privateKeyFile, keys.privateKeyPem, { mode: 0o600, flag: 'wx' });
+  fs.writeFileSync(publicKeyFile, keys.publicKeyPem, { mode: 0o644 });
+  return keys;
+}
+
+function derivePublicKey(privateKeyPem: string): string {
+  return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+}
+
+export async function startRouterServices(config: RouterConfig, log: Logger): Promise<StartedRouterServices> {
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrateLatest(db, 'central');
+    const keys = loadOrCreateSigningKeys(config.privateKeyFile, config.publicKeyFile);
+    const services = createRouterServices({
+      db,
+      log,
+      signer: new AccessTokenSigner(keys.privateKeyPem),
+      healthPollMs: config.healthPollMs,
+      pollHealth: false,
+    });
+    for (const s of config.dataServers) {
+      await services.dataServers.register({ id: s.id, host: s.host, port: s.port, capacityGb: config.dataServerCapacityGb });
+    }
+    // The poller's first round runs now, so sign-ups right after start see which servers are up.
+    services.dataServers.start();
+    return {
+      services,
+      db,
+      publicKeyPem: keys.publicKeyPem,
+      close: async () => {
+        services.close();
+        await db.destroy();
+      },
+    };
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+}
