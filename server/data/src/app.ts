@@ -1,0 +1,37 @@
+// Builds the data server's Koa app from its services and the router's public key; no env, no listening.
+import Koa from 'koa';
+import Router from '@koa/router';
+import { AccessTokenVerifier, Logger, errorMiddleware } from '@mydropbox/server-common';
+import type { DataServices } from './services';
+import { authenticate, DataState } from './auth';
+import { filesRouter } from './routes/files';
+import { contentRouter } from './routes/content';
+import { blocksRouter } from './routes/blocks';
+import { changesRouter } from './routes/changes';
+
+export interface DataAppDeps {
+  services: DataServices;
+  verifier: AccessTokenVerifier;
+  log: Logger;
+}
+
+export function createApp(deps: DataAppDeps): Koa<DataState> {
+  const app = new Koa<DataState>();
+  app.use(errorMiddleware(deps.log));
+
+  const health = new Router();
+  health.get('/healthz', (ctx) => {
+    ctx.body = { status: 'ok', serverId: deps.services.serverId };
+  });
+  app.use(health.routes());
+
+  // Everything under /v1 needs a token, even a path that turns out not to exist.
+  const auth = authenticate(deps.verifier, deps.services.serverId);
+  app.use((ctx, next) => (ctx.path === '/v1' || ctx.path.startsWith('/v1/') ? auth(ctx, next) : next()));
+  for (const build of [filesRouter, contentRouter, blocksRouter, changesRouter]) {
+    const router = build(deps.services);
+    app.use(router.routes());
+    app.use(router.allowedMethods());
+  }
+  return app;
+}

@@ -1,0 +1,23 @@
+// Lets a request in only with the router's access token for this data server; the token's `sub` is the owner.
+import type { Middleware } from 'koa';
+import { MyDropboxError } from '@mydropbox/shared';
+import { AccessTokenVerifier, bearerToken } from '@mydropbox/server-common';
+
+export interface DataState {
+  owner: string;
+}
+
+/** Usernames name folders on disk; one safe segment, never hidden (`.tmp`, `.staging` are ours). */
+const SAFE_OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+
+export function authenticate(verifier: AccessTokenVerifier, serverId: number): Middleware<DataState> {
+  return async (ctx, next) => {
+    const claims = verifier.verify(bearerToken(ctx), serverId);
+    if (claims.scope !== 'user' && claims.scope !== 'router') {
+      throw new MyDropboxError('forbidden', 'This access token does not grant file access.');
+    }
+    if (!SAFE_OWNER.test(claims.sub)) throw new MyDropboxError('forbidden', 'This access token names an account this server cannot hold.');
+    ctx.state.owner = claims.sub;
+    await next();
+  };
+}

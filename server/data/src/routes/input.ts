@@ -1,0 +1,64 @@
+// Turning query strings and JSON bodies into checked values; every failure is a 400 that names the field.
+import { z } from 'zod';
+import { MyDropboxError, isBlockHash, normalizePath } from '@mydropbox/shared';
+
+export const blockHash = z.string().refine(isBlockHash, 'must be 64 lowercase hex characters (a SHA-256)');
+export const userPath = z.string().transform((value, ctx) => {
+  try {
+    return normalizePath(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const revision = z.number().int().min(1);
+
+export const commitBody = z.object({
+  path: userPath,
+  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  blocks: z.array(blockHash).max(1_000_000),
+  baseRev: revision.nullable(),
+  modifiedAt: z.number().int().min(0).optional(),
+});
+
+export const copyBody = z.object({
+  from: userPath,
+  to: userPath,
+  baseRev: revision.optional(),
+  overwrite: z.boolean().optional(),
+});
+
+export const missingBody = z.object({ hashes: z.array(blockHash).max(100_000) });
+
+/** Validates a body; path errors keep their own code so clients see `invalid_path`. */
+export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const result = schema.safeParse(body);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue.path.join('.') || 'body';
+  const pathField = issue.path.length > 0 && ['path', 'from', 'to'].includes(String(issue.path[0]));
+  throw new MyDropboxError(pathField && issue.code === 'custom' ? 'invalid_path' : 'invalid_request', `${field}: ${issue.message}`);
+}
+
+/** One query parameter as a string; repeated or missing parameters are refused. */
+export function queryString(query: Record<string, string | string[] | undefined>, name: string): string {
+  const value = query[name];
+  if (typeof value !== 'string') throw new MyDropboxError('invalid_request', `Give exactly one "${name}" query parameter.`);
+  return value;
+}
+
+export function queryPath(query: Record<string, string | string[] | undefined>): string {
+  const value = query.path;
+  if (typeof value !== 'string') throw new MyDropboxError('invalid_path', 'Give exactly one "path" query parameter.');
+  return normalizePath(value);
+}
+
+/** An optional whole-number query parameter. */
+export function queryInt(query: Record<string, string | string[] | undefined>, name: string, min: number): number | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^[0-9]{1,15}$/.test(value) || Number(value) < min) {
+    throw new MyDropboxError('invalid_request', `"${name}" must be a whole number of at least ${min}.`);
+  }
+  return Number(value);
+}

@@ -1,0 +1,140 @@
+// Builds a new file version from its block list: staged uploads and blocks of the user's other files, each verified.
+import type { FileHandle } from 'node:fs/promises';
+import fs from 'node:fs/promises';
+import { BLOCK_SIZE, MyDropboxError, blockLength, sha256Hex } from '@mydropbox/shared';
+import type { FilesRepository } from '../store/filesRepository';
+import type { BlockStaging } from '../store/blockStaging';
+import type { UserFiles } from '../store/userFiles';
+
+export type BlockSource = { kind: 'staged'; file: string } | { kind: 'held'; path: string; idx: number; size: number };
+
+export class Assembler {
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly disk: UserFiles,
+    private readonly staging: BlockStaging,
+  ) {}
+
+  /** Where each block can be read, staged uploads first; `block_missing` lists the ones found nowhere. */
+  async locate(owner: string, blocks: readonly string[]): Promise<Map<string, BlockSource[]>> {
+    const sources = new Map<string, BlockSource[]>();
+    const notStaged: string[] = [];
+    for (const hash of new Set(blocks)) {
+      if (this.staging.has(owner, hash)) sources.set(hash, [{ kind: 'staged', file: this.staging.blockPath(owner, hash) }]);
+      else notStaged.push(hash);
+    }
+    const held = notStaged.length ? await this.files.holders(owner, notStaged) : new Map();
+    const missing: string[] = [];
+    for (const hash of notStaged) {
+      const places = held.get(hash);
+      if (places?.length)
+        sources.set(
+          hash,
+          places.map((h: { path: string; idx: number; size: number }) => ({ kind: 'held' as const, ...h })),
+        );
+      else missing.push(hash);
+    }
+    if (missing.length) throw blockMissing(missing);
+    return sources;
+  }
+
+  /**
+   * Writes the blocks, in order, into a new temp file, checking every block's SHA-256 and length as
+   * it goes, and fsyncs it. Returns the temp file's path; on any failure the temp file is removed.
+   */
+  async build(owner: string, size: number, blocks: readonly string[], sources: Map<string, BlockSource[]>): Promise<string> {
+    const { tempPath, handle } = await this.disk.createTemp();
+    const held = new Map<string, FileHandle>();
+    // Two buffers: the next block is read while the current one is hashed and written.
+    const buffers = [Buffer.allocUnsafe(BLOCK_SIZE), Buffer.allocUnsafe(BLOCK_SIZE)];
+    try {
+      const read = (i: number) => this.readVerified(owner, blocks[i], sources.get(blocks[i]) ?? [], buffers[i % 2], held);
+      let next = blocks.length ? read(0) : undefined;
+      for (let i = 0; i < blocks.length; i++) {
+        const data = await next!;
+        next = i + 1 < blocks.length ? read(i + 1) : undefined;
+        next?.catch(() => undefined); // awaited on the next turn; this keeps an early failure from going unhandled
+        if (data.length !== blockLength(size, i)) {
+          throw new MyDropboxError(
+            'invalid_request',
+            `Block ${i} is ${data.length} bytes, but a ${size}-byte file needs ${blockLength(size, i)} there; the size does not match the blocks.`,
+          );
+        }
+        await writeFull(handle, data, i * BLOCK_SIZE);
+      }
+      await handle.sync();
+      await handle.close();
+      return tempPath;
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(tempPath, { force: true });
+      throw err;
+    } finally {
+      await Promise.all([...held.values()].map((h) => h.close().catch(() => undefined)));
+    }
+  }
+
+  private async readVerified(
+    owner: string,
+    hash: string,
+    places: BlockSource[],
+    buf: Buffer,
+    held: Map<string, FileHandle>,
+  ): Promise<Buffer> {
+    for (const place of places) {
+      try {
+        let n: number;
+        if (place.kind === 'staged') {
+          const h = await fs.open(place.file, 'r');
+          try {
+            n = await readFull(h, buf, BLOCK_SIZE, 0);
+          } finally {
+            await h.close();
+          }
+        } else {
+          let h = held.get(place.path);
+          if (!h) {
+            h = await this.disk.open(owner, place.path);
+            held.set(place.path, h);
+          }
+          n = await readFull(h, buf, blockLength(place.size, place.idx), place.idx * BLOCK_SIZE);
+        }
+        const data = buf.subarray(0, n);
+        if (sha256Hex(data) === hash) return data;
+      } catch (err) {
+        if (!isGone(err)) throw err;
+      }
+    }
+    // Every copy was gone or damaged (a crash between rename and row, a torn upload): ask for it again.
+    throw blockMissing([hash]);
+  }
+}
+
+function blockMissing(missing: string[]): MyDropboxError {
+  return new MyDropboxError('block_missing', `The server does not have ${missing.length} of the blocks; upload them, then commit again.`, {
+    missing,
+  });
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+async function readFull(h: FileHandle, buf: Buffer, length: number, position: number): Promise<number> {
+  let got = 0;
+  while (got < length) {
+    const { bytesRead } = await h.read(buf, got, length - got, position + got);
+    if (bytesRead === 0) break;
+    got += bytesRead;
+  }
+  return got;
+}
+
+async function writeFull(h: FileHandle, data: Buffer, position: number): Promise<void> {
+  let done = 0;
+  while (done < data.length) {
+    const { bytesWritten } = await h.write(data, done, data.length - done, position + done);
+    done += bytesWritten;
+  }
+}

@@ -1,0 +1,69 @@
+// Reading a user's files: listing, metadata, usage, missing blocks, and opening content for download.
+import type { FileHandle } from 'node:fs/promises';
+import type { FileEntryWithBlocks, ListResponse, MissingBlocksResponse, UsageResponse } from '@mydropbox/shared';
+import { MyDropboxError } from '@mydropbox/shared';
+import { FilesRepository, FileRow, toEntry } from '../store/filesRepository';
+import type { UserFiles } from '../store/userFiles';
+import type { BlockStaging } from '../store/blockStaging';
+import type { ChangeFeed } from './changeFeed';
+import type { KeyedMutex } from './keyedMutex';
+
+export interface ReadDeps {
+  files: FilesRepository;
+  disk: UserFiles;
+  staging: BlockStaging;
+  feed: ChangeFeed;
+  publishLock: KeyedMutex;
+  quotaBytes: number;
+}
+
+export class FileReads {
+  constructor(private readonly d: ReadDeps) {}
+
+  async list(owner: string): Promise<ListResponse> {
+    // The cursor is read first: a commit landing in between shows up in both, which a client handles.
+    const cursor = await this.d.feed.cursorNow(owner);
+    return { files: await this.d.files.listLive(owner), cursor };
+  }
+
+  async meta(owner: string, path: string): Promise<FileEntryWithBlocks> {
+    const row = await this.d.files.getLive(owner, path);
+    if (!row) throw notFound(path);
+    return { ...toEntry(row), blocks: await this.d.files.blocksOf(owner, path) };
+  }
+
+  async usage(owner: string): Promise<UsageResponse> {
+    const { usedBytes, fileCount } = await this.d.files.usage(owner);
+    return { usedBytes, quotaBytes: this.d.quotaBytes, fileCount };
+  }
+
+  /** Blocks neither staged nor part of a live file of the user, in the order asked, once each. */
+  async missing(owner: string, hashes: readonly string[]): Promise<MissingBlocksResponse> {
+    const unique = [...new Set(hashes)].filter((h) => !this.d.staging.has(owner, h));
+    const held = unique.length ? await this.d.files.holders(owner, unique, 1) : new Map();
+    return { missing: unique.filter((h) => !held.has(h)) };
+  }
+
+  /**
+   * The live row of `path` and an open handle on its bytes, taken together under the publish lock
+   * so the bytes are the version the row (and so the ETag) describes.
+   */
+  async open(owner: string, path: string): Promise<{ row: FileRow; handle: FileHandle }> {
+    return this.d.publishLock.run(owner, async () => {
+      const row = await this.d.files.getLive(owner, path);
+      if (!row) throw notFound(path);
+      try {
+        return { row, handle: await this.d.disk.open(owner, path) };
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+          throw new MyDropboxError('internal', `The bytes of "${path}" are missing on the data server.`);
+        }
+        throw err;
+      }
+    });
+  }
+}
+
+function notFound(path: string): MyDropboxError {
+  return new MyDropboxError('not_found', `There is no file "${path}".`);
+}

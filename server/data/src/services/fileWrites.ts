@@ -1,0 +1,180 @@
+// Every change to a user's files: commit, copy, move and delete, one at a time per user, disk first, then rows.
+import type { DeleteResponse, FileEntry } from '@mydropbox/shared';
+import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
+import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
+import type { UserFiles } from '../store/userFiles';
+import type { BlockStaging } from '../store/blockStaging';
+import type { Assembler } from './assembler';
+import type { ChangeFeed } from './changeFeed';
+import type { Quota } from './quota';
+import { KeyedMutex } from './keyedMutex';
+
+export interface CommitInput {
+  path: string;
+  size: number;
+  blocks: string[];
+  baseRev: number | null;
+  modifiedAt?: number;
+}
+
+export interface CopyInput {
+  from: string;
+  to: string;
+  /** The source revision the caller means; omitted means whatever is there now. */
+  baseRev?: number;
+  /** Replace a live file at `to`; otherwise that is a 409 conflict. */
+  overwrite?: boolean;
+}
+
+export interface MoveResult {
+  file: FileEntry;
+  from: DeleteResponse;
+}
+
+export interface WriteDeps {
+  files: FilesRepository;
+  disk: UserFiles;
+  staging: BlockStaging;
+  assembler: Assembler;
+  feed: ChangeFeed;
+  quota: Quota;
+  /** Held from a temp file's rename to its row's commit; downloads take it to see row and bytes agree. */
+  publishLock: KeyedMutex;
+}
+
+function live(row: FileRow | undefined): FileRow | undefined {
+  return row && !row.deleted ? row : undefined;
+}
+
+function conflict(message: string, currentRev: number | null): MyDropboxError {
+  return new MyDropboxError('conflict', message, { currentRev });
+}
+
+export class FileWrites {
+  private readonly userLock = new KeyedMutex();
+
+  constructor(private readonly d: WriteDeps) {}
+
+  async commit(owner: string, req: CommitInput): Promise<FileEntry> {
+    return this.userLock.run(owner, async () => {
+      const current = live(await this.d.files.get(owner, req.path));
+      checkBase(req.path, current, req.baseRev);
+      await this.checkPlacement(owner, req.path);
+      await this.d.quota.checkCommit(owner, current?.size ?? 0, req.size);
+      const sources = await this.d.assembler.locate(owner, req.blocks);
+      const tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources);
+      const [row] = await this.publish(
+        owner,
+        [{ tempPath, path: req.path }],
+        [
+          {
+            kind: 'put',
+            path: req.path,
+            size: req.size,
+            blocks: req.blocks,
+            contentHash: contentHashOfBlocks(req.blocks),
+            modifiedAt: req.modifiedAt ?? Date.now(),
+          },
+        ],
+      );
+      await this.d.staging.consume(owner, req.blocks);
+      return toEntry(row);
+    });
+  }
+
+  async copy(owner: string, req: CopyInput): Promise<FileEntry> {
+    return this.userLock.run(owner, async () => (await this.duplicate(owner, req, false)).file);
+  }
+
+  async move(owner: string, req: CopyInput): Promise<MoveResult> {
+    return this.userLock.run(owner, async () => {
+      const { file, from } = await this.duplicate(owner, req, true);
+      return { file, from: from! };
+    });
+  }
+
+  async delete(owner: string, path: string, baseRev?: number): Promise<DeleteResponse> {
+    return this.userLock.run(owner, async () => {
+      const current = live(await this.d.files.get(owner, path));
+      if (!current) throw new MyDropboxError('not_found', `There is no file "${path}".`);
+      if (baseRev !== undefined && baseRev !== current.rev) {
+        throw conflict(
+          `"${path}" changed on the server (now revision ${current.rev}, you had ${baseRev}); look at it before deleting.`,
+          current.rev,
+        );
+      }
+      // Rows first, then the file: a crash in between leaves an unlisted leftover, never a listed file without bytes.
+      const [row] = await this.publish(owner, [], [{ kind: 'delete', path, modifiedAt: Date.now() }]);
+      await this.d.disk.remove(owner, path);
+      return { path, rev: row.rev };
+    });
+  }
+
+  /** Copy, or with `andDelete` move: a zero-payload commit of the source's blocks at the target. */
+  private async duplicate(owner: string, req: CopyInput, andDelete: boolean): Promise<{ file: FileEntry; from?: DeleteResponse }> {
+    if (req.from === req.to) throw new MyDropboxError('invalid_request', 'The source and the destination are the same path.');
+    const source = live(await this.d.files.get(owner, req.from));
+    if (!source) throw new MyDropboxError('not_found', `There is no file "${req.from}".`);
+    if (req.baseRev !== undefined && req.baseRev !== source.rev) {
+      throw conflict(`"${req.from}" changed on the server (now revision ${source.rev}, you had ${req.baseRev}).`, source.rev);
+    }
+    const target = live(await this.d.files.get(owner, req.to));
+    if (target && !req.overwrite) {
+      throw conflict(`"${req.to}" already exists; choose another name or ask to overwrite it.`, target.rev);
+    }
+    await this.checkPlacement(owner, req.to);
+    if (!andDelete) await this.d.quota.checkCommit(owner, target?.size ?? 0, source.size);
+    const blocks = await this.d.files.blocksOf(owner, req.from);
+    const sources = await this.d.assembler.locate(owner, blocks);
+    const tempPath = await this.d.assembler.build(owner, source.size, blocks, sources);
+    const writes: RowWrite[] = [
+      { kind: 'put', path: req.to, size: source.size, blocks, contentHash: source.contentHash, modifiedAt: source.modifiedAt },
+    ];
+    if (andDelete) writes.push({ kind: 'delete', path: req.from, modifiedAt: Date.now() });
+    const [put, removed] = await this.publish(owner, [{ tempPath, path: req.to }], writes);
+    if (andDelete) await this.d.disk.remove(owner, req.from);
+    return { file: toEntry(put), from: removed ? { path: req.from, rev: removed.rev } : undefined };
+  }
+
+  /** Renames the temp files into place, then commits all rows in one transaction and wakes the change feed. */
+  private async publish(owner: string, temps: { tempPath: string; path: string }[], writes: RowWrite[]): Promise<FileRow[]> {
+    return this.d.publishLock.run(owner, async () => {
+      for (const t of temps) {
+        await this.d.disk.ensureParent(owner, t.path);
+        await this.d.disk.publish(t.tempPath, owner, t.path);
+      }
+      const rows = await this.d.files.apply(owner, writes);
+      this.d.feed.notify(owner);
+      return rows;
+    });
+  }
+
+  /** A file cannot sit where a folder with files is, nor inside a path that is a file. */
+  private async checkPlacement(owner: string, path: string): Promise<void> {
+    const ancestors: string[] = [];
+    for (let p = parentPath(path); p !== ''; p = parentPath(p)) ancestors.push(p);
+    if (ancestors.length) {
+      const blocking = await this.d.files.liveAmong(owner, ancestors);
+      if (blocking.length) {
+        throw conflict(`"${blocking[0].path}" is a file, so "${path}" cannot be created inside it.`, null);
+      }
+    }
+    if ((await this.d.disk.kind(owner, path)) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, path))) {
+      throw conflict(`"${path}" is a folder with files in it; a file cannot replace it.`, null);
+    }
+  }
+}
+
+function checkBase(path: string, current: FileRow | undefined, baseRev: number | null): void {
+  if (baseRev === null && current) {
+    throw conflict(`"${path}" already exists on the server (revision ${current.rev}); fetch it before replacing it.`, current.rev);
+  }
+  if (baseRev !== null && current?.rev !== baseRev) {
+    throw conflict(
+      current
+        ? `"${path}" changed on the server (now revision ${current.rev}, you had ${baseRev}); fetch it and merge.`
+        : `"${path}" was deleted on the server after revision ${baseRev}.`,
+      current?.rev ?? null,
+    );
+  }
+}

@@ -1,0 +1,51 @@
+// Wires the data server's stores and services together from a database, a storage root and a quota.
+import type { Knex } from 'knex';
+import type { Logger } from '@mydropbox/server-common';
+import { FilesRepository } from '../store/filesRepository';
+import { UserFiles } from '../store/userFiles';
+import { BlockStaging } from '../store/blockStaging';
+import { Assembler } from './assembler';
+import { ChangeFeed } from './changeFeed';
+import { FileReads } from './fileReads';
+import { FileWrites } from './fileWrites';
+import { BlockUploads } from './blockUploads';
+import { KeyedMutex } from './keyedMutex';
+import { Quota } from './quota';
+
+/** Staged blocks no commit used within a day are debris from abandoned uploads. */
+export const STAGING_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+export interface DataServices {
+  serverId: number;
+  reads: FileReads;
+  writes: FileWrites;
+  uploads: BlockUploads;
+  feed: ChangeFeed;
+  /** Removes temp files and stale staged blocks; run before serving. */
+  sweep(): Promise<{ tempFiles: number; stagedBlocks: number }>;
+  close(): void;
+}
+
+export function createDataServices(deps: { db: Knex; root: string; serverId: number; quotaBytes: number; log: Logger }): DataServices {
+  const files = new FilesRepository(deps.db);
+  const disk = new UserFiles(deps.root, deps.serverId);
+  const staging = new BlockStaging(deps.root, deps.serverId);
+  const feed = new ChangeFeed(files);
+  const quota = new Quota(files, staging, deps.quotaBytes);
+  const publishLock = new KeyedMutex();
+  const assembler = new Assembler(files, disk, staging);
+  return {
+    serverId: deps.serverId,
+    reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
+    writes: new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock }),
+    uploads: new BlockUploads(staging, quota),
+    feed,
+    async sweep() {
+      const tempFiles = await disk.sweepTemp();
+      const stagedBlocks = await staging.sweep(STAGING_MAX_AGE_MS);
+      if (tempFiles || stagedBlocks) deps.log.info({ tempFiles, stagedBlocks }, 'removed leftovers of interrupted uploads');
+      return { tempFiles, stagedBlocks };
+    },
+    close: () => feed.close(),
+  };
+}

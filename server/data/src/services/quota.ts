@@ -1,0 +1,48 @@
+// The per-user quota: checked before a block is staged and before a commit writes anything.
+import { MyDropboxError } from '@mydropbox/shared';
+import type { FilesRepository } from '../store/filesRepository';
+import type { BlockStaging } from '../store/blockStaging';
+
+/** Storage is sold in decimal units, so the messages use them too. */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
+}
+
+export class Quota {
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly staging: BlockStaging,
+    readonly quotaBytes: number,
+  ) {}
+
+  /** A commit replacing `oldSize` bytes with `newSize` bytes. */
+  async checkCommit(owner: string, oldSize: number, newSize: number): Promise<void> {
+    const { usedBytes } = await this.files.usage(owner);
+    if (usedBytes - oldSize + newSize > this.quotaBytes) {
+      throw this.exceeded(usedBytes, `this file needs ${formatBytes(newSize - oldSize)} more`);
+    }
+  }
+
+  /** Staged blocks count against the quota too, or uploads without commits could fill the disk. */
+  async checkUpload(owner: string, incoming: number): Promise<void> {
+    const [{ usedBytes }, staged] = await Promise.all([this.files.usage(owner), this.staging.stagedBytes(owner)]);
+    if (usedBytes + staged + incoming > this.quotaBytes) {
+      throw this.exceeded(usedBytes + staged, `this upload needs ${formatBytes(incoming)} more`);
+    }
+  }
+
+  private exceeded(usedBytes: number, need: string): MyDropboxError {
+    return new MyDropboxError(
+      'quota_exceeded',
+      `Quota exceeded: ${formatBytes(usedBytes)} used of ${formatBytes(this.quotaBytes)} and ${need}; delete files to free space.`,
+      { usedBytes, quotaBytes: this.quotaBytes },
+    );
+  }
+}

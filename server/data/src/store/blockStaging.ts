@@ -1,0 +1,130 @@
+// Uploaded blocks waiting for a commit: `<root>/<serverId>/.staging/<username>/<hash>`, verified on arrival.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BLOCK_SIZE, MyDropboxError } from '@mydropbox/shared';
+
+const PART = '.part';
+
+/**
+ * Staged blocks are not fsynced: a block lost or torn by a crash fails its SHA-256 check when a
+ * commit reads it, and the client is told to send it again (`block_missing`).
+ */
+export class BlockStaging {
+  readonly dir: string;
+  /** Bytes staged per user, known exactly because this process is the only writer of the folder. */
+  private readonly bytes = new Map<string, number>();
+
+  constructor(root: string, serverId: number) {
+    this.dir = path.join(path.resolve(root), String(serverId), '.staging');
+  }
+
+  userDir(owner: string): string {
+    return path.join(this.dir, owner);
+  }
+
+  blockPath(owner: string, hash: string): string {
+    return path.join(this.userDir(owner), hash);
+  }
+
+  has(owner: string, hash: string): boolean {
+    return fs.existsSync(this.blockPath(owner, hash));
+  }
+
+  async stagedBytes(owner: string): Promise<number> {
+    const known = this.bytes.get(owner);
+    if (known !== undefined) return known;
+    let total = 0;
+    try {
+      for (const name of await fsp.readdir(this.userDir(owner))) {
+        if (name.endsWith(PART)) continue;
+        total += (await fsp.stat(path.join(this.userDir(owner), name))).size;
+      }
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    this.bytes.set(owner, total);
+    return total;
+  }
+
+  /**
+   * Streams `body` into a part file while hashing it, refuses more than BLOCK_SIZE bytes (413) or a
+   * hash other than `hash` (400), asks `admit(bytes)` (the quota) before the block counts as
+   * staged, then renames it into place.
+   */
+  async receive(owner: string, hash: string, body: Readable, admit: (bytes: number) => Promise<void>): Promise<number> {
+    await fsp.mkdir(this.userDir(owner), { recursive: true });
+    await this.stagedBytes(owner); // counted before this block appears, so it is added exactly once below
+    const partPath = path.join(this.userDir(owner), `${hash}.${randomBytes(6).toString('hex')}${PART}`);
+    const hasher = createHash('sha256');
+    let received = 0;
+    const meter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        received += chunk.length;
+        if (received > BLOCK_SIZE) {
+          done(new MyDropboxError('payload_too_large', `A block holds at most ${BLOCK_SIZE} bytes.`));
+          return;
+        }
+        hasher.update(chunk);
+        done(null, chunk);
+      },
+    });
+    try {
+      await pipeline(body, meter, fs.createWriteStream(partPath, { flags: 'wx' }));
+      const actual = hasher.digest('hex');
+      if (actual !== hash) {
+        throw new MyDropboxError('hash_mismatch', `The block's SHA-256 is ${actual}, not ${hash} as named; send it again.`, { actual });
+      }
+      await admit(received);
+      const target = this.blockPath(owner, hash);
+      // Checked and renamed in one turn of the event loop, so two uploads of one block count it once.
+      if (fs.existsSync(target)) {
+        await fsp.rm(partPath, { force: true });
+      } else {
+        fs.renameSync(partPath, target);
+        this.bytes.set(owner, (this.bytes.get(owner) ?? 0) + received);
+      }
+      return received;
+    } catch (err) {
+      await fsp.rm(partPath, { force: true });
+      throw err;
+    }
+  }
+
+  /** Drops blocks a commit has made part of a file (they are now held by that file). */
+  async consume(owner: string, hashes: Iterable<string>): Promise<void> {
+    for (const hash of new Set(hashes)) {
+      try {
+        const p = this.blockPath(owner, hash);
+        const { size } = await fsp.stat(p);
+        await fsp.unlink(p);
+        const known = this.bytes.get(owner);
+        if (known !== undefined) this.bytes.set(owner, Math.max(0, known - size));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+  }
+
+  /** At start: removes torn uploads and blocks no commit used within `maxAgeMs`. */
+  async sweep(maxAgeMs: number, now = Date.now()): Promise<number> {
+    await fsp.mkdir(this.dir, { recursive: true });
+    let removed = 0;
+    for (const user of await fsp.readdir(this.dir)) {
+      const dir = path.join(this.dir, user);
+      for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+        const p = path.join(dir, name);
+        const st = await fsp.stat(p).catch(() => undefined);
+        if (name.endsWith(PART) || !st || now - st.mtimeMs > maxAgeMs) {
+          await fsp.rm(p, { force: true, recursive: true });
+          removed++;
+        }
+      }
+    }
+    this.bytes.clear();
+    return removed;
+  }
+}

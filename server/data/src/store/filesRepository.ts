@@ -1,0 +1,209 @@
+// The Files and FileBlocks rows of one data server: every SQL statement the data server runs lives here.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { FileEntry } from '@mydropbox/shared';
+
+/** A Files row as the services see it (tombstones included where asked). */
+export interface FileRow extends FileEntry {
+  seq: number;
+  deleted: boolean;
+}
+
+/** Where a block the user already holds can be read: block `idx` of the live file `path` of `size` bytes. */
+export interface BlockHolder {
+  path: string;
+  idx: number;
+  size: number;
+}
+
+export type RowWrite =
+  | { kind: 'put'; path: string; size: number; contentHash: string; modifiedAt: number; blocks: readonly string[] }
+  | { kind: 'delete'; path: string; modifiedAt: number };
+
+export const EMPTY_CONTENT_HASH = createHash('sha256').digest('hex');
+
+/** SQLite allows 32766 bound values per statement and MySQL 65535; stay well below both. */
+const CHUNK = 500;
+
+export function pathKey(path: string): string {
+  return createHash('sha256').update(path, 'utf8').digest('hex');
+}
+
+interface RawRow {
+  Filepath: string;
+  Size: number | string;
+  ContentHash: string;
+  Rev: number | string;
+  Seq: number | string;
+  Deleted: number | boolean;
+  ModifiedAt: number | string;
+}
+
+const COLUMNS = ['Filepath', 'Size', 'ContentHash', 'Rev', 'Seq', 'Deleted', 'ModifiedAt'];
+
+function toRow(r: RawRow): FileRow {
+  return {
+    path: r.Filepath,
+    size: Number(r.Size),
+    contentHash: r.ContentHash,
+    rev: Number(r.Rev),
+    seq: Number(r.Seq),
+    deleted: Boolean(Number(r.Deleted)),
+    modifiedAt: Number(r.ModifiedAt),
+  };
+}
+
+export function toEntry(row: FileRow): FileEntry {
+  return { path: row.path, size: row.size, contentHash: row.contentHash, rev: row.rev, modifiedAt: row.modifiedAt };
+}
+
+function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export class FilesRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** The row of `path`, tombstone or live, or undefined if the path never existed. */
+  async get(owner: string, path: string, trx: Knex = this.db): Promise<FileRow | undefined> {
+    const r = (await trx('Files')
+      .select(COLUMNS)
+      .where({ Owner: owner, PathKey: pathKey(path) })
+      .first()) as RawRow | undefined;
+    return r ? toRow(r) : undefined;
+  }
+
+  async getLive(owner: string, path: string): Promise<FileRow | undefined> {
+    const row = await this.get(owner, path);
+    return row && !row.deleted ? row : undefined;
+  }
+
+  /** Live rows for several paths at once (folder-collision checks ask for every ancestor). */
+  async liveAmong(owner: string, paths: readonly string[]): Promise<FileRow[]> {
+    const out: FileRow[] = [];
+    for (const part of chunks(paths)) {
+      const rows = (await this.db('Files')
+        .select(COLUMNS)
+        .where({ Owner: owner, Deleted: false })
+        .whereIn('PathKey', part.map(pathKey))) as RawRow[];
+      out.push(...rows.map(toRow));
+    }
+    return out;
+  }
+
+  async listLive(owner: string): Promise<FileEntry[]> {
+    const rows = (await this.db('Files').select(COLUMNS).where({ Owner: owner, Deleted: false })) as RawRow[];
+    return rows.map((r) => toEntry(toRow(r))).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  async usage(owner: string): Promise<{ usedBytes: number; fileCount: number }> {
+    const r = (await this.db('Files').where({ Owner: owner, Deleted: false }).sum({ used: 'Size' }).count({ n: '*' }).first()) as
+      { used: number | string | null; n: number | string } | undefined;
+    return { usedBytes: Number(r?.used ?? 0), fileCount: Number(r?.n ?? 0) };
+  }
+
+  /** The newest change sequence number of a user (0 before the first change). */
+  async maxSeq(owner: string, trx: Knex = this.db): Promise<number> {
+    const r = (await trx('Files').where({ Owner: owner }).max({ m: 'Seq' }).first()) as { m: number | string | null } | undefined;
+    return Number(r?.m ?? 0);
+  }
+
+  async blocksOf(owner: string, path: string): Promise<string[]> {
+    const rows = (await this.db('FileBlocks')
+      .select('Hash')
+      .where({ Owner: owner, PathKey: pathKey(path) })
+      .orderBy('Idx')) as {
+      Hash: string;
+    }[];
+    return rows.map((r) => r.Hash);
+  }
+
+  /** For each hash the user holds in a live file, up to `perHash` places to read it from. */
+  async holders(owner: string, hashes: readonly string[], perHash = 3): Promise<Map<string, BlockHolder[]>> {
+    const found = new Map<string, BlockHolder[]>();
+    for (const part of chunks([...new Set(hashes)])) {
+      const rows = (await this.db('FileBlocks as b')
+        .join('Files as f', function joinLiveFile() {
+          this.on('f.Owner', '=', 'b.Owner').andOn('f.PathKey', '=', 'b.PathKey');
+        })
+        .select('b.Hash as hash', 'b.Idx as idx', 'f.Filepath as path', 'f.Size as size')
+        .where('b.Owner', owner)
+        .andWhere('f.Deleted', false)
+        .whereIn('b.Hash', part)) as { hash: string; idx: number | string; path: string; size: number | string }[];
+      for (const r of rows) {
+        const list = found.get(r.hash) ?? [];
+        if (list.length < perHash) list.push({ path: r.path, idx: Number(r.idx), size: Number(r.size) });
+        found.set(r.hash, list);
+      }
+    }
+    return found;
+  }
+
+  /** Rows changed after `seq`, oldest first. */
+  async changesSince(owner: string, seq: number, limit: number): Promise<FileRow[]> {
+    const rows = (await this.db('Files')
+      .select(COLUMNS)
+      .where({ Owner: owner })
+      .andWhere('Seq', '>', seq)
+      .orderBy('Seq')
+      .limit(limit)) as RawRow[];
+    return rows.map(toRow);
+  }
+
+  /**
+   * Writes several puts and deletes of one user in one transaction, each with the next revision of
+   * its path and the next sequence numbers. The caller serialises writes per user.
+   */
+  async apply(owner: string, writes: readonly RowWrite[]): Promise<FileRow[]> {
+    return this.db.transaction(async (trx) => {
+      let seq = await this.maxSeq(owner, trx);
+      const results: FileRow[] = [];
+      for (const w of writes) {
+        const key = pathKey(w.path);
+        const prev = await this.get(owner, w.path, trx);
+        seq += 1;
+        const row: FileRow =
+          w.kind === 'put'
+            ? {
+                path: w.path,
+                size: w.size,
+                contentHash: w.contentHash,
+                rev: (prev?.rev ?? 0) + 1,
+                seq,
+                deleted: false,
+                modifiedAt: w.modifiedAt,
+              }
+            : {
+                path: w.path,
+                size: 0,
+                contentHash: EMPTY_CONTENT_HASH,
+                rev: (prev?.rev ?? 0) + 1,
+                seq,
+                deleted: true,
+                modifiedAt: w.modifiedAt,
+              };
+        const values = {
+          Filepath: row.path,
+          LastModified: new Date(row.modifiedAt).toISOString(),
+          Size: row.size,
+          ContentHash: row.contentHash,
+          Rev: row.rev,
+          Seq: row.seq,
+          Deleted: row.deleted,
+          ModifiedAt: row.modifiedAt,
+        };
+        if (prev) await trx('Files').where({ Owner: owner, PathKey: key }).update(values);
+        else await trx('Files').insert({ Owner: owner, PathKey: key, ...values });
+        if (prev && !prev.deleted) await trx('FileBlocks').where({ Owner: owner, PathKey: key }).delete();
+        if (w.kind === 'put') {
+          const blockRows = w.blocks.map((hash, idx) => ({ Owner: owner, PathKey: key, Idx: idx, Hash: hash }));
+          for (const part of chunks(blockRows)) await trx('FileBlocks').insert(part);
+        }
+        results.push(row);
+      }
+      return results;
+    });
+  }
+}

@@ -1,0 +1,126 @@
+// The users' real files on disk, `<root>/<serverId>/<username>/<path>`, and the temp files new versions are built in.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { MyDropboxError, parentPath } from '@mydropbox/shared';
+import { fsyncDir, mkdirDurable } from './durable';
+
+export type EntryKind = 'file' | 'dir' | 'none';
+
+/**
+ * Temp files live in `<root>/<serverId>/.tmp`, not beside the target: any name beside the target
+ * could also be a user's file name, and a start-up sweep must never delete user data. The folder
+ * is on the same filesystem, so the final rename is still atomic. Usernames never start with '.'.
+ */
+export class UserFiles {
+  readonly base: string;
+  readonly tmpDir: string;
+
+  constructor(root: string, serverId: number) {
+    this.base = path.join(path.resolve(root), String(serverId));
+    this.tmpDir = path.join(this.base, '.tmp');
+  }
+
+  userDir(owner: string): string {
+    return path.join(this.base, owner);
+  }
+
+  /** The absolute path of a normalised user path; refuses anything that would leave the user's folder. */
+  abs(owner: string, rel: string): string {
+    const dir = this.userDir(owner);
+    const full = path.join(dir, rel);
+    if (!full.startsWith(dir + path.sep)) throw new MyDropboxError('invalid_path', 'The path leaves your folder.');
+    return full;
+  }
+
+  /** Removes temp files left by a crash; called before the server accepts requests. */
+  async sweepTemp(): Promise<number> {
+    await fs.mkdir(this.tmpDir, { recursive: true });
+    const names = await fs.readdir(this.tmpDir);
+    await Promise.all(names.map((n) => fs.rm(path.join(this.tmpDir, n), { force: true, recursive: true })));
+    return names.length;
+  }
+
+  async createTemp(): Promise<{ tempPath: string; handle: fs.FileHandle }> {
+    const tempPath = path.join(this.tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
+    const handle = await fs.open(tempPath, 'wx');
+    return { tempPath, handle };
+  }
+
+  async kind(owner: string, rel: string): Promise<EntryKind> {
+    try {
+      const st = await fs.lstat(this.abs(owner, rel));
+      return st.isDirectory() ? 'dir' : 'file';
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return 'none';
+      throw err;
+    }
+  }
+
+  /** Removes a folder that holds only (nested) empty folders; false if any file is inside. */
+  async removeEmptyTree(owner: string, rel: string): Promise<boolean> {
+    const removeIfEmpty = async (dir: string): Promise<boolean> => {
+      const entries = await fs.readdir(dir, { withFileTypes: true });
+      for (const e of entries) {
+        if (!e.isDirectory() || !(await removeIfEmpty(path.join(dir, e.name)))) return false;
+      }
+      await fs.rmdir(dir);
+      return true;
+    };
+    const abs = this.abs(owner, rel);
+    const removed = await removeIfEmpty(abs);
+    if (removed) await fsyncDir(path.dirname(abs));
+    return removed;
+  }
+
+  /**
+   * Makes the folders above `rel` exist. A non-folder in the way is a file left by a crash without
+   * a live row (the caller has checked the rows), so it is removed.
+   */
+  async ensureParent(owner: string, rel: string): Promise<void> {
+    await fs.mkdir(this.userDir(owner), { recursive: true });
+    await mkdirDurable(this.userDir(owner), parentPath(rel), async (abs) => {
+      await fs.unlink(abs);
+      return true;
+    });
+  }
+
+  /** Moves a finished, fsynced temp file over `rel` and makes the rename durable. */
+  async publish(tempPath: string, owner: string, rel: string): Promise<void> {
+    const target = this.abs(owner, rel);
+    await fs.rename(tempPath, target);
+    await fsyncDir(path.dirname(target));
+  }
+
+  /** Removes `rel` (gone already is fine) and every folder above it that is left empty. */
+  async remove(owner: string, rel: string): Promise<void> {
+    const userDir = this.userDir(owner);
+    let target = this.abs(owner, rel);
+    try {
+      await fs.unlink(target);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    let dir = path.dirname(target);
+    while (dir !== userDir && dir.startsWith(userDir + path.sep)) {
+      try {
+        await fs.rmdir(dir);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOTEMPTY' || code === 'EEXIST') break;
+        if (code !== 'ENOENT') throw err;
+      }
+      target = dir;
+      dir = path.dirname(dir);
+    }
+    try {
+      await fsyncDir(path.dirname(target));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+  }
+
+  async open(owner: string, rel: string): Promise<fs.FileHandle> {
+    return fs.open(this.abs(owner, rel), 'r');
+  }
+}
