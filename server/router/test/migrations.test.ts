@@ -1,0 +1,74 @@
+// The central migrations, up and down one by one, on MariaDB and SQLite alike.
+import assert from 'node:assert/strict';
+import type { Knex } from 'knex';
+import { isUniqueViolation, migrateLatest, migrateRollbackAll, migrationConfig, openDatabase } from '@mydropbox/server-common';
+import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../../../test/support/databases';
+
+const TABLES: Record<string, string[]> = {
+  DataServers: ['ServerId', 'MaxCapacity', 'IpAddr', 'ListeningPort', 'Available'],
+  Users: ['Username', 'Email', 'Password', 'DataServerId', 'CreatedAt'],
+  Devices: ['Id', 'Username', 'Name', 'Kind', 'TokenHash', 'CreatedAt', 'LastSeenAt', 'RevokedAt'],
+  LoginAttempts: ['ThrottleKey', 'Failures', 'WindowStartedAt', 'Lockouts', 'LockedUntil', 'UpdatedAt'],
+  LoginCodes: ['CodeHash', 'Username', 'CreatedAt', 'ExpiresAt', 'UsedAt'],
+};
+
+for (const kind of DATABASE_KINDS) {
+  describe(`central migrations on ${kind}`, () => {
+    let database: TestDatabase;
+    let db: Knex;
+
+    before(async () => {
+      database = await createTestDatabase(kind);
+      db = openDatabase(database.url);
+    });
+    after(async () => {
+      await db.destroy();
+      await database.drop();
+    });
+
+    it('creates every table with the seed column names', async () => {
+      await migrateLatest(db, 'central');
+      for (const [table, columns] of Object.entries(TABLES)) {
+        assert.ok(await db.schema.hasTable(table), `${table} exists`);
+        for (const column of columns) assert.ok(await db.schema.hasColumn(table, column), `${table}.${column} exists`);
+      }
+    });
+
+    it('enforces unique emails and device token hashes', async () => {
+      await db('DataServers').insert({ ServerId: 1, MaxCapacity: 10, IpAddr: 'h', ListeningPort: '1', Available: true });
+      await db('Users').insert({ Username: 'a', Email: 'same@x.io', Password: 'h', DataServerId: 1, CreatedAt: 1 });
+      await assert.rejects(
+        db('Users').insert({ Username: 'b', Email: 'same@x.io', Password: 'h', DataServerId: 1, CreatedAt: 1 }),
+        isUniqueViolation,
+      );
+      await assert.rejects(
+        db('Users').insert({ Username: 'a', Email: 'other@x.io', Password: 'h', DataServerId: 1, CreatedAt: 1 }),
+        isUniqueViolation,
+      );
+      await db('Devices').insert({ Username: 'a', Name: 'n', Kind: 'daemon', TokenHash: 'f'.repeat(64), CreatedAt: 1 });
+      await assert.rejects(
+        db('Devices').insert({ Username: 'a', Name: 'n', Kind: 'daemon', TokenHash: 'f'.repeat(64), CreatedAt: 1 }),
+        isUniqueViolation,
+      );
+      const [row] = await db('DataServers').select('Available');
+      assert.equal(Number(row.Available), 1, 'Available is stored as tinyint 1');
+      await db('Devices').delete();
+      await db('Users').delete();
+      await db('DataServers').delete();
+    });
+
+    it('rolls back one migration at a time down to nothing, then up again', async () => {
+      const config = migrationConfig('central');
+      const tablesNewestFirst = ['LoginCodes', 'LoginAttempts', 'Devices', 'Users', 'DataServers'];
+      for (const table of tablesNewestFirst) {
+        assert.ok(await db.schema.hasTable(table));
+        await db.migrate.down(config);
+        assert.equal(await db.schema.hasTable(table), false, `${table} dropped by its down()`);
+      }
+      await migrateLatest(db, 'central');
+      for (const table of tablesNewestFirst) assert.ok(await db.schema.hasTable(table));
+      await migrateRollbackAll(db, 'central');
+      for (const table of tablesNewestFirst) assert.equal(await db.schema.hasTable(table), false);
+    });
+  });
+}
