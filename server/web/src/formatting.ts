@@ -1,0 +1,41 @@
+// Sizes and dates in the words and units people read: "1.2 MB", "5 GB", "12 Mar 2026, 14:05".
+
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+
+/** Decimal units, as storage is sold and as the 5 GB quota is counted. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '–';
+  if (bytes === 1) return '1 byte';
+  if (bytes < 1000) return `${bytes} bytes`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const shown = value >= 100 || Number.isInteger(value) ? Math.round(value).toString() : value.toFixed(1).replace(/\.0$/, '');
+  return `${shown} ${UNITS[unit]}`;
+}
+
+const DATE_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  timeZone: 'UTC',
+});
+
+/** Dates in UTC, so the page reads the same wherever the server runs. */
+export function formatDate(ms: number): string {
+  if (!Number.isFinite(ms) || ms <= 0) return '–';
+  return `${DATE_FORMAT.format(new Date(ms))} UTC`;
+}
+
+/** The share of the quota in use, 0..100, never 0 once anything is stored so the bar shows. */
+export function usagePercent(usedBytes: number, quotaBytes: number): number {
+  if (quotaBytes <= 0) return 100;
+  const pct = (usedBytes / quotaBytes) * 100;
+  if (usedBytes > 0 && pct < 1) return 1;
+  return Math.min(100, Math.round(pct));
+}
