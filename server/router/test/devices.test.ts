@@ -1,0 +1,228 @@
+// Throttling, device tokens, app passwords, login codes and access tokens, as a contract run against MariaDB and SQLite.
+import assert from 'node:assert/strict';
+import { MyDropboxError } from '@mydropbox/shared';
+import { AccessTokenSigner, AccessTokenVerifier, generateSigningKeys } from '@mydropbox/server-common';
+import { DEFAULT_THROTTLE_POLICY, LOGIN_CODE_TTL_MS } from '@mydropbox/router';
+import { createTestDatabase, DATABASE_KINDS } from '../../../test/support/databases';
+import { HealthEndpoint, RouterHarness, startHealthEndpoint, startRouter } from './harness';
+
+const is = (c: string) => (err: unknown) => MyDropboxError.is(err, c as never);
+
+for (const kind of DATABASE_KINDS) {
+  describe(`devices, throttling and tokens on ${kind}`, () => {
+    let h: RouterHarness;
+    let endpoint: HealthEndpoint;
+
+    before(async () => {
+      endpoint = await startHealthEndpoint();
+    });
+    after(() => endpoint.close());
+    beforeEach(async () => {
+      h = await startRouter({ database: await createTestDatabase(kind), http: false });
+      await h.services.dataServers.register({ id: 1, host: '127.0.0.1', port: endpoint.port, capacityGb: 1000 });
+      await h.services.dataServers.register({ id: 2, host: '127.0.0.1', port: endpoint.port, capacityGb: 1000 });
+      await h.services.accounts.signUp({ username: 'erin', email: 'erin@example.com', password: 'password1' });
+    });
+    afterEach(async () => {
+      await h.close();
+      await h.database.drop();
+    });
+
+    const signIn = (password: string, clientAddress = '192.0.2.1', username = 'erin', services = h.services) =>
+      services.accounts.signIn({ username, password, clientAddress, deviceKind: 'daemon' });
+
+    describe('throttling', () => {
+      it('locks an account after 5 failures, even for the right password, across processes, then lets it in later', async () => {
+        for (let i = 0; i < DEFAULT_THROTTLE_POLICY.accountLimit; i++)
+          await assert.rejects(signIn('wrong', `198.51.100.${i}`), is('bad_credentials'));
+        await assert.rejects(signIn('password1', '203.0.113.9'), (err: unknown) => {
+          assert.ok(MyDropboxError.is(err, 'rate_limited'));
+          assert.match(err.message, /this account.*wait 1 minute/);
+          assert.equal(err.details?.retryAfterSeconds, 60);
+          return true;
+        });
+        // A second process (or this one after a restart) reads the same state from the database.
+        await assert.rejects(signIn('password1', '203.0.113.9', 'erin', h.secondServices()), is('rate_limited'));
+        h.clock.advance(61_000);
+        await signIn('password1');
+        const rows = await h.db('LoginAttempts').where({ ThrottleKey: 'account:erin' });
+        assert.equal(rows.length, 0, 'success clears the account counter');
+      });
+
+      it('makes each further lockout longer', async () => {
+        for (let i = 0; i < 5; i++) await assert.rejects(signIn('wrong'), is('bad_credentials'));
+        h.clock.advance(61_000);
+        for (let i = 0; i < 5; i++) await assert.rejects(signIn('wrong'), is('bad_credentials'));
+        await assert.rejects(
+          signIn('password1'),
+          (err: unknown) => MyDropboxError.is(err, 'rate_limited') && err.details?.retryAfterSeconds === 120,
+        );
+        h.clock.advance(61_000);
+        await assert.rejects(signIn('password1'), is('rate_limited'));
+        h.clock.advance(60_000);
+        await signIn('password1');
+      });
+
+      it('forgets failures older than the window', async () => {
+        for (let i = 0; i < 4; i++) await assert.rejects(signIn('wrong'), is('bad_credentials'));
+        h.clock.advance(DEFAULT_THROTTLE_POLICY.windowMs + 1000);
+        for (let i = 0; i < 4; i++) await assert.rejects(signIn('wrong'), is('bad_credentials'));
+        await signIn('password1');
+      });
+
+      it('locks a client address that tries many accounts, but not other addresses', async () => {
+        for (let i = 0; i < DEFAULT_THROTTLE_POLICY.addressLimit; i++) {
+          await assert.rejects(signIn('password1', '192.0.2.66', `victim${i}`), is('bad_credentials'));
+        }
+        await assert.rejects(
+          signIn('password1', '192.0.2.66'),
+          (err: unknown) => MyDropboxError.is(err, 'rate_limited') && /network address/.test(err.message),
+        );
+        await signIn('password1', '192.0.2.67');
+        // A success elsewhere does not unlock the sprayed address.
+        await assert.rejects(signIn('password1', '192.0.2.66'), is('rate_limited'));
+      });
+
+      it('counts concurrent failures from several processes without losing any', async () => {
+        const other = h.secondServices();
+        await Promise.allSettled([0, 1, 2, 3].map((i) => signIn('wrong', '192.0.2.5', 'erin', i % 2 ? other : h.services)));
+        const [row] = await h.db('LoginAttempts').where({ ThrottleKey: 'account:erin' });
+        assert.equal(Number(row.Failures), 4);
+      });
+    });
+
+    describe('device tokens', () => {
+      it('authenticates a token until it is revoked, then refuses it at once', async () => {
+        const { deviceToken, deviceId } = await signIn('password1');
+        assert.deepEqual(await h.services.devices.authenticate(deviceToken), { username: 'erin', deviceId, kind: 'daemon' });
+        await h.services.devices.revoke('erin', deviceId);
+        await assert.rejects(h.services.devices.authenticate(deviceToken), is('unauthorized'));
+        await assert.rejects(h.services.accessTokens.issue(deviceToken), is('unauthorized'));
+        await assert.rejects(h.services.devices.revoke('erin', deviceId), is('not_found'));
+      });
+
+      it('refuses unknown, malformed and other users’ device ids', async () => {
+        await assert.rejects(h.services.devices.authenticate('mdbd_' + 'A'.repeat(43)), is('unauthorized'));
+        await assert.rejects(h.services.devices.authenticate(''), is('unauthorized'));
+        const { deviceId } = await signIn('password1');
+        await h.services.accounts.signUp({ username: 'frank', email: 'frank@example.com', password: 'password1' });
+        await assert.rejects(h.services.devices.revoke('frank', deviceId), is('not_found'));
+      });
+
+      it('lists active devices and updates LastSeenAt at most once a minute', async () => {
+        const a = await signIn('password1');
+        const b = await h.services.devices.create('erin', 'Laptop', 'vscode');
+        assert.deepEqual(
+          (await h.services.devices.list('erin')).map((d) => [d.id, d.name, d.kind]),
+          [
+            [a.deviceId, 'MyDropbox daemon', 'daemon'],
+            [b.device.id, 'Laptop', 'vscode'],
+          ],
+        );
+        const seen = async () => Number((await h.db('Devices').where({ Id: a.deviceId }).first()).LastSeenAt);
+        const first = await seen();
+        h.clock.advance(30_000);
+        await h.services.devices.authenticate(a.deviceToken);
+        assert.equal(await seen(), first);
+        h.clock.advance(31_000);
+        await h.services.devices.authenticate(a.deviceToken);
+        assert.ok((await seen()) >= first + 61_000);
+        await h.services.devices.revoke('erin', b.device.id);
+        assert.equal((await h.services.devices.list('erin')).length, 1);
+      });
+
+      it('app passwords work only for WebDAV Basic auth, only for their user, are throttled and revocable', async () => {
+        const { password, device } = await h.services.devices.createAppPassword('erin', 'Finder');
+        assert.equal(device.kind, 'webdav');
+        assert.deepEqual(await h.services.devices.authenticateAppPassword('Erin', password, '192.0.2.1'), {
+          username: 'erin',
+          deviceId: device.id,
+          kind: 'webdav',
+        });
+        await assert.rejects(h.services.devices.authenticate(password), is('unauthorized'), 'not a Bearer token');
+        const { deviceToken } = await signIn('password1');
+        await assert.rejects(h.services.devices.authenticateAppPassword('erin', deviceToken, '192.0.2.1'), is('bad_credentials'));
+        await assert.rejects(h.services.devices.authenticateAppPassword('erin', 'password1', '192.0.2.1'), is('bad_credentials'));
+        await h.services.accounts.signUp({ username: 'gina', email: 'gina@example.com', password: 'password1' });
+        await assert.rejects(h.services.devices.authenticateAppPassword('gina', password, '192.0.2.1'), is('bad_credentials'));
+        // Two failures above for erin (the device token, the account password); three more make five.
+        for (let i = 0; i < 3; i++)
+          await assert.rejects(h.services.devices.authenticateAppPassword('erin', `mdbw_wrong${i}`, '192.0.2.9'), is('bad_credentials'));
+        await assert.rejects(h.services.devices.authenticateAppPassword('erin', password, '192.0.2.10'), is('rate_limited'));
+        h.clock.advance(61_000);
+        await h.services.devices.authenticateAppPassword('erin', password, '192.0.2.10');
+        await h.services.devices.revoke('erin', device.id);
+        await assert.rejects(h.services.devices.authenticateAppPassword('erin', password, '192.0.2.10'), is('bad_credentials'));
+      });
+    });
+
+    describe('login codes', () => {
+      it('trades a code for a device token once', async () => {
+        const { code, expiresAt } = await h.services.loginCodes.create('erin');
+        assert.ok(expiresAt - h.clock.now() <= LOGIN_CODE_TTL_MS);
+        const signedIn = await h.services.loginCodes.redeem(code, 'My VS Code', 'vscode');
+        assert.equal(signedIn.username, 'erin');
+        assert.equal((await h.services.devices.authenticate(signedIn.deviceToken)).kind, 'vscode');
+        await assert.rejects(h.services.loginCodes.redeem(code, undefined, 'vscode'), is('unauthorized'));
+        const stored = await h.db('LoginCodes').first();
+        assert.notEqual(stored.CodeHash, code);
+      });
+
+      it('refuses an expired or unknown code, and lets only one of two simultaneous redeems win', async () => {
+        const expired = await h.services.loginCodes.create('erin');
+        h.clock.advance(LOGIN_CODE_TTL_MS + 1);
+        await assert.rejects(h.services.loginCodes.redeem(expired.code, undefined, 'vscode'), is('unauthorized'));
+        await assert.rejects(h.services.loginCodes.redeem('mdbc_nope', undefined, 'vscode'), is('unauthorized'));
+        const { code } = await h.services.loginCodes.create('erin');
+        const both = await Promise.allSettled([
+          h.services.loginCodes.redeem(code, undefined, 'vscode'),
+          h.secondServices().loginCodes.redeem(code, undefined, 'vscode'),
+        ]);
+        assert.equal(both.filter((r) => r.status === 'fulfilled').length, 1);
+      });
+    });
+
+    describe('access tokens', () => {
+      it('signs a user-scope token for the user’s own data server that the data server verifies', async () => {
+        const { deviceToken, deviceId } = await signIn('password1');
+        const issued = await h.services.accessTokens.issue(deviceToken);
+        assert.equal(issued.dataServer.id, 1);
+        assert.equal(issued.dataServer.url, `http://127.0.0.1:${endpoint.port}`);
+        const claims = h.verifier.verify(issued.accessToken, 1, h.clock.now());
+        assert.deepEqual({ ...claims, exp: 0 }, { sub: 'erin', sid: 1, did: deviceId, scope: 'user', exp: 0 });
+        assert.ok(issued.expiresAt - h.clock.now() <= 300_000 && issued.expiresAt - h.clock.now() > 290_000);
+      });
+
+      it('gives tokens a data server must refuse when expired, forged, for another server or tampered with', async () => {
+        const { deviceToken } = await signIn('password1');
+        const { accessToken, expiresAt } = await h.services.accessTokens.issue(deviceToken);
+        assert.throws(() => h.verifier.verify(accessToken, 1, expiresAt + 1), is('token_expired'));
+        assert.throws(() => h.verifier.verify(accessToken, 2, h.clock.now()), is('forbidden'));
+        const forged = new AccessTokenSigner(generateSigningKeys().privateKeyPem).sign({ sub: 'erin', sid: 1, scope: 'user' }).token;
+        assert.throws(() => h.verifier.verify(forged, 1, h.clock.now()), is('unauthorized'));
+        const [payload, signature] = accessToken.split('.');
+        const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+        const otherUser = Buffer.from(JSON.stringify({ ...claims, sub: 'frank' })).toString('base64url');
+        assert.throws(
+          () => h.verifier.verify(`${otherUser}.${signature}`, 1, h.clock.now()),
+          is('unauthorized'),
+          'changing sub breaks the signature',
+        );
+        assert.throws(
+          () => new AccessTokenVerifier(generateSigningKeys().publicKeyPem).verify(accessToken, 1, h.clock.now()),
+          is('unauthorized'),
+        );
+      });
+
+      it('issues each user tokens for their own name only, and router-scope tokens for the gateway', async () => {
+        await h.services.accounts.signUp({ username: 'hank', email: 'hank@example.com', password: 'password1' });
+        const erin = await h.services.accessTokens.issue((await signIn('password1')).deviceToken);
+        const hank = await h.services.accessTokens.issue((await signIn('password1', '192.0.2.1', 'hank')).deviceToken);
+        assert.equal(h.verifier.verify(erin.accessToken, 1).sub, 'erin');
+        assert.equal(h.verifier.verify(hank.accessToken, 1).sub, 'hank');
+        const router = await h.services.accessTokens.routerToken('hank');
+        assert.deepEqual({ ...h.verifier.verify(router.token, 1), exp: 0 }, { sub: 'hank', sid: 1, scope: 'router', exp: 0 });
+      });
+    });
+  });
+}
