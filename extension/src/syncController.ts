@@ -1,0 +1,272 @@
+// Owns the running engine: starts it when signed in with a folder, stops it on sign-out, and feeds the status bar.
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type * as vscode from 'vscode';
+import type * as sync from './sync';
+import type { SyncEngine } from './sync';
+import { readSettings, resolveSyncFolder } from './config';
+import type { ConflictNotifier } from './conflicts';
+import type { Host } from './host';
+import { writeLog } from './log';
+import type { DeviceCredentials, DeviceSecrets } from './secrets';
+import type { ShownStatus, SyncStatusBar } from './statusBar';
+
+/** The parts of the engine module the glue uses; injected so tests and the daemon-free build share one wiring. */
+export type SyncModule = Pick<typeof sync, 'SyncEngine' | 'signIn' | 'signOut' | 'deviceTokenSession' | 'discover'>;
+
+export interface ControllerDeps {
+  host: Host;
+  sync: SyncModule;
+  secrets: DeviceSecrets;
+  log: vscode.LogOutputChannel;
+  statusBar: SyncStatusBar;
+  conflicts: ConflictNotifier;
+  /** Engine state lives below here, one directory per (folder, server, user). */
+  stateRoot: string;
+  deviceName: string;
+}
+
+export class SyncController implements vscode.Disposable {
+  private credentials: DeviceCredentials | undefined;
+  private folder: string | undefined;
+  private engine: SyncEngine | undefined;
+  private lastStatus: ShownStatus = { kind: 'signedOut' };
+  private firstSync: { report(message: string): void; done(): void } | undefined;
+  private readonly statusWaiters = new Set<(s: ShownStatus) => void>();
+
+  constructor(private readonly deps: ControllerDeps) {}
+
+  get status(): ShownStatus {
+    return this.lastStatus;
+  }
+
+  get signedIn(): DeviceCredentials | undefined {
+    return this.credentials;
+  }
+
+  get syncFolder(): string | undefined {
+    return this.folder;
+  }
+
+  /** The address for links and sign-in: the signed-in server, else the setting. */
+  get serverUrl(): string {
+    return this.credentials?.serverUrl ?? readSettings(this.deps.host).serverUrl;
+  }
+
+  /** Loads the stored device and starts syncing when a folder is configured. Called once at activation. */
+  async restore(): Promise<void> {
+    this.credentials = await this.deps.secrets.load();
+    await this.refresh();
+  }
+
+  /** Settings or workspace folders changed: (re)start the engine if the folder it should sync changed. */
+  async refresh(): Promise<void> {
+    const folder = resolveSyncFolder(readSettings(this.deps.host), this.deps.host.workspace.workspaceFolders);
+    if (folder === this.folder && (this.engine !== undefined) === (this.credentials !== undefined && folder !== undefined)) {
+      this.render();
+      return;
+    }
+    await this.stopEngine();
+    this.folder = folder;
+    if (this.credentials && folder) await this.startEngine(this.credentials, folder);
+    else this.setStatus(this.credentials ? { kind: 'noFolder' } : { kind: 'signedOut' });
+  }
+
+  async signInWithPassword(serverUrl: string, username: string, password: string): Promise<DeviceCredentials> {
+    const result = await this.deps.sync.signIn(serverUrl, username, password, { name: this.deps.deviceName, kind: 'vscode' });
+    const credentials = { serverUrl, username: result.username, deviceToken: result.deviceToken };
+    await this.adopt(credentials);
+    return credentials;
+  }
+
+  /** Takes over a device token obtained elsewhere (the website's one-time sign-in code). */
+  async adopt(credentials: DeviceCredentials): Promise<void> {
+    await this.stopEngine();
+    const previous = this.credentials;
+    await this.deps.secrets.save(credentials);
+    this.credentials = credentials;
+    this.deps.log.info(`Signed in to ${credentials.serverUrl} as ${credentials.username}.`);
+    if (previous && previous.deviceToken !== credentials.deviceToken) await this.revoke(previous);
+    this.folder = undefined;
+    await this.refresh();
+  }
+
+  async signOut(): Promise<void> {
+    await this.stopEngine();
+    const previous = this.credentials;
+    this.credentials = undefined;
+    await this.deps.secrets.clear();
+    if (previous) await this.revoke(previous);
+    this.deps.log.info('Signed out.');
+    this.setStatus({ kind: 'signedOut' });
+  }
+
+  pause(): boolean {
+    if (!this.engine) return false;
+    this.engine.pause();
+    return true;
+  }
+
+  resume(): boolean {
+    if (!this.engine) return false;
+    this.engine.resume();
+    return true;
+  }
+
+  /** Runs one full pass; false when there is nothing running to sync. */
+  async syncNow(): Promise<boolean> {
+    if (!this.engine) return false;
+    await this.engine.syncNow();
+    return true;
+  }
+
+  /** Resolves with the first status (already current or coming) that satisfies `predicate`. */
+  waitForStatus(predicate: (s: ShownStatus) => boolean): Promise<ShownStatus> {
+    if (predicate(this.lastStatus)) return Promise.resolve(this.lastStatus);
+    return new Promise((resolve) => {
+      const waiter = (s: ShownStatus) => {
+        if (!predicate(s)) return;
+        this.statusWaiters.delete(waiter);
+        resolve(s);
+      };
+      this.statusWaiters.add(waiter);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.stopEngine();
+  }
+
+  dispose(): void {
+    void this.stopEngine();
+  }
+
+  private async startEngine(credentials: DeviceCredentials, folder: string): Promise<void> {
+    const stateDir = path.join(this.deps.stateRoot, 'sync', stateKey(folder, credentials));
+    const firstTime = !fs.existsSync(stateDir);
+    await fs.promises.mkdir(folder, { recursive: true });
+    await fs.promises.mkdir(stateDir, { recursive: true });
+    const session = this.deps.sync.deviceTokenSession(credentials.serverUrl, credentials.deviceToken);
+    const engine = new this.deps.sync.SyncEngine({
+      folder,
+      stateDir,
+      session,
+      deviceName: this.deps.deviceName,
+      events: {
+        status: (s) => {
+          if (this.engine === engine) this.setStatus(s);
+        },
+        log: (level, message) => writeLog(this.deps.log, level, message),
+        conflict: (info) => {
+          this.deps.log.warn(`Conflict on ${info.path}: both versions kept, the other as ${info.conflictPath}.`);
+          void this.deps.conflicts
+            .notify(folder, info)
+            .catch((err: unknown) => this.deps.log.error(`Could not open the conflict diff: ${String(err)}`));
+        },
+      },
+    });
+    this.engine = engine;
+    this.deps.log.info(`Syncing ${folder} with ${credentials.serverUrl} as ${credentials.username}.`);
+    if (firstTime) this.showFirstSyncProgress(folder);
+    this.setStatus({ kind: 'syncing', pending: 0 });
+    engine.start().then(
+      () => {
+        if (this.engine === engine) this.setStatus(engine.status);
+      },
+      (err: unknown) => {
+        if (this.engine !== engine) return;
+        const message = err instanceof Error ? err.message : String(err);
+        this.deps.log.error(`Sync stopped: ${message}`);
+        this.setStatus({ kind: 'error', message });
+      },
+    );
+  }
+
+  private async stopEngine(): Promise<void> {
+    const engine = this.engine;
+    this.engine = undefined;
+    this.firstSync?.done();
+    if (!engine) return;
+    try {
+      await engine.stop();
+    } catch (err) {
+      this.deps.log.warn(`Stopping the sync engine failed: ${String(err)}`);
+    }
+  }
+
+  /** A device token the router refused is useless: forget it so the status bar offers to sign in again. */
+  private async handleRevokedToken(): Promise<void> {
+    this.deps.log.warn('The server no longer accepts this device; sign in again.');
+    await this.stopEngine();
+    this.credentials = undefined;
+    await this.deps.secrets.clear();
+    void this.deps.host.window
+      .showWarningMessage(
+        'MyDropbox: the server no longer accepts this device, so syncing stopped. Sign in again to resume.',
+        {},
+        'Sign In',
+      )
+      .then((choice) => {
+        if (choice === 'Sign In') void this.deps.host.commands.executeCommand('mydropbox.signIn');
+      });
+  }
+
+  private async revoke(credentials: DeviceCredentials): Promise<void> {
+    try {
+      await this.deps.sync.signOut(credentials.serverUrl, credentials.deviceToken);
+    } catch (err) {
+      // The token is gone from this machine either way; the Devices page on the website can revoke it later.
+      this.deps.log.warn(
+        `Could not revoke the old device token at ${credentials.serverUrl}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
+
+  private showFirstSyncProgress(folder: string): void {
+    this.deps.host.window.withProgress(
+      {
+        location: this.deps.host.ProgressLocation.Notification,
+        title: `MyDropbox: first sync of ${path.basename(folder)}`,
+        cancellable: false,
+      },
+      (progress) =>
+        new Promise<void>((resolve) => {
+          this.firstSync = {
+            report: (message) => progress.report({ message }),
+            done: () => {
+              this.firstSync = undefined;
+              resolve();
+            },
+          };
+        }),
+    );
+  }
+
+  private setStatus(status: ShownStatus): void {
+    this.lastStatus = status;
+    if (status.kind === 'signedOut' && this.engine) void this.handleRevokedToken();
+    if (this.firstSync) {
+      if (status.kind === 'syncing')
+        this.firstSync.report(status.pending > 0 ? `${status.pending} files to go` : 'comparing with the server');
+      else this.firstSync.done();
+    }
+    this.render();
+    for (const waiter of [...this.statusWaiters]) waiter(status);
+  }
+
+  private render(): void {
+    const status = this.lastStatus;
+    // Activated in an unrelated workspace and never signed in: stay out of the status bar until asked.
+    if (status.kind === 'signedOut' && !this.folder) {
+      this.deps.statusBar.hide();
+      return;
+    }
+    this.deps.statusBar.show(status, { serverUrl: this.credentials?.serverUrl, username: this.credentials?.username, folder: this.folder });
+  }
+}
+
+/** One engine state directory per folder, server and account, so switching accounts never reuses an index. */
+function stateKey(folder: string, credentials: DeviceCredentials): string {
+  return createHash('sha256').update(`${folder}\n${credentials.serverUrl}\n${credentials.username}`).digest('hex').slice(0, 24);
+}
