@@ -1,0 +1,70 @@
+// The public process: website, router API and (later) WebDAV on one address; reads env once, stops on SIGINT/SIGTERM.
+import path from 'node:path';
+import { z } from 'zod';
+import { createLogger, listen, loadConfig, port } from '@mydropbox/server-common';
+import { createApp as createRouterApp, loadRouterConfig, startRouterServices } from '@mydropbox/router';
+import { createApp } from './app';
+import { createDispatcher } from './dispatch';
+import { cookieKeysFrom } from './sessionSecret';
+
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+
+const webEnvShape = {
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port(3000),
+  PUBLIC_URL: z.url({ message: 'use the address people open, like https://files.example.com' }).optional(),
+  SESSION_SECRET: z.string().min(16, { message: 'use at least 16 random characters' }).optional(),
+  CLIENT_VSIX_PATH: z.string().optional(),
+  SECURE_COOKIES: z.enum(['', '0', '1', 'true', 'false'], { message: 'use 1 or 0' }).optional(),
+};
+
+async function main(): Promise<void> {
+  const env = loadConfig(webEnvShape);
+  const routerConfig = loadRouterConfig();
+  const log = createLogger('web', routerConfig.logLevel);
+  const publicUrl = (env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
+  const secureCookies = env.SECURE_COOKIES ? env.SECURE_COOKIES === '1' || env.SECURE_COOKIES === 'true' : publicUrl.startsWith('https:');
+
+  const started = await startRouterServices(routerConfig, log);
+  const routerApp = createRouterApp({ services: started.services, log, trustProxy: routerConfig.trustProxy });
+  const webApp = createApp({
+    services: started.services,
+    log,
+    cookieKeys: cookieKeysFrom(env.SESSION_SECRET, routerConfig.home),
+    publicUrl,
+    vsixPath: path.resolve(REPO_ROOT, env.CLIENT_VSIX_PATH ?? 'extension/dist/mydropbox.vsix'),
+    secureCookies,
+    trustProxy: routerConfig.trustProxy,
+  });
+  // WebDAV mounts here (dav: …) when it lands; until then /dav/ answers 404.
+  const handler = createDispatcher({ web: webApp.callback(), router: routerApp.callback() });
+  let listening;
+  try {
+    listening = await listen(handler, env.PORT, env.HOST);
+  } catch (err) {
+    await started.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new Error(`Port ${env.PORT} on ${env.HOST} is already in use: stop what runs there, or set PORT to another port.`);
+    }
+    throw err;
+  }
+  log.info({ url: listening.url, publicUrl, home: routerConfig.home }, 'MyDropbox website and API listening');
+  process.stdout.write(`MyDropbox website at ${publicUrl}\n`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'website stopping');
+    await listening.close();
+    await started.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`MyDropbox website failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});
