@@ -51,7 +51,8 @@ export async function startRouterServices(config: RouterConfig, log: Logger): Pr
     for (const s of config.dataServers) {
       await services.dataServers.register({ id: s.id, host: s.host, port: s.port, capacityGb: config.dataServerCapacityGb });
     }
-    // The poller's first round runs now, so sign-ups right after start see which servers are up.
+    // One round before serving, so sign-ups right after start already know which servers are up.
+    await services.dataServers.checkNow();
     services.dataServers.start();
     return {
       services,

@@ -118,7 +118,12 @@ describe('router HTTP API', () => {
   });
 
   it('refuses requests without, or with a malformed or made-up, device token', async () => {
-    for (const headers of [{}, { authorization: 'Basic abc' }, { authorization: 'Bearer' }, { authorization: 'Bearer mdbd_madeup' }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Basic abc' },
+      { authorization: 'Bearer' },
+      { authorization: 'Bearer mdbd_madeup' },
+    ]) {
       const res = await call(api('/me'), 'GET', { headers });
       assert.equal(res.status, 401);
       assert.equal(res.headers.get('www-authenticate'), 'Bearer');
