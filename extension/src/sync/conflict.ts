@@ -2,7 +2,6 @@
 import { baseName, parentPath } from '@mydropbox/shared';
 
 /** Characters a device name must not bring into a file name. */
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[/\\\u0000-\u001f\u007f-\u009f:*?"<>|]/g;
 
 function pad(n: number, width = 2): string {

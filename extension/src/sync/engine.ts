@@ -1,5 +1,20 @@
-// The sync engine: keeps one folder and the person's data server the same, both ways (public surface; VS Code-free).
+// The sync engine: keeps one folder and the person's data server the same, both ways (VS Code-free).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isValidPath, MyDropboxError } from '@mydropbox/shared';
 import type { Session } from './session';
+import { RemoteClient, backoffDelay } from './remote';
+import { SyncedIndex } from './syncedIndex';
+import { IgnoreRules, IGNORE_FILE } from './ignore';
+import { scanFolder, statAndHash, type LocalEntry } from './scanner';
+import { FileChangingError } from './hasher';
+import { plan, pendingCount } from './planner';
+import { execute, type RemoteEntry } from './executor';
+import { FolderWatcher, type WatchBatch } from './watcher';
+import { applyChanges, POLL_SECONDS } from './changeFeed';
+import { acquireStateLock } from './stateLock';
+import { absolute } from './transfer';
 
 export type SyncStatus =
   | { kind: 'upToDate'; lastSyncAt?: number }
@@ -24,28 +39,394 @@ export interface EngineOptions {
   deviceName?: string;
 }
 
+/** Plan-execute rounds per pass: a conflict needs two (move aside + download, then upload the copy). */
+const MAX_ROUNDS = 6;
+/** A file still being written is looked at again after this long. */
+const UNSETTLED_RETRY_MS = 100;
+const OFFLINE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 15_000 };
+
 export class SyncEngine {
+  readonly remote: RemoteClient;
+  private readonly folder: string;
+  private readonly deviceName: string;
+  private index: SyncedIndex | undefined;
+  private releaseLock: (() => void) | undefined;
+  private rules = IgnoreRules.fromText('');
+  private local = new Map<string, LocalEntry>();
+  private readonly remoteTree = new Map<string, RemoteEntry>();
+  private readonly tombstones = new Map<string, number>();
+  private cursor: string | undefined;
+  private watcher: FolderWatcher | undefined;
+  private feedAbort: AbortController | undefined;
+  private feedDone: Promise<void> | undefined;
+  private chain: Promise<unknown> = Promise.resolve();
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private unsettledTimer: NodeJS.Timeout | undefined;
+  private offlineAttempts = 0;
+  private readonly dirtyLocal = new Set<string>();
+  private readonly dirtyRemote = new Set<string>();
+  private readonly dirtyPlan = new Set<string>();
+  /** Paths that need the person (quota, refused name), with the reason; retried when they change. */
+  readonly failures = new Map<string, string>();
+  private lastError: unknown;
+  private paused = false;
+  private stopped = false;
+  private started = false;
   private current: SyncStatus = { kind: 'upToDate' };
 
-  constructor(private readonly opts: EngineOptions) {}
+  constructor(private readonly opts: EngineOptions) {
+    this.folder = path.resolve(opts.folder);
+    this.deviceName = opts.deviceName ?? os.hostname();
+    this.remote = new RemoteClient(opts.session);
+  }
 
   /** Scan + reconcile, then watch and follow the change feed until stop(). */
   async start(): Promise<void> {
-    throw new Error(`not implemented yet (${this.opts.folder})`);
+    if (this.started) return;
+    this.open();
+    this.started = true;
+    this.watcher = new FolderWatcher(
+      this.folder,
+      (rel, isDir) => this.rules.ignores(rel, isDir),
+      (batch) => this.onWatch(batch),
+      (err) => this.log('warn', `Watching the folder failed: ${String(err)}`),
+    );
+    await this.watcher.start();
+    await this.exclusive(() => this.fullPass()).catch(() => undefined); // reported through the status; retried
+    this.feedAbort = new AbortController();
+    this.feedDone = this.followFeed(this.feedAbort.signal);
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.unsettledTimer);
+    this.feedAbort?.abort();
+    await this.watcher?.close();
+    await this.feedDone;
+    await this.chain.catch(() => undefined);
+    this.index?.close();
+    this.releaseLock?.();
+    this.releaseLock = undefined;
+  }
 
-  pause(): void {}
+  pause(): void {
+    this.paused = true;
+    this.setStatus({ kind: 'paused' });
+  }
 
-  resume(): void {}
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.setStatus({ kind: 'syncing', pending: 0 });
+    void this.exclusive(() => this.fullPass()).catch(() => undefined);
+  }
 
   /** One full pass both ways; resolves when in sync (or throws the reason). */
   async syncNow(): Promise<void> {
-    throw new Error('not implemented yet');
+    this.open();
+    await this.exclusive(() => this.fullPass());
+    for (let wait = 0; this.dirtyLocal.size > 0 && wait < 50; wait++) {
+      await new Promise((r) => setTimeout(r, UNSETTLED_RETRY_MS));
+      await this.exclusive(() => this.incrementalPass());
+    }
+    if (this.dirtyLocal.size > 0)
+      throw new MyDropboxError('invalid_request', `Still being written, not synced yet: ${[...this.dirtyLocal].slice(0, 5).join(', ')}`);
+    if (this.failures.size > 0) {
+      const [p, why] = this.failures.entries().next().value as [string, string];
+      throw new MyDropboxError(this.lastErrorCode(), `${this.failures.size} file(s) not synced; "${p}": ${why}`);
+    }
   }
 
   get status(): SyncStatus {
     return this.current;
   }
+
+  /** The files as last synced (for status displays). */
+  get syncedCount(): number {
+    return this.index?.size ?? 0;
+  }
+
+  private open(): void {
+    if (this.index) return;
+    fs.mkdirSync(this.folder, { recursive: true });
+    this.releaseLock = acquireStateLock(this.opts.stateDir);
+    this.index = SyncedIndex.open(this.opts.stateDir);
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    void this.exclusive(async () => {
+      this.scheduled = false;
+      await this.incrementalPass();
+    }).catch(() => undefined);
+  }
+
+  private onWatch(batch: WatchBatch): void {
+    if (batch.files.has(IGNORE_FILE))
+      this.rules = IgnoreRules.fromText(
+        fs.existsSync(path.join(this.folder, IGNORE_FILE)) ? fs.readFileSync(path.join(this.folder, IGNORE_FILE), 'utf8') : '',
+      );
+    for (const f of batch.files) this.dirtyLocal.add(f);
+    for (const d of batch.dirs) {
+      // A folder added or removed as a whole: look at everything we knew below it, and what is there now.
+      for (const p of [...this.local.keys(), ...this.index!.keys()]) if (p.startsWith(d + '/')) this.dirtyLocal.add(p);
+      for (const p of listFilesBelow(this.folder, d)) this.dirtyLocal.add(p);
+    }
+    this.schedule();
+  }
+
+  private async fullPass(): Promise<void> {
+    if (this.paused || this.stopped) return;
+    const index = this.index!;
+    if (!fs.existsSync(this.folder)) {
+      // Never read a missing folder as "everything was deleted".
+      this.setStatus({
+        kind: 'error',
+        message: `The sync folder ${this.folder} is missing; recreate it or sign in again to choose another.`,
+      });
+      throw new MyDropboxError('not_found', `The sync folder ${this.folder} is missing.`);
+    }
+    await this.guard(async () => {
+      this.rules = await IgnoreRules.load(this.folder);
+      const [scan, listing] = await Promise.all([
+        scanFolder(this.folder, this.rules, { get: (p) => this.local.get(p) ?? index.get(p) }),
+        this.remote.list(),
+      ]);
+      if (scan.skipped.length) this.log('warn', `Not synced (names the server cannot store): ${scan.skipped.slice(0, 10).join(', ')}`);
+      this.local = scan.files;
+      this.remoteTree.clear();
+      for (const f of listing.files)
+        this.remoteTree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
+      this.cursor = listing.cursor;
+      this.failures.clear();
+      for (const p of scan.unsettled) this.dirtyLocal.add(p);
+      const paths = new Set([...this.local.keys(), ...this.remoteTree.keys(), ...index.keys()]);
+      await this.reconcile(paths);
+      index.flush();
+    });
+  }
+
+  private async incrementalPass(): Promise<void> {
+    if (this.paused || this.stopped || !this.index) return;
+    const paths = new Set([...this.dirtyLocal, ...this.dirtyRemote, ...this.dirtyPlan]);
+    if (paths.size === 0) return;
+    this.dirtyPlan.clear();
+    await this.guard(() => this.reconcile(paths));
+  }
+
+  /** Refresh what is dirty, then plan and execute the given paths until nothing is left to do. */
+  private async reconcile(paths: Set<string>): Promise<void> {
+    const index = this.index!;
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      await this.refreshLocal();
+      await this.refreshRemote();
+      const candidates = [...paths].filter(
+        (p) => !this.dirtyLocal.has(p) && !this.failures.has(p) && !this.rules.ignores(p) && isValidPath(p),
+      );
+      const actions = plan(this.local, this.remoteTree, index.tree, Date.now(), { deviceName: this.deviceName, paths: candidates });
+      if (actions.length === 0) break;
+      this.setStatus({ kind: 'syncing', pending: pendingCount(actions) });
+      const report = await execute(
+        {
+          folder: this.folder,
+          remote: this.remote,
+          index,
+          local: this.local,
+          remoteTree: this.remoteTree,
+          tombstones: this.tombstones,
+          onConflict: (info) => {
+            this.log('warn', `Conflict: "${info.path}" changed here and on the server; your version is kept as "${info.conflictPath}".`);
+            this.opts.events?.conflict?.(info);
+          },
+          onProgress: (remaining) => this.setStatus({ kind: 'syncing', pending: remaining }),
+        },
+        actions,
+      );
+      for (const p of report.touched) paths.add(p);
+      let retry: unknown;
+      for (const [p, outcome] of report.outcomes) {
+        if (outcome === 'localChanged') this.dirtyLocal.add(p);
+        else if (outcome === 'remoteChanged') this.dirtyRemote.add(p);
+        else if (outcome === 'retry') retry ??= report.errors.get(p);
+        else if (outcome === 'failed') {
+          const err = report.errors.get(p);
+          this.lastError = err;
+          this.failures.set(p, err instanceof Error ? err.message : String(err));
+          this.log('error', `Cannot sync "${p}": ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      if (retry !== undefined) throw retry;
+    }
+    if (this.dirtyLocal.size > 0) this.retryUnsettledSoon();
+    this.offlineAttempts = 0;
+    if (this.failures.size > 0) {
+      const first = this.failures.values().next().value as string;
+      this.setStatus({ kind: 'error', message: `${this.failures.size} file(s) not synced: ${first}` });
+    } else if (this.dirtyLocal.size === 0) this.setStatus({ kind: 'upToDate', lastSyncAt: Date.now() });
+  }
+
+  /** Re-reads the files the watcher or a failed step pointed at; unchanged stats cost no read. */
+  private async refreshLocal(): Promise<void> {
+    const paths = [...this.dirtyLocal];
+    this.dirtyLocal.clear();
+    await Promise.all(
+      paths.map(async (p) => {
+        this.failures.delete(p);
+        if (this.rules.ignores(p) || !isValidPath(p)) return;
+        try {
+          const h = await statAndHash(absolute(this.folder, p), this.local.get(p) ?? this.index!.get(p));
+          if (h) this.local.set(p, h);
+          else this.local.delete(p);
+        } catch (err) {
+          if (err instanceof FileChangingError || (err as NodeJS.ErrnoException).code === 'EACCES') this.dirtyLocal.add(p);
+          else throw err;
+        }
+      }),
+    );
+  }
+
+  private async refreshRemote(): Promise<void> {
+    const paths = [...this.dirtyRemote];
+    this.dirtyRemote.clear();
+    await Promise.all(
+      paths.map(async (p) => {
+        try {
+          const m = await this.remote.meta(p);
+          this.remoteTree.set(p, { size: m.size, contentHash: m.contentHash, rev: m.rev, mtime: m.modifiedAt });
+        } catch (err) {
+          if (!MyDropboxError.is(err, 'not_found')) {
+            this.dirtyRemote.add(p);
+            throw err;
+          }
+          this.remoteTree.delete(p);
+        }
+      }),
+    );
+  }
+
+  /** Runs a pass; network trouble turns into the offline status and a retry with backoff, a revoked token into signed out. */
+  private async guard(fn: () => Promise<void>): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.lastError = err;
+      if (MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'bad_credentials')) {
+        this.setStatus({ kind: 'signedOut' });
+        this.feedAbort?.abort();
+      } else if (isOffline(err)) {
+        const delay = backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF);
+        this.setStatus({ kind: 'offline', retryAt: Date.now() + delay, reason: err instanceof Error ? err.message : String(err) });
+        this.log('warn', `Offline: ${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(delay / 100) / 10} s`);
+        if (this.started && !this.stopped) {
+          clearTimeout(this.retryTimer);
+          this.retryTimer = setTimeout(() => void this.exclusive(() => this.fullPass()).catch(() => undefined), delay);
+        }
+      } else {
+        this.setStatus({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
+        this.log('error', `Sync failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+      throw err;
+    }
+  }
+
+  private retryUnsettledSoon(): void {
+    if (!this.started || this.stopped || this.unsettledTimer) return;
+    this.unsettledTimer = setTimeout(() => {
+      this.unsettledTimer = undefined;
+      this.schedule();
+    }, UNSETTLED_RETRY_MS);
+  }
+
+  private async followFeed(signal: AbortSignal): Promise<void> {
+    let failures = 0;
+    while (!signal.aborted && !this.stopped) {
+      if (!this.cursor || this.paused || this.current.kind === 'offline' || this.current.kind === 'signedOut') {
+        await sleep(200, signal);
+        continue;
+      }
+      try {
+        const res = await this.remote.changes(this.cursor, POLL_SECONDS, signal);
+        if (failures > 0) {
+          failures = 0;
+          void this.exclusive(() => this.fullPass()).catch(() => undefined); // we may have missed changes while away
+        }
+        if (res.reset) {
+          this.cursor = undefined;
+          void this.exclusive(() => this.fullPass()).catch(() => undefined);
+          continue;
+        }
+        this.cursor = res.cursor;
+        const changed = applyChanges(res.changes, this.remoteTree, this.tombstones);
+        if (changed.length) {
+          for (const p of changed) this.dirtyPlan.add(p);
+          this.schedule();
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        failures++;
+        this.log('debug', `Change feed: ${err instanceof Error ? err.message : String(err)}`);
+        await sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
+      }
+    }
+  }
+
+  private lastErrorCode(): MyDropboxError['code'] {
+    return MyDropboxError.is(this.lastError) ? this.lastError.code : 'internal';
+  }
+
+  private setStatus(status: SyncStatus): void {
+    if (this.paused && status.kind !== 'paused') return;
+    if (JSON.stringify(status) === JSON.stringify(this.current)) return;
+    this.current = status;
+    this.opts.events?.status?.(status);
+  }
+
+  private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.opts.events?.log?.(level, message);
+  }
+}
+
+function isOffline(err: unknown): boolean {
+  return (
+    MyDropboxError.is(err, 'server_unavailable') ||
+    MyDropboxError.is(err, 'internal') ||
+    MyDropboxError.is(err, 'rate_limited') ||
+    (err as { name?: string }).name === 'TimeoutError'
+  );
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+}
+
+/** Files below a folder that just appeared (moved in as a whole), as relative paths. */
+function listFilesBelow(folder: string, dirRel: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(absolute(folder, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(child);
+      else if (e.isFile()) out.push(child);
+    }
+  };
+  walk(dirRel);
+  return out;
 }

@@ -6,6 +6,8 @@ import type { AccessTokenResponse, DeviceKind, Discovery, SignInRequest, SignInR
 export interface Session {
   readonly serverUrl: string; // the one address `npm start` prints
   getAccessToken(): Promise<{ accessToken: string; dataServerUrl: string }>; // cached until near expiry
+  /** Drops a cached access token the data server refused, so the next call asks the router again. */
+  invalidateAccessToken?(): void;
 }
 
 /** Refresh an access token this long before it expires, so a slow request never carries an expired one. */
@@ -71,6 +73,9 @@ export function deviceTokenSession(serverUrl: string, deviceToken: string): Sess
   let inflight: Promise<{ accessToken: string; dataServerUrl: string }> | undefined;
   return {
     serverUrl,
+    invalidateAccessToken() {
+      cached = undefined;
+    },
     async getAccessToken() {
       if (cached && cached.expiresAt - EXPIRY_MARGIN_MS > Date.now())
         return { accessToken: cached.accessToken, dataServerUrl: cached.dataServerUrl };

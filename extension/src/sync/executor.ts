@@ -1,0 +1,226 @@
+// Runs a plan: index-only steps at once, transfers in parallel, deletes last (so renames reuse the server's blocks).
+import { isRetryable, MyDropboxError } from '@mydropbox/shared';
+import type { Action, TreeEntry } from './planner';
+import type { RemoteClient } from './remote';
+import type { LocalEntry } from './scanner';
+import type { SyncedIndex } from './syncedIndex';
+import { FileChangingError } from './hasher';
+import { absolute, deleteLocalFile, LocalChangedError, readLocal, uploadFile, writeFileSafely, type Downloaded } from './transfer';
+import fs from 'node:fs';
+
+/** The server's view of a file (modifiedAt goes into `mtime`). */
+export interface RemoteEntry extends TreeEntry {
+  size: number;
+  contentHash: string;
+  rev: number;
+  mtime?: number;
+}
+
+export interface ExecutorContext {
+  folder: string;
+  remote: RemoteClient;
+  index: SyncedIndex;
+  local: Map<string, LocalEntry>;
+  remoteTree: Map<string, RemoteEntry>;
+  /** Revisions of files the server deleted, so a late, older change-feed entry cannot bring them back. */
+  tombstones: Map<string, number>;
+  onConflict?(info: { path: string; conflictPath: string }): void;
+  onProgress?(remaining: number): void;
+}
+
+/** Content hash -> a local path holding it, built once per run for the downloads that can copy locally. */
+type Twins = Map<string, string>;
+
+export type Outcome =
+  | 'done'
+  | 'localChanged' // re-hash the path and plan again
+  | 'remoteChanged' // refresh the server's entry and plan again
+  | 'retry' // network or server trouble: back off
+  | 'failed'; // needs the person (quota, a name the server refuses)
+
+export interface ExecutionReport {
+  outcomes: Map<string, Outcome>;
+  errors: Map<string, unknown>;
+  /** New local paths the actions created (conflicted copies) that the next plan must look at. */
+  touched: Set<string>;
+}
+
+export const TRANSFER_CONCURRENCY = 8;
+
+export async function execute(ctx: ExecutorContext, actions: readonly Action[]): Promise<ExecutionReport> {
+  const report: ExecutionReport = { outcomes: new Map(), errors: new Map(), touched: new Set() };
+  const transfers: Action[] = [];
+  const deletes: Action[] = [];
+  for (const a of actions) {
+    if (a.kind === 'updateSynced') {
+      recordAgreement(ctx, a.path, a.entry);
+      report.outcomes.set(a.path, 'done');
+    } else if (a.kind === 'deleteLocal' || a.kind === 'deleteRemote') deletes.push(a);
+    else transfers.push(a);
+  }
+  const twins: Twins = new Map();
+  if (transfers.some((a) => a.kind === 'download' || a.kind === 'conflict')) {
+    for (const [p, e] of ctx.local) if (e.size > 0) twins.set(e.contentHash, p);
+  }
+  let remaining = transfers.length + deletes.length;
+  const run = async (list: Action[]) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < list.length) {
+        const a = list[next++]!;
+        try {
+          await runOne(ctx, a, report, twins);
+          report.outcomes.set(a.path, 'done');
+        } catch (err) {
+          report.outcomes.set(a.path, classify(err));
+          report.errors.set(a.path, err);
+        }
+        ctx.onProgress?.(--remaining);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(TRANSFER_CONCURRENCY, list.length) }, worker));
+  };
+  await run(transfers);
+  await run(deletes);
+  return report;
+}
+
+export function classify(err: unknown): Outcome {
+  if (err instanceof LocalChangedError || err instanceof FileChangingError) return 'localChanged';
+  if (MyDropboxError.is(err, 'conflict') || MyDropboxError.is(err, 'hash_mismatch') || MyDropboxError.is(err, 'not_found'))
+    return 'remoteChanged';
+  if (isRetryable(err)) return 'retry';
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'localChanged';
+  return 'failed';
+}
+
+function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | null): void {
+  const l = ctx.local.get(path);
+  if (!entry || !l) {
+    ctx.index.delete(path);
+    return;
+  }
+  ctx.index.set(path, { size: l.size, mtime: l.mtime, ino: l.ino, contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0 });
+}
+
+async function runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport, twins: Twins): Promise<void> {
+  switch (a.kind) {
+    case 'upload': {
+      const local = ctx.local.get(a.path);
+      if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
+      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev);
+      ctx.remoteTree.set(a.path, { size: file.size, contentHash: file.contentHash, rev: file.rev, mtime: file.modifiedAt });
+      ctx.index.set(a.path, {
+        size: local.size,
+        mtime: local.mtime,
+        ino: local.ino,
+        contentHash: local.contentHash,
+        blocks: local.blocks,
+        rev: file.rev,
+      });
+      return;
+    }
+    case 'download':
+      await download(ctx, a.path, a.remote, a.local ? ctx.local.get(a.path) : undefined, a.local !== undefined, twins);
+      return;
+    case 'conflict': {
+      const local = ctx.local.get(a.path);
+      if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
+      const from = absolute(ctx.folder, a.path);
+      const to = absolute(ctx.folder, a.conflictPath);
+      const st = await fs.promises.lstat(from).catch(() => null);
+      if (!st || st.ino !== local.ino || st.size !== local.size || st.mtimeMs !== local.mtime) throw new LocalChangedError(a.path);
+      if (
+        await fs.promises.lstat(to).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new LocalChangedError(a.conflictPath);
+      await fs.promises.rename(from, to);
+      ctx.local.delete(a.path);
+      ctx.local.set(a.conflictPath, local);
+      report.touched.add(a.conflictPath);
+      ctx.onConflict?.({ path: a.path, conflictPath: a.conflictPath });
+      await download(ctx, a.path, a.remote, undefined, false, twins);
+      return;
+    }
+    case 'deleteRemote': {
+      if (
+        await fs.promises.lstat(absolute(ctx.folder, a.path)).then(
+          () => true,
+          () => false,
+        )
+      )
+        throw new LocalChangedError(a.path);
+      try {
+        const res = await ctx.remote.deleteFile(a.path, a.baseRev);
+        ctx.tombstones.set(a.path, res.rev);
+      } catch (err) {
+        if (!MyDropboxError.is(err, 'not_found')) throw err;
+      }
+      ctx.remoteTree.delete(a.path);
+      ctx.index.delete(a.path);
+      return;
+    }
+    case 'deleteLocal': {
+      const local = ctx.local.get(a.path);
+      if (local && local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
+      await deleteLocalFile(ctx.folder, a.path, local);
+      ctx.local.delete(a.path);
+      ctx.index.delete(a.path);
+      return;
+    }
+    case 'updateSynced':
+      return;
+  }
+}
+
+async function download(
+  ctx: ExecutorContext,
+  path: string,
+  want: TreeEntry,
+  expectLocal: LocalEntry | undefined,
+  hadLocal: boolean,
+  twins: Twins,
+): Promise<void> {
+  if (hadLocal && !expectLocal) throw new LocalChangedError(path);
+  const remoteEntry = ctx.remoteTree.get(path);
+  if (!remoteEntry || remoteEntry.contentHash !== want.contentHash)
+    throw new MyDropboxError('conflict', `"${path}" changed on the server since the plan.`);
+  // A copy or rename made elsewhere: the bytes are already here under another name, so none cross the network.
+  const twin = twins.get(want.contentHash);
+  let written: Downloaded | undefined;
+  if (twin !== undefined && twin !== path && ctx.local.get(twin)?.contentHash === want.contentHash) {
+    written = await writeFileSafely(
+      ctx.folder,
+      path,
+      readLocal(absolute(ctx.folder, twin)),
+      { contentHash: want.contentHash, modifiedAt: remoteEntry.mtime },
+      expectLocal,
+    ).catch((err) => {
+      if (MyDropboxError.is(err, 'hash_mismatch')) return undefined; // the twin changed meanwhile: fetch instead
+      throw err;
+    });
+  }
+  if (!written) {
+    const { body } = await ctx.remote.download(path);
+    written = await writeFileSafely(ctx.folder, path, body, { contentHash: want.contentHash, modifiedAt: remoteEntry.mtime }, expectLocal);
+  }
+  ctx.local.set(path, {
+    size: written.size,
+    mtime: written.mtime,
+    ino: written.ino,
+    contentHash: written.contentHash,
+    blocks: written.blocks,
+  });
+  ctx.index.set(path, {
+    size: written.size,
+    mtime: written.mtime,
+    ino: written.ino,
+    contentHash: written.contentHash,
+    blocks: written.blocks,
+    rev: remoteEntry.rev,
+  });
+}

@@ -1,0 +1,69 @@
+// Hashing a file as the server will see it: 4 MiB blocks, SHA-256 each, and the content hash over them, in one read.
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { BLOCK_SIZE, contentHashOfBlocks } from '@mydropbox/shared';
+
+export interface FileHash {
+  size: number;
+  mtime: number; // ms, with the sub-millisecond part the file system keeps
+  ino: number;
+  blocks: string[];
+  contentHash: string;
+}
+
+/** The file changed while it was read (still being written): try again once it settles. */
+export class FileChangingError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} changed while it was read`);
+    this.name = 'FileChangingError';
+  }
+}
+
+/** Size, modification time and inode: if none moved, the bytes did not either (as git and rsync assume). */
+export function sameStat(a: { size: number; mtime: number; ino: number }, b: fs.Stats): boolean {
+  return a.size === b.size && a.mtime === b.mtimeMs && a.ino === b.ino;
+}
+
+/**
+ * Reads the file once, block by block. The size, mtime and inode are checked before and after: a
+ * file still being written (or replaced) throws FileChangingError instead of giving a half-done hash.
+ * Returns null when the file is gone.
+ */
+export async function hashFile(absPath: string, buffer?: Buffer): Promise<FileHash | null> {
+  let handle: fs.promises.FileHandle;
+  try {
+    handle = await fs.promises.open(absPath, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  try {
+    const before = await handle.stat();
+    if (!before.isFile()) return null;
+    const blocks: string[] = [];
+    const buf =
+      buffer && buffer.length >= Math.min(before.size, BLOCK_SIZE)
+        ? buffer
+        : Buffer.allocUnsafe(Math.min(Math.max(before.size, 1), BLOCK_SIZE));
+    let offset = 0;
+    for (;;) {
+      const want = Math.min(BLOCK_SIZE, buf.length);
+      let filled = 0;
+      while (filled < want) {
+        const { bytesRead } = await handle.read(buf, filled, want - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      if (filled === 0) break;
+      blocks.push(createHash('sha256').update(buf.subarray(0, filled)).digest('hex'));
+      offset += filled;
+      if (filled < want) break;
+    }
+    const after = await fs.promises.stat(absPath).catch(() => null);
+    const snapshot = { size: before.size, mtime: before.mtimeMs, ino: before.ino };
+    if (!after || offset !== before.size || !sameStat(snapshot, after)) throw new FileChangingError(absPath);
+    return { ...snapshot, blocks, contentHash: contentHashOfBlocks(blocks) };
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,202 @@
+// Typed HTTP client for the user's data server: listing, blocks, commits, deletes, downloads and the change feed, with retries.
+import { errorFromResponse, isRetryable, MyDropboxError } from '@mydropbox/shared';
+import type {
+  ChangesResponse,
+  CommitRequest,
+  DeleteResponse,
+  FileEntry,
+  FileEntryWithBlocks,
+  ListResponse,
+  MissingBlocksResponse,
+  UsageResponse,
+} from '@mydropbox/shared';
+import { describeNetworkError, type Session } from './session';
+
+/** What went over the wire, for the status line, the benchmarks and the tests that assert "only one block". */
+export interface TransferStats {
+  requests: number;
+  bytesSent: number; // request bodies
+  bytesReceived: number; // response bodies
+  blockBytesSent: number; // block payloads (PUT /v1/blocks)
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 200, maxDelayMs: 5_000 };
+
+export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>): number {
+  const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** attempt);
+  return exp / 2 + Math.random() * (exp / 2); // jitter so many clients do not come back in step
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+interface CallInit {
+  method: string;
+  path: string; // e.g. /v1/files?path=…
+  body?: Uint8Array | string;
+  json?: unknown;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Calls that would do harm if repeated blindly are tried once; the planner sorts out what happened. */
+  retry?: boolean;
+}
+
+export class RemoteClient {
+  readonly stats: TransferStats = { requests: 0, bytesSent: 0, bytesReceived: 0, blockBytesSent: 0 };
+
+  constructor(
+    private readonly session: Session & { invalidateAccessToken?(): void },
+    private readonly retry: RetryPolicy = DEFAULT_RETRY,
+  ) {}
+
+  list(signal?: AbortSignal): Promise<ListResponse> {
+    return this.json<ListResponse>({ method: 'GET', path: '/v1/files', signal, timeoutMs: 120_000 });
+  }
+
+  meta(path: string): Promise<FileEntryWithBlocks> {
+    return this.json<FileEntryWithBlocks>({ method: 'GET', path: `/v1/files/meta?path=${encodeURIComponent(path)}` });
+  }
+
+  async missingBlocks(hashes: string[]): Promise<string[]> {
+    if (hashes.length === 0) return [];
+    const res = await this.json<MissingBlocksResponse>({ method: 'POST', path: '/v1/blocks/missing', json: { hashes } });
+    return res.missing;
+  }
+
+  async putBlock(hash: string, data: Uint8Array): Promise<void> {
+    await this.call({ method: 'PUT', path: `/v1/blocks/${hash}`, body: data, timeoutMs: 120_000, raw: true });
+    this.stats.blockBytesSent += data.length;
+  }
+
+  commit(req: CommitRequest): Promise<FileEntry> {
+    return this.json<FileEntry>({ method: 'POST', path: '/v1/commit', json: req, retry: false });
+  }
+
+  deleteFile(path: string, baseRev: number): Promise<DeleteResponse> {
+    return this.json<DeleteResponse>({
+      method: 'DELETE',
+      path: `/v1/files?path=${encodeURIComponent(path)}&baseRev=${baseRev}`,
+      retry: false,
+    });
+  }
+
+  /** Starts a download; the caller reads the body (and it is counted as it goes). */
+  async download(path: string, signal?: AbortSignal): Promise<{ body: AsyncIterable<Uint8Array>; contentHash?: string }> {
+    const res = await this.call({
+      method: 'GET',
+      path: `/v1/files/content?path=${encodeURIComponent(path)}`,
+      signal,
+      timeoutMs: 0,
+      raw: true,
+    });
+    const stats = this.stats;
+    const stream = res.body;
+    async function* counted(): AsyncIterable<Uint8Array> {
+      if (!stream) return;
+      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
+        stats.bytesReceived += chunk.length;
+        yield chunk;
+      }
+    }
+    const etag = res.headers.get('etag')?.replace(/"/g, '');
+    return { body: counted(), ...(etag ? { contentHash: etag } : {}) };
+  }
+
+  /** Long-polls the change feed; `timeoutSeconds` is how long the server may hold the request. */
+  changes(cursor: string, timeoutSeconds: number, signal?: AbortSignal): Promise<ChangesResponse> {
+    return this.json<ChangesResponse>({
+      method: 'GET',
+      path: `/v1/changes?cursor=${encodeURIComponent(cursor)}&timeout=${timeoutSeconds}`,
+      signal,
+      timeoutMs: (timeoutSeconds + 30) * 1000,
+      retry: false,
+    });
+  }
+
+  usage(): Promise<UsageResponse> {
+    return this.json<UsageResponse>({ method: 'GET', path: '/v1/usage' });
+  }
+
+  private async json<T>(init: CallInit): Promise<T> {
+    const res = await this.call({ ...init, raw: false });
+    const text = await res.text();
+    this.stats.bytesReceived += Buffer.byteLength(text);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new MyDropboxError(
+        'server_unavailable',
+        `The data server sent a reply that is not JSON to ${init.method} ${init.path.split('?')[0]}.`,
+      );
+    }
+  }
+
+  /** One call with the access token, a fresh token after a 401, and backoff retries for retryable failures. */
+  private async call(init: CallInit & { raw: boolean }): Promise<Response> {
+    const attempts = init.retry === false ? 1 : this.retry.attempts;
+    let refreshed = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.once(init);
+      } catch (err) {
+        if (
+          !refreshed &&
+          (MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'unauthorized')) &&
+          this.session.invalidateAccessToken
+        ) {
+          refreshed = true;
+          this.session.invalidateAccessToken();
+          attempt--;
+          continue;
+        }
+        if (attempt + 1 >= attempts || !isRetryable(err) || init.signal?.aborted) throw err;
+        await sleep(backoffDelay(attempt, this.retry), init.signal);
+      }
+    }
+  }
+
+  private async once(init: CallInit & { raw: boolean }): Promise<Response> {
+    const { accessToken, dataServerUrl } = await this.session.getAccessToken();
+    const headers: Record<string, string> = { authorization: `Bearer ${accessToken}` };
+    let body: Uint8Array | string | undefined = init.body;
+    if (init.json !== undefined) {
+      body = JSON.stringify(init.json);
+      headers['content-type'] = 'application/json';
+    } else if (body !== undefined) headers['content-type'] = 'application/octet-stream';
+    const signals = [init.signal, init.timeoutMs === 0 ? undefined : AbortSignal.timeout(init.timeoutMs ?? 30_000)].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    this.stats.requests++;
+    if (body !== undefined) this.stats.bytesSent += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    let res: Response;
+    try {
+      res = await fetch(dataServerUrl + init.path, {
+        method: init.method,
+        headers,
+        body,
+        signal: signals.length ? AbortSignal.any(signals) : undefined,
+      });
+    } catch (err) {
+      if (init.signal?.aborted) throw err;
+      throw new MyDropboxError('server_unavailable', `Cannot reach your data server at ${dataServerUrl}: ${describeNetworkError(err)}`);
+    }
+    if (res.ok) return res;
+    const text = await res.text().catch(() => '');
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      parsed = undefined;
+    }
+    throw errorFromResponse(res.status, parsed);
+  }
+}

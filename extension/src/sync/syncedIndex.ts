@@ -1,0 +1,137 @@
+// What was last synced (path, size, mtime, inode, hash, revision, blocks), kept in memory and in an append-only journal.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { TreeEntry } from './planner';
+
+export interface SyncedEntry extends TreeEntry {
+  size: number;
+  mtime: number;
+  ino: number;
+  contentHash: string;
+  rev: number;
+  blocks: string[];
+}
+
+const JOURNAL = 'index.jsonl';
+
+type Record = { p: string; e: SyncedEntry } | { p: string; d: 1 };
+
+/**
+ * One JSON line per change, appended; loading replays the lines into a Map. A crash can only cut the
+ * last line short, and that line is skipped: every record is a hint the planner can redo from the
+ * hashes, so losing the last one costs a re-check, never a file. The journal is rewritten (temp
+ * file, fsync, rename) when it grows well past the number of files.
+ */
+export class SyncedIndex {
+  private readonly entries = new Map<string, SyncedEntry>();
+  private fd: number | undefined;
+  private lines = 0;
+
+  private constructor(private readonly file: string) {}
+
+  static open(stateDir: string): SyncedIndex {
+    fs.mkdirSync(stateDir, { recursive: true });
+    const index = new SyncedIndex(path.join(stateDir, JOURNAL));
+    index.load();
+    if (index.lines > 2 * index.entries.size + 1000) index.compact();
+    index.fd = fs.openSync(index.file, 'a');
+    return index;
+  }
+
+  private load(): void {
+    let text: string;
+    try {
+      text = fs.readFileSync(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let rec: Record;
+      try {
+        rec = JSON.parse(line) as Record;
+      } catch {
+        continue; // torn by a crash mid-write
+      }
+      this.lines++;
+      if ('e' in rec) this.entries.set(rec.p, rec.e);
+      else this.entries.delete(rec.p);
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get(p: string): SyncedEntry | undefined {
+    return this.entries.get(p);
+  }
+
+  has(p: string): boolean {
+    return this.entries.has(p);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.entries.keys();
+  }
+
+  /** The entries as the planner's synced tree (a live view, not a copy). */
+  get tree(): ReadonlyMap<string, SyncedEntry> {
+    return this.entries;
+  }
+
+  set(p: string, entry: SyncedEntry): void {
+    this.entries.set(p, entry);
+    this.append({ p, e: entry });
+  }
+
+  delete(p: string): void {
+    if (!this.entries.delete(p)) return;
+    this.append({ p, d: 1 });
+  }
+
+  private append(rec: Record): void {
+    if (this.fd === undefined) throw new Error('The sync index is closed.');
+    fs.writeSync(this.fd, JSON.stringify(rec) + '\n');
+    if (++this.lines > 2 * this.entries.size + 10_000) this.compact();
+  }
+
+  /** Rewrites the journal as one line per live entry. */
+  compact(): void {
+    const tmp = `${this.file}.tmp`;
+    const out = fs.openSync(tmp, 'w');
+    try {
+      let chunk = '';
+      for (const [p, e] of this.entries) {
+        chunk += JSON.stringify({ p, e }) + '\n';
+        if (chunk.length > 1 << 20) {
+          fs.writeSync(out, chunk);
+          chunk = '';
+        }
+      }
+      if (chunk) fs.writeSync(out, chunk);
+      fs.fsyncSync(out);
+    } finally {
+      fs.closeSync(out);
+    }
+    fs.renameSync(tmp, this.file);
+    if (this.fd !== undefined) {
+      fs.closeSync(this.fd);
+      this.fd = fs.openSync(this.file, 'a');
+    }
+    this.lines = this.entries.size;
+  }
+
+  /** Flushes the journal to disk (at stop and after a full pass) and closes it. */
+  close(): void {
+    if (this.fd === undefined) return;
+    fs.fsyncSync(this.fd);
+    fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+
+  flush(): void {
+    if (this.fd !== undefined) fs.fsyncSync(this.fd);
+  }
+}

@@ -1,0 +1,198 @@
+// Moving one file's bytes: block-level uploads of what the server lacks, and crash-safe downloads that never overwrite a local edit.
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { BLOCK_SIZE, contentHashOfBlocks, MyDropboxError, type FileEntry } from '@mydropbox/shared';
+import { FileChangingError, sameStat } from './hasher';
+import { TEMP_PREFIX } from './ignore';
+import type { RemoteClient } from './remote';
+import type { LocalEntry } from './scanner';
+
+/** What a file on disk was when planned (undefined: there was none). */
+export type Expected = { size: number; mtime: number; ino: number } | undefined;
+
+/** The local file was edited, created or removed since the plan: skip, the next pass sees the new state. */
+export class LocalChangedError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} changed on this computer since the plan`);
+    this.name = 'LocalChangedError';
+  }
+}
+
+export function absolute(folder: string, rel: string): string {
+  return path.join(folder, ...rel.split('/'));
+}
+
+/**
+ * Sends only the blocks the server lacks, each read once and checked against the scan's hash (so a
+ * file written meanwhile is never sent half-done), then commits the block list against `baseRev`.
+ */
+export async function uploadFile(
+  remote: RemoteClient,
+  folder: string,
+  rel: string,
+  local: LocalEntry,
+  baseRev: number | null,
+): Promise<FileEntry> {
+  const abs = absolute(folder, rel);
+  const missing = new Set(await remote.missingBlocks([...new Set(local.blocks)]));
+  if (missing.size > 0) {
+    const handle = await fs.promises.open(abs, 'r').catch((err: NodeJS.ErrnoException) => {
+      throw err.code === 'ENOENT' ? new LocalChangedError(rel) : err;
+    });
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, Math.max(local.size, 1)));
+      for (let idx = 0; idx < local.blocks.length; idx++) {
+        const hash = local.blocks[idx]!;
+        if (!missing.delete(hash)) continue;
+        const len = Math.min(BLOCK_SIZE, local.size - idx * BLOCK_SIZE);
+        let filled = 0;
+        while (filled < len) {
+          const { bytesRead } = await handle.read(buf, filled, len - filled, idx * BLOCK_SIZE + filled);
+          if (bytesRead === 0) break;
+          filled += bytesRead;
+        }
+        const data = buf.subarray(0, filled);
+        if (filled !== len || createHash('sha256').update(data).digest('hex') !== hash) throw new FileChangingError(abs);
+        await remote.putBlock(hash, data);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  const st = await fs.promises.lstat(abs).catch(() => null);
+  if (!st || !sameStat(local, st)) throw new FileChangingError(abs);
+  return remote.commit({ path: rel, size: local.size, blocks: local.blocks, baseRev, modifiedAt: Math.max(0, Math.round(local.mtime)) });
+}
+
+/** Throws LocalChangedError unless the file at `abs` is still what the plan saw. */
+export async function checkUnchanged(abs: string, rel: string, expected: Expected): Promise<void> {
+  const st = await fs.promises.lstat(abs).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  });
+  if (expected === undefined ? st !== null : !st || !sameStat(expected, st)) throw new LocalChangedError(rel);
+}
+
+export interface Downloaded {
+  size: number;
+  mtime: number;
+  ino: number;
+  blocks: string[];
+  contentHash: string;
+}
+
+/**
+ * Writes a file the crash-safe way: a temp file beside the target, hashed while written and checked
+ * against the expected content hash, fsynced, then renamed over the target only if the target is still
+ * what the plan saw. `source` gives the bytes: the server, or a local file with the same content.
+ */
+export async function writeFileSafely(
+  folder: string,
+  rel: string,
+  source: AsyncIterable<Uint8Array>,
+  want: { contentHash: string; modifiedAt?: number },
+  expected: Expected,
+): Promise<Downloaded> {
+  const abs = absolute(folder, rel);
+  const dir = path.dirname(abs);
+  await fs.promises.mkdir(dir, { recursive: true });
+  const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
+  const handle = await fs.promises.open(tmp, 'wx', 0o644);
+  let renamed = false;
+  try {
+    const blocks: string[] = [];
+    let hasher = createHash('sha256');
+    let inBlock = 0;
+    let size = 0;
+    for await (const chunk of source) {
+      let off = 0;
+      while (off < chunk.length) {
+        const take = Math.min(chunk.length - off, BLOCK_SIZE - inBlock);
+        hasher.update(chunk.subarray(off, off + take));
+        inBlock += take;
+        off += take;
+        if (inBlock === BLOCK_SIZE) {
+          blocks.push(hasher.digest('hex'));
+          hasher = createHash('sha256');
+          inBlock = 0;
+        }
+      }
+      await handle.write(chunk);
+      size += chunk.length;
+    }
+    if (inBlock > 0) blocks.push(hasher.digest('hex'));
+    const contentHash = contentHashOfBlocks(blocks);
+    if (contentHash !== want.contentHash) {
+      throw new MyDropboxError('hash_mismatch', `The bytes received for "${rel}" do not match the expected content; it changed meanwhile.`);
+    }
+    await handle.sync();
+    if (want.modifiedAt !== undefined) {
+      const when = new Date(want.modifiedAt);
+      await handle.utimes(when, when);
+    }
+    await handle.close();
+    await checkUnchanged(abs, rel, expected);
+    await fs.promises.rename(tmp, abs);
+    renamed = true;
+    await fsyncDir(dir);
+    const st = await fs.promises.lstat(abs);
+    return { size, mtime: st.mtimeMs, ino: st.ino, blocks, contentHash };
+  } finally {
+    if (!renamed) {
+      await handle.close().catch(() => undefined);
+      await fs.promises.rm(tmp, { force: true });
+    }
+  }
+}
+
+/** Makes a rename durable; some file systems refuse to open a directory for this, which is harmless. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const h = await fs.promises.open(dir, 'r').catch(() => null);
+  if (!h) return;
+  try {
+    await h.sync();
+  } catch {
+    // not supported here
+  } finally {
+    await h.close();
+  }
+}
+
+/** Reads a local file as a stream of chunks, for a download served from a local copy with the same content. */
+export async function* readLocal(abs: string): AsyncIterable<Uint8Array> {
+  const handle = await fs.promises.open(abs, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(BLOCK_SIZE);
+    for (let off = 0; ;) {
+      const { bytesRead } = await handle.read(buf, 0, buf.length, off);
+      if (bytesRead === 0) return;
+      off += bytesRead;
+      yield Buffer.from(buf.subarray(0, bytesRead));
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Deletes a local file the server deleted, if it is still what was synced, and folders left empty by it. */
+export async function deleteLocalFile(folder: string, rel: string, expected: Expected): Promise<void> {
+  const abs = absolute(folder, rel);
+  await checkUnchanged(abs, rel, expected).catch((err) => {
+    if (err instanceof LocalChangedError && expected !== undefined) {
+      return fs.promises.lstat(abs).then(
+        () => Promise.reject(err),
+        () => undefined, // already gone: nothing to do
+      );
+    }
+    throw err;
+  });
+  await fs.promises.rm(abs, { force: true });
+  for (let dir = path.dirname(abs); dir.startsWith(folder) && dir !== folder; dir = path.dirname(dir)) {
+    try {
+      await fs.promises.rmdir(dir);
+    } catch {
+      break; // not empty (or not ours to remove)
+    }
+  }
+}
