@@ -75,7 +75,7 @@ export class DataClient {
   request(
     method: string,
     path: string,
-    init: { body?: BodyInit; headers?: Record<string, string>; json?: unknown } = {},
+    init: { body?: RequestInit['body']; headers?: Record<string, string>; json?: unknown } = {},
   ): Promise<Response> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...init.headers };
     let body = init.body;

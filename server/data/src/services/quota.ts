@@ -30,11 +30,17 @@ export class Quota {
     }
   }
 
-  /** Staged blocks count against the quota too, or uploads without commits could fill the disk. */
+  /**
+   * A block is refused when the user is already too full for it, or when blocks waiting for a
+   * commit would pass a whole quota (uploads without commits must not fill the disk). Staged
+   * blocks are not added to the used bytes: replacing a file near the quota needs its new blocks
+   * staged while the old version still counts, and the commit then checks the real total.
+   */
   async checkUpload(owner: string, incoming: number): Promise<void> {
     const [{ usedBytes }, staged] = await Promise.all([this.files.usage(owner), this.staging.stagedBytes(owner)]);
-    if (usedBytes + staged + incoming > this.quotaBytes) {
-      throw this.exceeded(usedBytes + staged, `this upload needs ${formatBytes(incoming)} more`);
+    if (usedBytes + incoming > this.quotaBytes) throw this.exceeded(usedBytes, `this upload needs ${formatBytes(incoming)} more`);
+    if (staged + incoming > this.quotaBytes) {
+      throw this.exceeded(usedBytes, `${formatBytes(staged)} of uploaded blocks are still waiting for a commit`);
     }
   }
 
