@@ -7,6 +7,9 @@ export const MAX_PATH_BYTES = 4096;
 // Control characters (C0, DEL, C1) never belong in a file name and break logs, headers and terminals.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// With the u flag this matches only unpaired surrogates: they have no UTF-8 form and would reach
+// disk as U+FFFD, so two different names would share one file.
+const LONE_SURROGATE = /[\ud800-\udfff]/u;
 
 /**
  * Returns the canonical form of a user path: relative, `/`-separated, NFC.
@@ -16,6 +19,7 @@ export function normalizePath(input: unknown): string {
   if (typeof input !== 'string') throw invalid('The path must be a string.');
   if (input.length === 0) throw invalid('The path is empty.');
   if (CONTROL.test(input)) throw invalid('The path contains a control character.');
+  if (LONE_SURROGATE.test(input)) throw invalid('The path is not valid Unicode (it has a lone surrogate character).');
   if (input.includes('\\')) throw invalid('The path contains a backslash; use "/" between folders.');
   if (input.startsWith('/')) throw invalid('The path must be relative, not start with "/".');
   if (/^[A-Za-z]:/.test(input)) throw invalid('The path must not start with a drive letter.');
