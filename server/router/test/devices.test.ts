@@ -83,6 +83,14 @@ for (const kind of DATABASE_KINDS) {
         await assert.rejects(signIn('password1', '192.0.2.66'), is('rate_limited'));
       });
 
+      it('sweeps rows that can no longer matter, and only those', async () => {
+        await assert.rejects(signIn('wrong', '192.0.2.77'), is('bad_credentials'));
+        h.clock.advance(DEFAULT_THROTTLE_POLICY.forgetAfterMs + DEFAULT_THROTTLE_POLICY.maxLockMs + 1000);
+        await assert.rejects(signIn('wrong', '192.0.2.78', 'someone-else', h.secondServices()), is('bad_credentials'));
+        const keys = (await h.db('LoginAttempts').select('ThrottleKey')).map((r) => r.ThrottleKey).sort();
+        assert.deepEqual(keys, ['account:someone-else', 'address:192.0.2.78']);
+      });
+
       it('counts concurrent failures from several processes without losing any', async () => {
         const other = h.secondServices();
         await Promise.allSettled([0, 1, 2, 3].map((i) => signIn('wrong', '192.0.2.5', 'erin', i % 2 ? other : h.services)));

@@ -1,7 +1,13 @@
 // Login throttling keyed by account and by client address, kept in LoginAttempts so restarts and other processes share it.
 import type { Knex } from 'knex';
 import { MyDropboxError } from '@mydropbox/shared';
-import { deleteLoginAttempt, findLoginAttempts, updateLoginAttempt, LoginAttemptRecord } from '../stores/loginAttemptStore';
+import {
+  deleteLoginAttempt,
+  deleteLoginAttemptsBefore,
+  findLoginAttempts,
+  updateLoginAttempt,
+  LoginAttemptRecord,
+} from '../stores/loginAttemptStore';
 
 export interface ThrottlePolicy {
   /** Failures within `windowMs` that lock an account. */
@@ -54,6 +60,14 @@ export function createThrottle(db: Knex, now: () => number, policy: ThrottlePoli
     return { failures: 0, windowStartedAt: t, lockouts: lockouts + 1, lockedUntil: t + lockMs };
   };
 
+  // Address rows would pile up forever; an hourly sweep drops those that can no longer matter.
+  let lastSweep = 0;
+  async function sweep(t: number): Promise<void> {
+    if (t - lastSweep < 3600_000) return;
+    lastSweep = t;
+    await deleteLoginAttemptsBefore(db, t - policy.forgetAfterMs - policy.maxLockMs);
+  }
+
   return {
     async assertAllowed(subject) {
       const rows = await findLoginAttempts(db, [accountKey(subject.account), addressKey(subject.clientAddress)]);
@@ -68,6 +82,7 @@ export function createThrottle(db: Knex, now: () => number, policy: ThrottlePoli
       const t = now();
       await updateLoginAttempt(db, accountKey(subject.account), t, fail(policy.accountLimit));
       await updateLoginAttempt(db, addressKey(subject.clientAddress), t, fail(policy.addressLimit));
+      await sweep(t);
     },
     async recordSuccess(subject) {
       await deleteLoginAttempt(db, accountKey(subject.account));

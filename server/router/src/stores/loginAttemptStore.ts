@@ -59,3 +59,8 @@ export async function updateLoginAttempt(
 export async function deleteLoginAttempt(db: Knex, key: string): Promise<void> {
   await LoginAttemptRow.query(db).findById(key).delete();
 }
+
+/** Removes rows last touched before `before`; their failures and lockouts no longer count. */
+export async function deleteLoginAttemptsBefore(db: Knex, before: number): Promise<number> {
+  return LoginAttemptRow.query(db).where('UpdatedAt', '<', before).delete();
+}
