@@ -39,3 +39,18 @@ export function usagePercent(usedBytes: number, quotaBytes: number): number {
   if (usedBytes > 0 && pct < 1) return 1;
   return Math.min(100, Math.round(pct));
 }
+
+/** "just now", "5 minutes ago", "yesterday"; older than a week falls back to the date. */
+export function formatAgo(ms: number, now: number = Date.now()): string {
+  if (!Number.isFinite(ms) || ms <= 0) return 'never';
+  const seconds = Math.max(0, Math.round((now - ms) / 1000));
+  if (seconds < 60) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} minute${minutes === 1 ? '' : 's'} ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} hour${hours === 1 ? '' : 's'} ago`;
+  const days = Math.round(hours / 24);
+  if (days === 1) return 'yesterday';
+  if (days < 7) return `${days} days ago`;
+  return formatDate(ms);
+}

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Eta } from 'eta';
 import type { WebContext } from './state';
-import { formatBytes, formatDate } from './formatting';
+import { formatAgo, formatBytes, formatDate } from './formatting';
 
 const VIEWS_DIR = path.join(__dirname, 'views');
 
@@ -26,6 +26,7 @@ export function createRenderer(): Render {
       path: ctx.path,
       formatBytes,
       formatDate,
+      formatAgo,
       ...data,
     });
   };
