@@ -1,5 +1,6 @@
 // The whole system in one test process: real data servers, router services and app, and the website on one address.
 import fs from 'node:fs';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -13,6 +14,7 @@ import {
   openDatabase,
   silentLogger,
   type Listening,
+  type Logger,
 } from '@mydropbox/server-common';
 import { createRouterServices, createApp as createRouterApp, type RouterServices } from '@mydropbox/router';
 import { startDataServer } from '@mydropbox/data-server';
@@ -25,6 +27,8 @@ export interface StackOptions {
   databaseKind?: DatabaseKind;
   /** The VS Code package the client page offers. */
   vsixPath?: string;
+  /** Mounts WebDAV at /dav/ on the stack's address (the same place the web process's main mounts it). */
+  dav?: (deps: { services: RouterServices; log: Logger }) => http.RequestListener;
 }
 
 export interface StackDataServer {
@@ -110,7 +114,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const routerApp = createRouterApp({ services, log });
     const webApp = createWebApp({ services, log, cookieKeys: [randomBytes(32).toString('base64url')], vsixPath: opts.vsixPath });
-    const site: Listening = await listen(createDispatcher({ web: webApp.callback(), router: routerApp.callback() }));
+    const dav = opts.dav?.({ services, log });
+    const site: Listening = await listen(createDispatcher({ web: webApp.callback(), router: routerApp.callback(), dav }));
     cleanups.push(() => site.close());
 
     return {

@@ -468,4 +468,17 @@ describe('website (HTTP)', function () {
       assert.equal((await web.get('/files')).status, 302);
     });
   });
+
+  // Last: it stops the stack's data server.
+  describe('when the data server is down', () => {
+    it('says so on the files page in words, with a 503', async () => {
+      const web = await signedUpBrowser('stranded');
+      await stack.dataServers[0].close();
+      const res = await web.get('/files');
+      assert.equal(res.status, 503);
+      assert.match(res.html, /Your files are out of reach for a moment/);
+      assert.match(res.html, /not answering right now/);
+      assert.doesNotMatch(res.html, /at .*\.ts:\d+/, 'no stack trace');
+    });
+  });
 });
