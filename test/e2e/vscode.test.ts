@@ -1,0 +1,337 @@
+// The extension in a real VS Code (code-server 4.100.3) driven through Chromium: sign in from the palette, first sync, create and delete a file.
+//
+// Fails (never skips) when code-server cannot be installed: scripts/code-server/install.sh is part of the test.
+// Screenshots go to test-results/vscode/ (or MYDROPBOX_E2E_SCREENSHOTS).
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { contentHashOfBlocks, blockHashesOf, type ListResponse } from '@mydropbox/shared';
+import { startStack, uploadFile, type Stack, type StackUser } from '../support/stack';
+
+const run = promisify(execFile);
+const REPO = path.resolve(__dirname, '../..');
+const VSIX = path.join(REPO, 'extension/dist/mydropbox.vsix');
+const SHOTS = path.resolve(process.env.MYDROPBOX_E2E_SCREENSHOTS ?? path.join(REPO, 'test-results/vscode'));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const SEEDED_FILES = 40;
+
+/**
+ * Runs in the page (no DOM types here): keeps every label the MyDropbox item shows in window.mdbStatus,
+ * and the text of every MyDropbox notification in window.mdbToasts, so short-lived states are not missed.
+ */
+const RECORD_STATUS_LABELS = `(() => {
+  const seen = (window.mdbStatus = []);
+  const toasts = (window.mdbToasts = []);
+  const bar = document.getElementById('workbench.parts.statusbar');
+  const record = () => {
+    const label = bar.querySelector('[aria-label^="MyDropbox"]')?.getAttribute('aria-label');
+    if (label && seen[seen.length - 1] !== label) seen.push(label);
+    for (const toast of document.querySelectorAll('.notification-toast')) {
+      const text = toast.innerText.replace(/\\s+/g, ' ').trim();
+      if (text.includes('MyDropbox') && !toasts.includes(text)) toasts.push(text);
+    }
+  };
+  new MutationObserver(record).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+  record();
+})()`;
+
+describe('VS Code extension in a real VS Code (code-server)', function () {
+  this.timeout(240_000);
+
+  let stack: Stack | undefined;
+  let user: StackUser;
+  let temp: string;
+  let folder: string;
+  let codeServer: ChildProcess | undefined;
+  let codeServerLog = '';
+  let browser: Browser | undefined;
+  let page: Page;
+  let shot = 0;
+
+  async function screenshot(name: string): Promise<void> {
+    await page.screenshot({ path: path.join(SHOTS, `${String(++shot).padStart(2, '0')}-${name}.png`) });
+  }
+
+  async function serverFiles(): Promise<Map<string, { size: number; contentHash: string }>> {
+    const access = await stack!.services.accessTokens.issue(user.deviceToken);
+    const res = await fetch(`${access.dataServer.url}/v1/files`, { headers: { authorization: `Bearer ${access.accessToken}` } });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as ListResponse;
+    return new Map(body.files.map((f) => [f.path, { size: f.size, contentHash: f.contentHash }]));
+  }
+
+  async function until<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const value = await probe();
+      if (value) return value;
+      if (Date.now() > deadline) {
+        await screenshot(`timeout-${what.replace(/\W+/g, '-')}`).catch(() => undefined);
+        throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The extension's status bar item, found by its accessible label (the first tooltip line). */
+  const statusItem = () => page.locator('#workbench\\.parts\\.statusbar [aria-label^="MyDropbox"]').first();
+
+  async function runCommand(title: string): Promise<void> {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input.input');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+    await page.keyboard.press('Enter');
+  }
+
+  /** Answers the open input box (the Sign In steps), checking its title first. */
+  async function answerInput(titlePart: string, value: string | undefined): Promise<void> {
+    const widget = page.locator('.quick-input-widget');
+    await widget.locator('.quick-input-title', { hasText: titlePart }).waitFor({ state: 'visible' });
+    const input = widget.locator('input.input');
+    if (value !== undefined) await input.fill(value);
+    await page.keyboard.press('Enter');
+  }
+
+  before(async function () {
+    fs.mkdirSync(SHOTS, { recursive: true });
+    for (const f of fs.readdirSync(SHOTS)) if (f.endsWith('.png')) fs.rmSync(path.join(SHOTS, f));
+
+    // 1. A real VS Code: installs on first use (about a minute), then comes from the cache.
+    const install = await run('bash', [path.join(REPO, 'scripts/code-server/install.sh')], { maxBuffer: 64 << 20, timeout: 600_000 }).catch(
+      (err: { stderr?: string; message: string }) => {
+        throw new Error(`code-server could not be installed, so the extension cannot be tested in VS Code:\n${err.stderr ?? err.message}`);
+      },
+    );
+    const launcher = install.stdout.trim().split('\n').pop()!;
+    assert.ok(fs.existsSync(launcher), `code-server launcher ${launcher}`);
+
+    // 2. The .vsix exactly as `npm run package` builds it.
+    await run('npm', ['run', 'package'], { cwd: REPO, maxBuffer: 64 << 20 });
+    assert.ok(fs.statSync(VSIX).size < 200_000, 'the .vsix stays small');
+
+    // 3. The real system, with files already on the server so the first sync has work to show.
+    stack = await startStack({ vsixPath: VSIX });
+    user = await stack.signUpAndSignIn();
+    for (let i = 0; i < SEEDED_FILES; i++) {
+      await uploadFile(user, `seeded/file-${String(i).padStart(2, '0')}.txt`, Buffer.from(`seeded file ${i}\n`.repeat(50 + i)));
+    }
+
+    // 4. code-server with its own home, settings and extensions, and a workspace folder named myDropbox.
+    temp = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-vscode-e2e-'));
+    const home = path.join(temp, 'home');
+    const userData = path.join(temp, 'user-data');
+    const extensions = path.join(temp, 'extensions');
+    folder = path.join(temp, 'workspace', 'myDropbox');
+    for (const d of [home, path.join(userData, 'User'), extensions, folder]) fs.mkdirSync(d, { recursive: true });
+    fs.writeFileSync(path.join(folder, 'local-before-sign-in.md'), '# written before signing in\n');
+    fs.writeFileSync(
+      path.join(userData, 'User', 'settings.json'),
+      JSON.stringify({
+        'mydropbox.serverUrl': stack.url,
+        'workbench.startupEditor': 'none',
+        'workbench.tips.enabled': false,
+        'workbench.enableExperiments': false,
+        'security.workspace.trust.enabled': false,
+        'telemetry.telemetryLevel': 'off',
+        'update.mode': 'none',
+        'extensions.autoCheckUpdates': false,
+        'extensions.autoUpdate': false,
+        'explorer.confirmDelete': false,
+        'files.enableTrash': false,
+        'git.enabled': false,
+        'window.restoreWindows': 'none',
+      }),
+    );
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      HOME: home,
+      XDG_CONFIG_HOME: path.join(home, '.config'),
+      XDG_DATA_HOME: path.join(home, '.local/share'),
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      XDG_RUNTIME_DIR: path.join(home, '.run'),
+      TMPDIR: os.tmpdir(),
+    };
+    const common = ['--user-data-dir', userData, '--extensions-dir', extensions];
+    const installed = await run(launcher, [...common, '--install-extension', VSIX], { env, timeout: 120_000 });
+    assert.match(installed.stdout, /mydropbox\.vsix' was successfully installed/);
+    assert.ok(
+      fs.readdirSync(extensions).some((d) => d.startsWith('mydropbox.mydropbox-')),
+      'installed as mydropbox.mydropbox',
+    );
+
+    const port = await freePort();
+    codeServer = spawn(
+      launcher,
+      [
+        ...common,
+        '--auth',
+        'none',
+        '--bind-addr',
+        `127.0.0.1:${port}`,
+        '--disable-telemetry',
+        '--disable-update-check',
+        '--disable-workspace-trust',
+        folder,
+      ],
+      { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    codeServer.stdout!.on('data', (d: Buffer) => (codeServerLog += d.toString()));
+    codeServer.stderr!.on('data', (d: Buffer) => (codeServerLog += d.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    await until('code-server to listen', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 60_000);
+
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  });
+
+  after(async () => {
+    await browser?.close().catch(() => undefined);
+    if (codeServer?.pid) {
+      try {
+        process.kill(-codeServer.pid, 'SIGTERM'); // its own process group: the server, its extension host and pty host
+      } catch {
+        // already gone
+      }
+    }
+    await stack?.close();
+    if (temp) fs.rmSync(temp, { recursive: true, force: true });
+  });
+
+  afterEach(async function () {
+    if (this.currentTest?.state === 'failed') {
+      await screenshot('failed').catch(() => undefined);
+      console.error(`code-server output:\n${codeServerLog.slice(-4000)}`);
+    }
+  });
+
+  it('shows "Sign In" in the status bar for a workspace folder named myDropbox', async () => {
+    await statusItem().waitFor({ timeout: 30_000 });
+    assert.equal(await statusItem().getAttribute('aria-label'), 'MyDropbox: signed out');
+    assert.match((await statusItem().innerText()).trim(), /MyDropbox: Sign In/);
+    await screenshot('signed-out');
+  });
+
+  it('signs in through the command palette, then goes from syncing to up to date', async () => {
+    // Record every label the item shows, so a short "syncing" phase is not missed between polls.
+    await page.evaluate(RECORD_STATUS_LABELS);
+
+    await runCommand('MyDropbox: Sign In');
+    await answerInput('Sign In (1/3)', undefined); // prefilled from mydropbox.serverUrl
+    await answerInput('Sign In (2/3)', user.username);
+    const password = page.locator('.quick-input-widget input.input');
+    await page.locator('.quick-input-title', { hasText: 'Sign In (3/3)' }).waitFor();
+    assert.equal(await password.getAttribute('type'), 'password', 'the password box masks what is typed');
+    await screenshot('password-prompt');
+    await answerInput('Sign In (3/3)', user.password);
+
+    await until(
+      'the status bar to say up to date',
+      async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: up to date',
+      60_000,
+    );
+    await screenshot('up-to-date');
+    const seen = (await page.evaluate('window.mdbStatus')) as string[];
+    const syncing = seen.findIndex((s) => s.startsWith('MyDropbox: syncing'));
+    assert.ok(syncing >= 0, `saw syncing before up to date: ${JSON.stringify(seen)}`);
+    assert.ok(seen.lastIndexOf('MyDropbox: up to date') > syncing, JSON.stringify(seen));
+    assert.match(await statusItem().innerText(), /MyDropbox/);
+    const toasts = (await page.evaluate('window.mdbToasts')) as string[];
+    assert.ok(
+      toasts.some((t) => t.includes('MyDropbox: first sync of myDropbox')),
+      `a progress notification during the first sync: ${JSON.stringify(toasts)}`,
+    );
+
+    // Both directions happened: the seeded files are here, the local one is on the server.
+    for (let i = 0; i < SEEDED_FILES; i++) {
+      const name = `file-${String(i).padStart(2, '0')}.txt`;
+      assert.equal(fs.readFileSync(path.join(folder, 'seeded', name), 'utf8'), `seeded file ${i}\n`.repeat(50 + i));
+    }
+    const files = await serverFiles();
+    assert.equal(files.get('local-before-sign-in.md')?.size, Buffer.byteLength('# written before signing in\n'));
+  });
+
+  it('a file created and saved in the editor reaches the server', async () => {
+    const text = `Hello from VS Code ${Date.now()}\n`;
+    // Select a top-level file so the explorer creates the new one beside it, at the folder's root.
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'local-before-sign-in.md' }).click();
+    await runCommand('File: New File...');
+    const nameBox = page.locator('.explorer-folders-view .monaco-inputbox input');
+    await nameBox.waitFor({ state: 'visible' });
+    await nameBox.fill('hello.txt');
+    await screenshot('new-file-name');
+    await page.keyboard.press('Enter');
+    await page.locator('.tab', { hasText: 'hello.txt' }).waitFor();
+    await page.locator('.monaco-editor .view-lines').first().click();
+    await page.keyboard.type(text);
+    await page.keyboard.press('Control+S');
+    await until(
+      'hello.txt on disk',
+      async () => fs.existsSync(path.join(folder, 'hello.txt')) && fs.readFileSync(path.join(folder, 'hello.txt'), 'utf8') === text,
+    );
+
+    const expected = contentHashOfBlocks(blockHashesOf(Buffer.from(text)));
+    const started = Date.now();
+    await until('the server to list hello.txt', async () => (await serverFiles()).get('hello.txt')?.contentHash === expected);
+    console.log(`      save → listed on the server: ${Date.now() - started} ms (after the file appeared on disk)`);
+    await until('up to date again', async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: up to date');
+    await screenshot('created');
+  });
+
+  it('a file deleted in the explorer leaves the server', async () => {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'hello.txt' });
+    await row.click();
+    await page.keyboard.press('Delete');
+    // Without a trash (a server-side VS Code), VS Code always asks before deleting for good.
+    const confirm = page.locator('.monaco-dialog-box .monaco-button', { hasText: 'Delete' });
+    await confirm.waitFor();
+    await screenshot('delete-confirm');
+    await confirm.click();
+    await until('hello.txt gone from disk', async () => !fs.existsSync(path.join(folder, 'hello.txt')));
+    await until('the server to drop hello.txt', async () => !(await serverFiles()).has('hello.txt'));
+    await until('up to date again', async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: up to date');
+    await screenshot('deleted');
+    assert.ok((await serverFiles()).has('local-before-sign-in.md'), 'other files stay');
+  });
+
+  it('the status bar click offers the actions, and Pause/Resume show in the item', async () => {
+    await statusItem().click();
+    const list = page.locator('.quick-input-list');
+    await list.locator('.monaco-list-row', { hasText: 'Pause Sync' }).waitFor();
+    await screenshot('menu');
+    await list.locator('.monaco-list-row', { hasText: 'Pause Sync' }).click();
+    await until('paused', async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: sync is paused');
+    await screenshot('paused');
+    await runCommand('MyDropbox: Resume Sync');
+    await until('up to date after resume', async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: up to date');
+  });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
