@@ -161,6 +161,13 @@ describe('website in a browser', function () {
     const open = page.getByRole('link', { name: 'Open in VS Code' });
     assert.match((await open.getAttribute('href')) ?? '', /^vscode:\/\/mydropbox\.mydropbox\/signin\?server=.+&code=mdbc_/);
     await shot(page, '08-client');
+    const missing = await page.goto(`${stack.url}/no/such/page`);
+    assert.equal(missing?.status(), 404);
+    await page.getByRole('heading', { name: 'We could not find that page' }).waitFor();
+    await shot(page, '09-not-found');
+    await page.goto(`${stack.url}/files?dir=..%2Fetc`);
+    await page.getByRole('alert').filter({ hasText: '".."' }).waitFor();
+    await shot(page, '10-bad-folder');
     await context.close();
     assert.deepEqual(cspViolations, [], 'no page breaks its own Content-Security-Policy');
   });
