@@ -13,7 +13,7 @@ describe('conflict notifications', () => {
   beforeEach(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-ext-'))));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('opens vscode.diff of the conflicted copy against the file, and says which file it is', async () => {
+  it("opens vscode.diff of your version (the conflicted copy) against the server's, and says where yours went", async () => {
     const double = createVscodeDouble(dir);
     const notifier = new ConflictNotifier(double.host, COMMANDS.showLog);
     await notifier.notify('/home/a/myDropbox', {
@@ -27,10 +27,13 @@ describe('conflict notifications', () => {
     const [left, right, title] = diff!.args as [vscode.Uri, vscode.Uri, string];
     assert.equal(left.fsPath, '/home/a/myDropbox/notes/plan (conflicted copy from laptop 2026-01-01).md');
     assert.equal(right.fsPath, '/home/a/myDropbox/notes/plan.md');
-    assert.match(title, /plan\.md/);
+    assert.equal(title, "plan.md: your version ↔ server's version");
     assert.equal(double.messages.length, 1);
     assert.equal(double.messages[0]!.level, 'warning');
-    assert.match(double.messages[0]!.message, /kept both versions of notes\/plan\.md/);
+    assert.match(
+      double.messages[0]!.message,
+      /kept both versions of notes\/plan\.md: .*your version is saved as "plan \(conflicted copy from laptop 2026-01-01\)\.md"/,
+    );
   });
 
   it('opens at most three diffs a minute and only notifies for the rest', async () => {

@@ -68,7 +68,9 @@ export class EventEmitterDouble<T> {
 
 class StatusBarItemDouble implements vscode.StatusBarItem {
   name: string | undefined;
-  text = '';
+  /** Every text the item showed, in order, so short-lived states can be asserted. */
+  readonly textHistory: string[] = [];
+  private currentText = '';
   tooltip: string | vscode.MarkdownString | undefined;
   color: string | vscode.ThemeColor | undefined;
   backgroundColor: vscode.ThemeColor | undefined;
@@ -82,6 +84,15 @@ class StatusBarItemDouble implements vscode.StatusBarItem {
     readonly alignment: vscode.StatusBarAlignment,
     readonly priority: number | undefined,
   ) {}
+
+  get text(): string {
+    return this.currentText;
+  }
+
+  set text(value: string) {
+    if (value !== this.currentText) this.textHistory.push(value);
+    this.currentText = value;
+  }
 
   show(): void {
     this.visible = true;
