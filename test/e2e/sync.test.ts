@@ -1,6 +1,11 @@
 // The sync engine against the whole stack: real servers, real folders, two devices.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { BLOCK_SIZE, blockHashesOf, contentHashOfBlocks, type Change } from '@mydropbox/shared';
+import { deviceTokenSession, type Session } from '../../extension/src/sync';
+import { RemoteClient } from '../../extension/src/sync/remote';
 import { startStack, type Stack, type StackUser } from '../support/stack';
 import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
 
@@ -48,4 +53,199 @@ describe('sync engine end to end', function () {
     assert.equal(b.read('hello.txt'), 'hello again');
     assert.equal(fs.existsSync(b.file('deep/er')), false, 'folders emptied by a remote delete go too');
   });
+
+  it('uploads a saved file within a second and a second device gets it through the change feed', async () => {
+    const a = client();
+    const b = client();
+    await a.engine.start();
+    await b.engine.start();
+    const t0 = Date.now();
+    a.write('notes/today.md', '# hi');
+    await eventually(() => assert.equal(b.read('notes/today.md'), '# hi'), 5_000);
+    const elapsed = Date.now() - t0;
+    assert.ok(elapsed < 2_000, `took ${elapsed} ms from one device to the other`);
+    fs.rmSync(a.file('notes/today.md'));
+    await eventually(() => assert.equal(fs.existsSync(b.file('notes/today.md')), false), 5_000);
+    await eventually(() => assert.equal(a.engine.status.kind, 'upToDate'));
+  });
+
+  it('keeps both versions when two devices edit the same file while one is offline, and says so', async () => {
+    const a = client({ deviceName: 'laptop' });
+    const b = client({ deviceName: 'desktop' });
+    a.write('plan.txt', 'v1');
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    a.write('plan.txt', 'edited on laptop');
+    await a.engine.syncNow();
+    b.write('plan.txt', 'edited on desktop while offline');
+    await b.engine.syncNow();
+    await a.engine.syncNow();
+    assert.equal(b.read('plan.txt'), 'edited on laptop');
+    assert.equal(b.conflicts.length, 1);
+    assert.match(b.conflicts[0]!.conflictPath, /^plan \(conflicted copy from desktop \d{4}-\d{2}-\d{2} \d{4}\)\.txt$/);
+    assert.equal(b.read(b.conflicts[0]!.conflictPath), 'edited on desktop while offline');
+    assert.deepEqual(a.tree(), b.tree());
+  });
+
+  it('keeps an edit made here over a delete made there, and the other way round', async () => {
+    const a = client();
+    const b = client();
+    a.write('x.txt', 'x1');
+    a.write('y.txt', 'y1');
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    fs.rmSync(a.file('x.txt'));
+    a.write('y.txt', 'y2 from a');
+    b.write('x.txt', 'x2 from b');
+    fs.rmSync(b.file('y.txt'));
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    await a.engine.syncNow();
+    assert.equal(a.read('x.txt'), 'x2 from b');
+    assert.equal(b.read('y.txt'), 'y2 from a');
+    assert.deepEqual(a.tree(), b.tree());
+  });
+
+  it('sends only the changed 4 MiB block when one byte of a 200 MB file changes', async function () {
+    this.timeout(120_000);
+    const a = client();
+    const size = 200 * 1000 * 1000;
+    const data = randomBytes(size);
+    a.write('big.bin', data);
+    await a.engine.syncNow();
+    const before = { ...a.engine.remote.stats };
+    const fd = fs.openSync(a.file('big.bin'), 'r+');
+    fs.writeSync(fd, Buffer.from([data[size / 2]! ^ 0xff]), 0, 1, size / 2);
+    fs.closeSync(fd);
+    await a.engine.syncNow();
+    const sent = a.engine.remote.stats.bytesSent - before.bytesSent;
+    assert.equal(a.engine.remote.stats.blockBytesSent - before.blockBytesSent, BLOCK_SIZE);
+    assert.ok(sent < BLOCK_SIZE + 64 * 1024, `sent ${sent} bytes`);
+    data[size / 2] ^= 0xff;
+    const remote = new RemoteClient(deviceTokenSession(stack.url, user.deviceToken));
+    const meta = await remote.meta('big.bin');
+    assert.equal(meta.contentHash, contentHashOfBlocks(blockHashesOf(data)));
+  });
+
+  it('syncs a burst of 1,000 files to the server and to another device', async function () {
+    this.timeout(120_000);
+    const a = client();
+    const b = client();
+    await a.engine.start();
+    for (let i = 0; i < 1000; i++) a.write(`burst/d${i % 10}/f${i}.dat`, randomBytes(10 * 1024));
+    const remote = new RemoteClient(deviceTokenSession(stack.url, user.deviceToken));
+    const t0 = Date.now();
+    await eventually(async () => assert.equal((await remote.list()).files.length, 1000), 80_000, 250);
+    const up = Date.now() - t0;
+    const t1 = Date.now();
+    await b.engine.syncNow();
+    if (process.env.SYNC_FIGURES) console.log(`1,000 files of 10 KiB: up ${up} ms, down ${Date.now() - t1} ms`);
+    assert.deepEqual(b.tree(), a.tree());
+  });
+
+  it('never uploads a file half-written: only its finished content reaches the server', async () => {
+    const a = client();
+    await a.engine.start();
+    const watcherSession = deviceTokenSession(stack.url, user.deviceToken);
+    const remote = new RemoteClient(watcherSession);
+    const seen: Change[] = [];
+    let cursor = (await remote.list()).cursor;
+    const stop = new AbortController();
+    const follow = (async () => {
+      while (!stop.signal.aborted) {
+        const res = await remote.changes(cursor, 5, stop.signal).catch(() => undefined);
+        if (!res) continue;
+        seen.push(...res.changes);
+        cursor = res.cursor;
+      }
+    })();
+    const chunk = randomBytes(1024 * 1024);
+    const fd = fs.openSync(a.file('growing.bin'), 'w');
+    for (let i = 0; i < 48; i++) {
+      fs.writeSync(fd, chunk);
+      await new Promise((r) => setImmediate(r));
+    }
+    fs.closeSync(fd);
+    const finalHash = contentHashOfBlocks(blockHashesOf(fs.readFileSync(a.file('growing.bin'))));
+    await eventually(() => assert.ok(seen.some((c) => c.path === 'growing.bin' && c.contentHash === finalHash)), 15_000);
+    stop.abort();
+    await follow;
+    const commits = seen.filter((c) => c.path === 'growing.bin');
+    assert.deepEqual(
+      commits.map((c) => c.size),
+      commits.map(() => 48 * 1024 * 1024),
+      'a partial version was committed',
+    );
+  });
+
+  it('goes offline while the data server is unreachable, then syncs the edits made meanwhile', async function () {
+    this.timeout(60_000);
+    const real = deviceTokenSession(stack.url, user.deviceToken);
+    const proxy = await startProxy(new URL((await real.getAccessToken()).dataServerUrl));
+    const session: Session = {
+      serverUrl: stack.url,
+      async getAccessToken() {
+        const t = await real.getAccessToken();
+        return { ...t, dataServerUrl: proxy.url };
+      },
+    };
+    const a = client({ session });
+    try {
+      a.write('before.txt', 'synced while online');
+      await a.engine.start();
+      assert.equal(a.engine.status.kind, 'upToDate');
+      await proxy.down();
+      a.write('during.txt', 'written while the server was down');
+      a.write('before.txt', 'edited while the server was down');
+      await eventually(() => assert.equal(a.engine.status.kind, 'offline'), 15_000, 50);
+      await proxy.up();
+      const remote = new RemoteClient(real);
+      await eventually(
+        async () => {
+          const files = (await remote.list()).files.map((f) => f.path).sort();
+          assert.deepEqual(files, ['before.txt', 'during.txt']);
+          const before = await remote.meta('before.txt');
+          assert.equal(before.contentHash, contentHashOfBlocks(blockHashesOf(Buffer.from('edited while the server was down'))));
+        },
+        30_000,
+        100,
+      );
+      await eventually(() => assert.equal(a.engine.status.kind, 'upToDate'), 10_000);
+    } finally {
+      await proxy.close();
+    }
+  });
 });
+
+/** A TCP proxy in front of a server that can be taken down and brought back on the same port: a network outage. */
+async function startProxy(target: URL): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
+  const sockets = new Set<net.Socket>();
+  let server: net.Server | undefined;
+  let port = 0;
+  const up = async () => {
+    server = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      sockets.add(client).add(upstream);
+      client.pipe(upstream).pipe(client);
+      const drop = () => {
+        client.destroy();
+        upstream.destroy();
+        sockets.delete(client);
+        sockets.delete(upstream);
+      };
+      client.on('error', drop).on('close', drop);
+      upstream.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
+    port = (server.address() as net.AddressInfo).port;
+  };
+  const down = async () => {
+    const s = server;
+    server = undefined;
+    for (const sock of sockets) sock.destroy();
+    sockets.clear();
+    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
+  };
+  await up();
+  return { url: `http://127.0.0.1:${port}`, up, down, close: down };
+}

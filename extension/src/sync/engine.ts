@@ -217,16 +217,17 @@ export class SyncEngine {
 
   private async incrementalPass(): Promise<void> {
     if (this.paused || this.stopped || !this.index) return;
-    const paths = new Set([...this.dirtyLocal, ...this.dirtyRemote, ...this.dirtyPlan]);
-    if (paths.size === 0) return;
-    this.dirtyPlan.clear();
-    await this.guard(() => this.reconcile(paths));
+    if (this.dirtyLocal.size + this.dirtyRemote.size + this.dirtyPlan.size === 0) return;
+    await this.guard(() => this.reconcile(new Set()));
   }
 
   /** Refresh what is dirty, then plan and execute the given paths until nothing is left to do. */
   private async reconcile(paths: Set<string>): Promise<void> {
     const index = this.index!;
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      // Whatever the watcher or the feed reported meanwhile joins this pass rather than waiting for the next.
+      for (const p of [...this.dirtyLocal, ...this.dirtyRemote, ...this.dirtyPlan]) paths.add(p);
+      this.dirtyPlan.clear();
       await this.refreshLocal();
       await this.refreshRemote();
       const candidates = [...paths].filter(

@@ -5,7 +5,16 @@ import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
 import type { SyncedIndex } from './syncedIndex';
 import { FileChangingError } from './hasher';
-import { absolute, deleteLocalFile, LocalChangedError, readLocal, uploadFile, writeFileSafely, type Downloaded } from './transfer';
+import {
+  absolute,
+  BlockClaims,
+  deleteLocalFile,
+  LocalChangedError,
+  readLocal,
+  uploadFile,
+  writeFileSafely,
+  type Downloaded,
+} from './transfer';
 import fs from 'node:fs';
 
 /** The server's view of a file (modifiedAt goes into `mtime`). */
@@ -62,6 +71,13 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
   if (transfers.some((a) => a.kind === 'download' || a.kind === 'conflict')) {
     for (const [p, e] of ctx.local) if (e.size > 0) twins.set(e.contentHash, p);
   }
+  const uploads = transfers.filter((a) => a.kind === 'upload');
+  const claims = uploads.length
+    ? await BlockClaims.ask(
+        ctx.remote,
+        uploads.flatMap((a) => ctx.local.get(a.path)?.blocks ?? []),
+      )
+    : undefined;
   let remaining = transfers.length + deletes.length;
   const run = async (list: Action[]) => {
     let next = 0;
@@ -69,7 +85,7 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
       while (next < list.length) {
         const a = list[next++]!;
         try {
-          await runOne(ctx, a, report, twins);
+          await runOne(ctx, a, report, twins, claims);
           report.outcomes.set(a.path, 'done');
         } catch (err) {
           report.outcomes.set(a.path, classify(err));
@@ -89,6 +105,8 @@ export function classify(err: unknown): Outcome {
   if (err instanceof LocalChangedError || err instanceof FileChangingError) return 'localChanged';
   if (MyDropboxError.is(err, 'conflict') || MyDropboxError.is(err, 'hash_mismatch') || MyDropboxError.is(err, 'not_found'))
     return 'remoteChanged';
+  // A block another upload was sending did not arrive: plan the file again rather than going offline.
+  if (MyDropboxError.is(err, 'block_missing')) return 'localChanged';
   if (isRetryable(err)) return 'retry';
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'localChanged';
@@ -104,12 +122,12 @@ function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | 
   ctx.index.set(path, { size: l.size, mtime: l.mtime, ino: l.ino, contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0 });
 }
 
-async function runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport, twins: Twins): Promise<void> {
+async function runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport, twins: Twins, claims?: BlockClaims): Promise<void> {
   switch (a.kind) {
     case 'upload': {
       const local = ctx.local.get(a.path);
       if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
-      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev);
+      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev, claims);
       ctx.remoteTree.set(a.path, { size: file.size, contentHash: file.contentHash, rev: file.rev, mtime: file.modifiedAt });
       ctx.index.set(a.path, {
         size: local.size,

@@ -24,6 +24,53 @@ export function absolute(folder: string, rel: string): string {
 }
 
 /**
+ * Which blocks the server lacks, asked once for a whole batch of uploads; the first upload to need a block
+ * sends it and the others wait for that, so shared blocks cross the network once.
+ */
+export class BlockClaims {
+  private readonly missing = new Set<string>();
+  private readonly sending = new Map<string, Promise<void>>();
+
+  static async ask(remote: RemoteClient, hashes: Iterable<string>): Promise<BlockClaims> {
+    const claims = new BlockClaims();
+    const unique = [...new Set(hashes)];
+    for (let i = 0; i < unique.length; i += 50_000) {
+      for (const h of await remote.missingBlocks(unique.slice(i, i + 50_000))) claims.missing.add(h);
+    }
+    return claims;
+  }
+
+  /** True when the caller must send `hash` now; otherwise waits for whoever sends it. */
+  async claim(hash: string): Promise<boolean> {
+    if (this.missing.delete(hash)) return true;
+    await this.sending.get(hash);
+    return false;
+  }
+
+  track(hash: string, sent: Promise<void>): Promise<void> {
+    this.sending.set(
+      hash,
+      sent.catch(() => undefined),
+    );
+    return sent;
+  }
+
+  /** A failed send puts the block back, so the next try sends it. */
+  release(hash: string): void {
+    this.missing.add(hash);
+    this.sending.delete(hash);
+  }
+
+  has(hash: string): boolean {
+    return this.missing.has(hash);
+  }
+
+  isSending(hash: string): boolean {
+    return this.sending.has(hash);
+  }
+}
+
+/**
  * Sends only the blocks the server lacks, each read once and checked against the scan's hash (so a
  * file written meanwhile is never sent half-done), then commits the block list against `baseRev`.
  */
@@ -33,10 +80,11 @@ export async function uploadFile(
   rel: string,
   local: LocalEntry,
   baseRev: number | null,
+  claims?: BlockClaims,
 ): Promise<FileEntry> {
   const abs = absolute(folder, rel);
-  const missing = new Set(await remote.missingBlocks([...new Set(local.blocks)]));
-  if (missing.size > 0) {
+  const blockClaims = claims ?? (await BlockClaims.ask(remote, local.blocks));
+  if (local.blocks.some((h) => blockClaims.has(h) || blockClaims.isSending(h))) {
     const handle = await fs.promises.open(abs, 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new LocalChangedError(rel) : err;
     });
@@ -44,7 +92,7 @@ export async function uploadFile(
       const buf = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, Math.max(local.size, 1)));
       for (let idx = 0; idx < local.blocks.length; idx++) {
         const hash = local.blocks[idx]!;
-        if (!missing.delete(hash)) continue;
+        if (!(await blockClaims.claim(hash))) continue;
         const len = Math.min(BLOCK_SIZE, local.size - idx * BLOCK_SIZE);
         let filled = 0;
         while (filled < len) {
@@ -53,8 +101,14 @@ export async function uploadFile(
           filled += bytesRead;
         }
         const data = buf.subarray(0, filled);
-        if (filled !== len || createHash('sha256').update(data).digest('hex') !== hash) throw new FileChangingError(abs);
-        await remote.putBlock(hash, data);
+        if (filled !== len || createHash('sha256').update(data).digest('hex') !== hash) {
+          blockClaims.release(hash);
+          throw new FileChangingError(abs);
+        }
+        await blockClaims.track(hash, remote.putBlock(hash, data)).catch((err) => {
+          blockClaims.release(hash);
+          throw err;
+        });
       }
     } finally {
       await handle.close();
