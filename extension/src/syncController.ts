@@ -33,6 +33,8 @@ export class SyncController implements vscode.Disposable {
   private engine: SyncEngine | undefined;
   private lastStatus: ShownStatus = { kind: 'signedOut' };
   private firstSync: { report(message: string): void; done(): void } | undefined;
+  /** Signed in from this window: only then does a window without a sync folder show the item (to choose one). */
+  private engaged = false;
   private readonly statusWaiters = new Set<(s: ShownStatus) => void>();
 
   constructor(private readonly deps: ControllerDeps) {}
@@ -63,13 +65,16 @@ export class SyncController implements vscode.Disposable {
   /** Settings or workspace folders changed: (re)start the engine if the folder it should sync changed. */
   async refresh(): Promise<void> {
     const folder = resolveSyncFolder(readSettings(this.deps.host), this.deps.host.workspace.workspaceFolders);
-    if (folder === this.folder && (this.engine !== undefined) === (this.credentials !== undefined && folder !== undefined)) {
-      this.render();
-      return;
+    const wantEngine = this.credentials !== undefined && folder !== undefined;
+    if (folder !== this.folder || wantEngine !== (this.engine !== undefined)) {
+      await this.stopEngine();
+      this.folder = folder;
+      if (this.credentials && folder) {
+        await this.startEngine(this.credentials, folder);
+        return;
+      }
     }
-    await this.stopEngine();
-    this.folder = folder;
-    if (this.credentials && folder) await this.startEngine(this.credentials, folder);
+    if (this.engine) this.render();
     else this.setStatus(this.credentials ? { kind: 'noFolder' } : { kind: 'signedOut' });
   }
 
@@ -86,6 +91,7 @@ export class SyncController implements vscode.Disposable {
     const previous = this.credentials;
     await this.deps.secrets.save(credentials);
     this.credentials = credentials;
+    this.engaged = true;
     this.deps.log.info(`Signed in to ${credentials.serverUrl} as ${credentials.username}.`);
     if (previous && previous.deviceToken !== credentials.deviceToken) await this.revoke(previous);
     this.folder = undefined;
@@ -201,6 +207,7 @@ export class SyncController implements vscode.Disposable {
     await this.stopEngine();
     this.credentials = undefined;
     await this.deps.secrets.clear();
+    this.render();
     void this.deps.host.window
       .showWarningMessage(
         'MyDropbox: the server no longer accepts this device, so syncing stopped. Sign in again to resume.',
@@ -257,8 +264,8 @@ export class SyncController implements vscode.Disposable {
 
   private render(): void {
     const status = this.lastStatus;
-    // Activated in an unrelated workspace and never signed in: stay out of the status bar until asked.
-    if (status.kind === 'signedOut' && !this.folder) {
+    // An unrelated workspace: stay out of the status bar unless the person signed in from this window.
+    if (!this.folder && (status.kind === 'signedOut' || (status.kind === 'noFolder' && !this.engaged))) {
       this.deps.statusBar.hide();
       return;
     }

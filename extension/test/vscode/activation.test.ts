@@ -59,6 +59,38 @@ describe('extension activation and manifest', () => {
     await double.dispose();
   });
 
+  it('a device signed in elsewhere shows nothing in an unrelated window, until the person signs in there', async () => {
+    const double = createVscodeDouble(dir);
+    double.secrets.values.set(
+      'mydropbox.device',
+      JSON.stringify({ serverUrl: 'http://127.0.0.1:9', username: 'alice', deviceToken: 'mdbd_x' }),
+    );
+    const ext = await activateExtension(double.host, double.context, sync);
+    assert.equal(ext.controller.status.kind, 'noFolder');
+    assert.equal(double.statusItems[0]!.visible, false);
+
+    await ext.controller.adopt({ serverUrl: 'http://127.0.0.1:9', username: 'alice', deviceToken: 'mdbd_y' });
+    const item = double.statusItems[0]!;
+    assert.equal(item.visible, true);
+    assert.equal(item.text, '$(folder) MyDropbox: Choose Folder');
+    assert.equal(item.command, COMMANDS.chooseFolder);
+    await double.dispose();
+  });
+
+  it('Choose Sync Folder saves the picked folder in mydropbox.folder', async () => {
+    const double = createVscodeDouble(dir);
+    const ext = await activateExtension(double.host, double.context, sync);
+    const picked = path.join(dir, 'picked');
+    double.answerOpenDialog = () => [double.host.Uri.file(picked)];
+    await double.host.commands.executeCommand(COMMANDS.chooseFolder);
+    assert.deepEqual(
+      double.settings.writes.map((w) => [w.key, w.value]),
+      [['mydropbox.folder', picked]],
+    );
+    assert.equal(ext.controller.syncFolder, picked);
+    await double.dispose();
+  });
+
   it('offers to sign in for a workspace folder named myDropbox', async () => {
     const double = createVscodeDouble(dir);
     const folder = path.join(dir, 'myDropbox');

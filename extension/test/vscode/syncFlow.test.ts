@@ -132,6 +132,28 @@ describe('extension glue with the real engine and servers', function () {
     assert.ok(double.channels[0]!.lines.some((l) => l.includes('Conflict')));
   });
 
+  it('a device revoked on the website signs this window out, forgets the token and says so', async () => {
+    const device = await sync.signIn(stack.url, user.username, user.password, { name: 'soon revoked', kind: 'vscode' });
+    await sync.signOut(stack.url, device.deviceToken);
+    const second = createVscodeDouble(path.join(dir, 'storage2'));
+    second.workspaceFolders.push(workspaceFolder(folder));
+    second.secrets.values.set(
+      'mydropbox.device',
+      JSON.stringify({ serverUrl: stack.url, username: user.username, deviceToken: device.deviceToken }),
+    );
+    const revoked = await activateExtension(second.host, second.context, sync);
+    try {
+      await revoked.controller.waitForStatus((s) => s.kind === 'signedOut');
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(second.secrets.values.size, 0, 'the refused token is forgotten');
+      assert.equal(second.statusItems[0]!.text, '$(sign-in) MyDropbox: Sign In');
+      assert.ok(second.messages.some((m) => m.level === 'warning' && /no longer accepts this device/.test(m.message)));
+    } finally {
+      await revoked.controller.stop();
+      await second.dispose();
+    }
+  });
+
   it('Sign Out stops the engine: later edits stay local and the status bar offers to sign in', async () => {
     await signIn();
     await ext.controller.waitForStatus((s) => s.kind === 'upToDate');
