@@ -95,6 +95,8 @@ describe('data server killed with SIGKILL (main.ts as a child process)', functio
     // 1. Killed while a block streams in.
     const block = bytes(BLOCK_SIZE, 77);
     const blockHash = sha256(block);
+    let halfSent!: () => void;
+    const sent = new Promise<void>((r) => (halfSent = r));
     const upload = new Promise<string>((resolve) => {
       const req = http.request(`${child!.url}/v1/blocks/${blockHash}`, {
         method: 'PUT',
@@ -105,16 +107,19 @@ describe('data server killed with SIGKILL (main.ts as a child process)', functio
       });
       req.on('error', (err) => resolve(`failed: ${err.message}`));
       req.on('response', (res) => resolve(`answered ${res.statusCode}`));
-      req.write(block.subarray(0, BLOCK_SIZE / 2)); // half now, the rest never
+      req.write(block.subarray(0, BLOCK_SIZE / 2), () => halfSent()); // half now, the rest never
     });
-    await waitFor('a partial staged block', () =>
-      filesUnder(path.join(base, '.staging')).some((f) => f.endsWith('.part') && fs.statSync(f).size > 0),
-    );
+    await sent;
+    await new Promise((r) => setTimeout(r, 300)); // let the server take those bytes in
     await kill9(child);
     assert.match(await upload, /^failed/);
 
     // 2. Killed while a 256 MiB commit (64 copies of one staged block) is being assembled and fsynced.
     child = await startChild(env);
+    assert.equal(fs.existsSync(path.join(base, '.staging', 'alice', blockHash)), false, 'half a block is never staged');
+    assert.deepEqual((await client().json<{ missing: string[] }>('POST', '/v1/blocks/missing', { hashes: [blockHash] })).body.missing, [
+      blockHash,
+    ]);
     assert.equal((await client().putBlock(blockHash, block)).status, 204);
     const blocks = Array.from({ length: 64 }, () => blockHash);
     const commit = client()
@@ -141,6 +146,11 @@ describe('data server killed with SIGKILL (main.ts as a child process)', functio
     assert.deepEqual(
       filesUnder(path.join(base, '.staging')).filter((f) => f.endsWith('.part')),
       [],
+    );
+    assert.equal(
+      fs.existsSync(path.join(base, '.staging', 'alice', blockHash)),
+      true,
+      'the block uploaded in full after the first kill is kept',
     );
     assert.deepEqual(filesUnder(path.join(base, 'alice')), [path.join(base, 'alice', 'big.bin')]);
 

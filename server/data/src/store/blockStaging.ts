@@ -3,8 +3,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { BLOCK_SIZE, MyDropboxError } from '@mydropbox/shared';
 
 const PART = '.part';
@@ -17,6 +16,7 @@ export class BlockStaging {
   readonly dir: string;
   /** Bytes staged per user, known exactly because this process is the only writer of the folder. */
   private readonly bytes = new Map<string, number>();
+  private readonly verified = new Set<string>();
 
   constructor(root: string, serverId: number) {
     this.dir = path.join(path.resolve(root), String(serverId), '.staging');
@@ -51,34 +51,33 @@ export class BlockStaging {
   }
 
   /**
-   * Streams `body` into a part file while hashing it, refuses more than BLOCK_SIZE bytes (413) or a
-   * hash other than `hash` (400), asks `admit(bytes)` (the quota) before the block counts as
-   * staged, then renames it into place.
+   * Reads `body` (at most BLOCK_SIZE bytes, else 413) while hashing it, refuses a hash other than
+   * `hash` (400), asks `admit(bytes)` (the quota), then writes it with one call and renames it into
+   * place. One block in memory is bounded, and one write beats many small ones.
    */
   async receive(owner: string, hash: string, body: Readable, admit: (bytes: number) => Promise<void>): Promise<number> {
+    const hasher = createHash('sha256');
+    const chunks: Buffer[] = [];
+    let received = 0;
+    for await (const chunk of body as AsyncIterable<Buffer>) {
+      received += chunk.length;
+      if (received > BLOCK_SIZE) {
+        body.resume(); // drain the rest so the 413 reaches the client instead of a reset
+        throw new MyDropboxError('payload_too_large', `A block holds at most ${BLOCK_SIZE} bytes.`);
+      }
+      hasher.update(chunk);
+      chunks.push(chunk);
+    }
+    const actual = hasher.digest('hex');
+    if (actual !== hash) {
+      throw new MyDropboxError('hash_mismatch', `The block's SHA-256 is ${actual}, not ${hash} as named; send it again.`, { actual });
+    }
+    await admit(received);
     await fsp.mkdir(this.userDir(owner), { recursive: true });
     await this.stagedBytes(owner); // counted before this block appears, so it is added exactly once below
     const partPath = path.join(this.userDir(owner), `${hash}.${randomBytes(6).toString('hex')}${PART}`);
-    const hasher = createHash('sha256');
-    let received = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _enc, done) {
-        received += chunk.length;
-        if (received > BLOCK_SIZE) {
-          done(new MyDropboxError('payload_too_large', `A block holds at most ${BLOCK_SIZE} bytes.`));
-          return;
-        }
-        hasher.update(chunk);
-        done(null, chunk);
-      },
-    });
     try {
-      await pipeline(body, meter, fs.createWriteStream(partPath, { flags: 'wx' }));
-      const actual = hasher.digest('hex');
-      if (actual !== hash) {
-        throw new MyDropboxError('hash_mismatch', `The block's SHA-256 is ${actual}, not ${hash} as named; send it again.`, { actual });
-      }
-      await admit(received);
+      await fsp.writeFile(partPath, Buffer.concat(chunks, received), { flag: 'wx' });
       const target = this.blockPath(owner, hash);
       // Checked and renamed in one turn of the event loop, so two uploads of one block count it once.
       if (fs.existsSync(target)) {
@@ -87,11 +86,20 @@ export class BlockStaging {
         fs.renameSync(partPath, target);
         this.bytes.set(owner, (this.bytes.get(owner) ?? 0) + received);
       }
+      this.verified.add(target);
       return received;
     } catch (err) {
       await fsp.rm(partPath, { force: true });
       throw err;
     }
+  }
+
+  /**
+   * Whether this process wrote `file` after hashing its bytes. Such a block needs no second hash
+   * at commit: a torn staged file needs a crash, and a crash also empties this set.
+   */
+  verifiedThisRun(file: string): boolean {
+    return this.verified.has(file);
   }
 
   /** Drops blocks a commit has made part of a file (they are now held by that file). */
@@ -100,6 +108,7 @@ export class BlockStaging {
       try {
         const p = this.blockPath(owner, hash);
         const { size } = await fsp.stat(p);
+        this.verified.delete(p);
         await fsp.unlink(p);
         const known = this.bytes.get(owner);
         if (known !== undefined) this.bytes.set(owner, Math.max(0, known - size));
@@ -125,6 +134,7 @@ export class BlockStaging {
       }
     }
     this.bytes.clear();
+    this.verified.clear();
     return removed;
   }
 }
