@@ -19,6 +19,14 @@
 //   POST   /v1/commit                  CommitRequest -> FileEntry (409 stale base, 507 quota, 409 block_missing)
 //   GET    /v1/changes?cursor=&timeout= long-poll -> ChangesResponse
 //   GET    /v1/usage                   -> UsageResponse
+//   POST   /v1/files/copy              CopyRequest -> FileEntry (zero payload; 409 if `to` exists unless overwrite)
+//   POST   /v1/files/move              CopyRequest -> MoveResponse (the source becomes a tombstone)
+//   GET    /v1/entries?path=&depth=0|1 -> EntriesResponse (a file or folder, and a folder's children; path '' is the top)
+//   GET    /v1/folders                 -> FoldersResponse (the explicit folders: empty ones made over WebDAV)
+//   POST   /v1/folders                 FolderRequest -> FolderEntry (201 made, 200 already there; parents made too)
+//   DELETE /v1/folders?path=           -> FolderChangeResponse (the folder, its files and subfolders)
+//   POST   /v1/folders/copy            CopyRequest -> FolderChangeResponse (409 if `to` exists unless overwrite)
+//   POST   /v1/folders/move            CopyRequest -> FolderChangeResponse
 //   GET    /healthz
 
 /** Every user's quota: 5 GB (decimal, as storage is sold). */
@@ -149,4 +157,57 @@ export interface UsageResponse {
   usedBytes: number;
   quotaBytes: number;
   fileCount: number;
+}
+
+/** Server-side copy or move of one file (WebDAV COPY/MOVE, client renames): no bytes are sent. */
+export interface CopyRequest {
+  from: string;
+  to: string;
+  /** The source's revision the caller means; a mismatch gets 409. Omitted: whatever is there. */
+  baseRev?: number;
+  /** Replace a live file at `to`; without it that is a 409 conflict with details {currentRev}. */
+  overwrite?: boolean;
+}
+
+export interface MoveResponse {
+  file: FileEntry;
+  /** The tombstone left at the source. */
+  from: DeleteResponse;
+}
+
+/** A folder someone made on purpose; folders holding files exist by their files' paths alone. */
+export interface FolderEntry {
+  path: string;
+  createdAt: number; // ms since epoch
+}
+
+export interface FolderRequest {
+  path: string;
+}
+
+export interface FoldersResponse {
+  folders: FolderEntry[];
+}
+
+/** One file or folder as a file manager sees it (WebDAV PROPFIND). */
+export interface TreeEntry {
+  kind: 'file' | 'folder';
+  path: string; // '' for the top folder
+  size: number; // 0 for folders
+  contentHash: string | null; // null for folders
+  rev: number | null; // null for folders
+  modifiedAt: number;
+  createdAt: number;
+}
+
+export interface EntriesResponse {
+  entry: TreeEntry;
+  /** The folder's direct children, sorted by path (empty for a file or depth 0). */
+  children: TreeEntry[];
+}
+
+export interface FolderChangeResponse {
+  path: string;
+  /** How many files were copied, moved or deleted. */
+  files: number;
 }
