@@ -1,5 +1,5 @@
 // Every change to a user's files: commit, copy, move and delete, one at a time per user, disk first, then rows.
-import type { DeleteResponse, FileEntry } from '@mydropbox/shared';
+import type { CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
 import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
 import type { UserFiles } from '../store/userFiles';
@@ -17,19 +17,9 @@ export interface CommitInput {
   modifiedAt?: number;
 }
 
-export interface CopyInput {
-  from: string;
-  to: string;
-  /** The source revision the caller means; omitted means whatever is there now. */
-  baseRev?: number;
-  /** Replace a live file at `to`; otherwise that is a 409 conflict. */
-  overwrite?: boolean;
-}
-
-export interface MoveResult {
-  file: FileEntry;
-  from: DeleteResponse;
-}
+/** The copy/move body of shared/src/protocol.ts. */
+export type CopyInput = CopyRequest;
+export type MoveResult = MoveResponse;
 
 export interface WriteDeps {
   files: FilesRepository;
