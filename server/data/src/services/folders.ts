@@ -74,7 +74,15 @@ class TreeSnapshot {
 }
 
 function fileEntry(f: FileEntry): TreeEntry {
-  return { kind: 'file', path: f.path, size: f.size, contentHash: f.contentHash, rev: f.rev, modifiedAt: f.modifiedAt, createdAt: f.modifiedAt };
+  return {
+    kind: 'file',
+    path: f.path,
+    size: f.size,
+    contentHash: f.contentHash,
+    rev: f.rev,
+    modifiedAt: f.modifiedAt,
+    createdAt: f.modifiedAt,
+  };
 }
 
 function ancestorsOf(path: string): string[] {
@@ -151,7 +159,8 @@ export class Folders {
     }
     if (!andDelete) {
       const incoming = files.reduce((sum, f) => sum + f.size, 0);
-      const replaced = targetKind === 'none' ? 0 : tree.filesUnder(to).reduce((sum, f) => sum + f.size, 0) + (tree.kindOf(to) === 'file' ? tree.entry(to).size : 0);
+      const replaced =
+        targetKind === 'file' ? tree.entry(to).size : targetKind === 'folder' ? tree.filesUnder(to).reduce((sum, f) => sum + f.size, 0) : 0;
       await this.d.quota.checkCommit(owner, replaced, incoming);
     }
     if (targetKind === 'file') await this.d.writes.delete(owner, to);
@@ -167,7 +176,11 @@ export class Folders {
       if (andDelete) await this.d.writes.move(owner, { from: f.path, to: target, baseRev: f.rev, overwrite: true });
       else await this.d.writes.copy(owner, { from: f.path, to: target, baseRev: f.rev, overwrite: true });
     }
-    if (andDelete) await this.d.folders.remove(owner, tree.foldersAtOrUnder(from).map((f) => f.path));
+    if (andDelete)
+      await this.d.folders.remove(
+        owner,
+        tree.foldersAtOrUnder(from).map((f) => f.path),
+      );
     return { path: to, files: files.length };
   }
 
@@ -181,7 +194,10 @@ export class Folders {
         if (!MyDropboxError.is(err, 'not_found')) throw err;
       }
     }
-    await this.d.folders.remove(owner, tree.foldersAtOrUnder(path).map((f) => f.path));
+    await this.d.folders.remove(
+      owner,
+      tree.foldersAtOrUnder(path).map((f) => f.path),
+    );
     return files.length;
   }
 

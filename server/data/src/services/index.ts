@@ -11,6 +11,8 @@ import { FileWrites } from './fileWrites';
 import { BlockUploads } from './blockUploads';
 import { KeyedMutex } from './keyedMutex';
 import { Quota } from './quota';
+import { Folders } from './folders';
+import { FoldersRepository } from '../store/foldersRepository';
 
 /** Staged blocks no commit used within a day are debris from abandoned uploads. */
 export const STAGING_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -21,6 +23,8 @@ export interface DataServices {
   writes: FileWrites;
   uploads: BlockUploads;
   feed: ChangeFeed;
+  /** Explicit folders and whole-folder operations (WebDAV). */
+  folders: Folders;
   /** Removes temp files and stale staged blocks; run before serving. */
   sweep(): Promise<{ tempFiles: number; stagedBlocks: number }>;
   close(): void;
@@ -34,10 +38,12 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const quota = new Quota(files, staging, deps.quotaBytes);
   const publishLock = new KeyedMutex();
   const assembler = new Assembler(files, disk, staging);
+  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock });
   return {
     serverId: deps.serverId,
     reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
-    writes: new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock }),
+    writes,
+    folders: new Folders({ files, folders: new FoldersRepository(deps.db), writes, quota }),
     uploads: new BlockUploads(staging, quota),
     feed,
     async sweep() {

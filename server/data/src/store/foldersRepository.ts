@@ -18,9 +18,10 @@ export class FoldersRepository {
   constructor(private readonly db: Knex) {}
 
   async get(owner: string, path: string): Promise<FolderEntry | undefined> {
-    const r = (await this.db('Folders').select('Folderpath', 'CreatedAt').where({ Owner: owner, PathKey: pathKey(path) }).first()) as
-      | RawFolder
-      | undefined;
+    const r = (await this.db('Folders')
+      .select('Folderpath', 'CreatedAt')
+      .where({ Owner: owner, PathKey: pathKey(path) })
+      .first()) as RawFolder | undefined;
     return r ? toEntry(r) : undefined;
   }
 
@@ -31,6 +32,7 @@ export class FoldersRepository {
 
   /** Adds the folders that are not there yet; existing ones keep their creation time. */
   async addMissing(owner: string, paths: readonly string[], createdAt: number): Promise<void> {
+    paths = [...new Set(paths)];
     if (paths.length === 0) return;
     await this.db.transaction(async (trx) => {
       for (let i = 0; i < paths.length; i += CHUNK) {
