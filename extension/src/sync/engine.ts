@@ -201,6 +201,8 @@ export class SyncEngine {
         scanFolder(this.folder, this.rules, { get: (p) => this.local.get(p) ?? index.get(p) }),
         this.remote.list(),
       ]);
+      // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
+      await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
       if (scan.skipped.length) this.log('warn', `Not synced (names the server cannot store): ${scan.skipped.slice(0, 10).join(', ')}`);
       this.local = scan.files;
       this.remoteTree.clear();

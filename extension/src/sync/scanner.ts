@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isValidPath } from '@mydropbox/shared';
 import { FileChangingError, hashFile, sameStat, type FileHash } from './hasher';
-import type { IgnoreRules } from './ignore';
+import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
 
 /** A file as it is on disk now. */
@@ -21,6 +21,8 @@ export interface ScanResult {
   unsettled: Set<string>;
   /** Names that cannot be synced as they are (control characters, backslashes, not NFC, too long). */
   skipped: string[];
+  /** Our own temp files left by a download a crash cut short. */
+  strayTemps: string[];
   hashed: number;
 }
 
@@ -43,7 +45,7 @@ export async function statAndHash(absPath: string, hint: ReturnType<HashHint['ge
 }
 
 export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashHint): Promise<ScanResult> {
-  const result: ScanResult = { files: new Map(), unsettled: new Set(), skipped: [], hashed: 0 };
+  const result: ScanResult = { files: new Map(), unsettled: new Set(), skipped: [], strayTemps: [], hashed: 0 };
   const toHash: { rel: string; abs: string }[] = [];
 
   async function walk(dirAbs: string, dirRel: string): Promise<void> {
@@ -63,6 +65,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
         if (rules.ignores(rel, true)) continue;
         pending.push(walk(abs, rel));
       } else if (d.isFile()) {
+        if (d.name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
         if (rules.ignores(rel)) continue;
         if (!isValidPath(rel) || rel.normalize('NFC') !== rel) {
           result.skipped.push(rel);
