@@ -14,7 +14,8 @@ export function changesRouter(services: DataServices): Router<DataState> {
   router.get('/v1/changes', async (ctx) => {
     const seconds = Math.min(queryInt(ctx.query, 'timeout', 0) ?? DEFAULT_WAIT_SECONDS, MAX_WAIT_SECONDS);
     const gone = new AbortController();
-    ctx.req.once('close', () => gone.abort());
+    // The response closes before it is sent only when the client went away.
+    ctx.res.once('close', () => gone.abort());
     ctx.body = await services.feed.changes(ctx.state.owner, ctx.query.cursor, seconds * 1000, gone.signal);
   });
 
