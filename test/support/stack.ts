@@ -16,7 +16,7 @@ import {
   type Listening,
   type Logger,
 } from '@mydropbox/server-common';
-import { createRouterServices, createApp as createRouterApp, type RouterServices } from '@mydropbox/router';
+import { createDavHandler, createRouterServices, createApp as createRouterApp, type RouterServices } from '@mydropbox/router';
 import { startDataServer } from '@mydropbox/data-server';
 import { createApp as createWebApp, createDispatcher } from '@mydropbox/web';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases';
@@ -27,8 +27,13 @@ export interface StackOptions {
   databaseKind?: DatabaseKind;
   /** The VS Code package the client page offers. */
   vsixPath?: string;
-  /** Mounts WebDAV at /dav/ on the stack's address (the same place the web process's main mounts it). */
-  dav?: (deps: { services: RouterServices; log: Logger }) => http.RequestListener;
+  /**
+   * Mounts WebDAV at /dav/ on the stack's address (the same place the web process's main mounts it);
+   * default: the real one (createDavHandler), false: none.
+   */
+  dav?: ((deps: { services: RouterServices; log: Logger; db: Knex }) => http.RequestListener) | false;
+  /** Each data server's per-user quota (default: the real 5 GB). */
+  quotaBytes?: number;
 }
 
 export interface StackDataServer {
@@ -98,6 +103,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         routerPublicKeyPem: keys.publicKeyPem,
         host: '127.0.0.1',
         port: 0,
+        quotaBytes: opts.quotaBytes,
         log,
       });
       cleanups.push(() => server.close());
@@ -114,7 +120,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
     const routerApp = createRouterApp({ services, log });
     const webApp = createWebApp({ services, log, cookieKeys: [randomBytes(32).toString('base64url')], vsixPath: opts.vsixPath });
-    const dav = opts.dav?.({ services, log });
+    const davFactory = opts.dav === undefined ? createDavHandler : opts.dav || undefined;
+    const dav = davFactory?.({ services, log, db });
     const site: Listening = await listen(createDispatcher({ web: webApp.callback(), router: routerApp.callback(), dav }));
     cleanups.push(() => site.close());
 

@@ -7,3 +7,6 @@ export type { RouterConfig, DataServerSetting } from './config';
 export { startRouterServices, loadOrCreateSigningKeys } from './startup';
 export type { StartedRouterServices } from './startup';
 export { clientAddress } from './requestInput';
+export { createDavHandler, DAV_METHODS } from './dav/app';
+export type { DavDeps } from './dav/app';
+export { LockManager } from './dav/locks';

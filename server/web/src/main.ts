@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { createLogger, listen, loadConfig, port } from '@mydropbox/server-common';
-import { createApp as createRouterApp, loadRouterConfig, startRouterServices } from '@mydropbox/router';
+import { createApp as createRouterApp, createDavHandler, loadRouterConfig, startRouterServices } from '@mydropbox/router';
 import { createApp } from './app';
 import { createDispatcher } from './dispatch';
 import { cookieKeysFrom } from './sessionSecret';
@@ -36,8 +36,8 @@ async function main(): Promise<void> {
     secureCookies,
     trustProxy: routerConfig.trustProxy,
   });
-  // WebDAV mounts here (dav: …) when it lands; until then /dav/ answers 404.
-  const handler = createDispatcher({ web: webApp.callback(), router: routerApp.callback() });
+  const dav = createDavHandler({ services: started.services, db: started.db, log, trustProxy: routerConfig.trustProxy });
+  const handler = createDispatcher({ web: webApp.callback(), router: routerApp.callback(), dav });
   let listening;
   try {
     listening = await listen(handler, env.PORT, env.HOST);

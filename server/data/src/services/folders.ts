@@ -103,6 +103,9 @@ export class Folders {
   }
 
   async entries(owner: string, path: string, depth: 0 | 1): Promise<EntriesResponse> {
+    // The common case (a file's metadata) costs one indexed row, not a walk of the whole tree.
+    const file = path === '' ? undefined : await this.d.files.getLive(owner, path);
+    if (file) return { entry: fileEntry(file), children: [] };
     const tree = await this.snapshot(owner);
     const kind = tree.kindOf(path);
     if (kind === 'none') throw new MyDropboxError('not_found', `There is no file or folder "${path}".`);

@@ -1,0 +1,86 @@
+// Rows of DavProperties: dead properties set with PROPPATCH, kept per user and path in the central database.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import { isInside } from '@mydropbox/shared';
+
+export interface DeadProperty {
+  ns: string;
+  name: string;
+  /** The value as XML content (see serializeContent). */
+  value: string;
+}
+
+export type PropertyChange = { kind: 'set'; ns: string; name: string; value: string } | { kind: 'remove'; ns: string; name: string };
+
+const sha = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
+const pathKey = (path: string) => sha(path);
+const propKey = (ns: string, name: string) => sha(`${ns}\n${name}`);
+const atOrUnder = (path: string, dir: string) => path === dir || isInside(path, dir);
+
+interface PropRow {
+  Filepath: string;
+  Namespace: string;
+  Name: string;
+  Value: string;
+}
+
+export class PropertyStore {
+  constructor(private readonly db: Knex) {}
+
+  async list(owner: string, path: string): Promise<DeadProperty[]> {
+    const rows = (await this.db('DavProperties')
+      .select('Namespace', 'Name', 'Value')
+      .where({ Owner: owner, PathKey: pathKey(path) })) as PropRow[];
+    return rows.map((r) => ({ ns: r.Namespace, name: r.Name, value: r.Value }));
+  }
+
+  /** Applies sets and removes in order, all or nothing. */
+  async apply(owner: string, path: string, changes: readonly PropertyChange[]): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      for (const c of changes) {
+        const where = { Owner: owner, PathKey: pathKey(path), PropKey: propKey(c.ns, c.name) };
+        await trx('DavProperties').where(where).delete();
+        if (c.kind === 'set')
+          await trx('DavProperties').insert({ ...where, Filepath: path, Namespace: c.ns, Name: c.name, Value: c.value });
+      }
+    });
+  }
+
+  /** Forgets the properties of `path` and everything below it. */
+  async removeTree(owner: string, path: string, trx: Knex = this.db): Promise<void> {
+    const keys = await this.keysUnder(owner, path, trx);
+    for (let i = 0; i < keys.length; i += 500) {
+      await trx('DavProperties')
+        .where({ Owner: owner })
+        .whereIn('PathKey', keys.slice(i, i + 500))
+        .delete();
+    }
+  }
+
+  /** Gives `to` (and what is below it) the properties of `from` (and below), replacing what `to` had. */
+  async copyTree(owner: string, from: string, to: string, opts: { andRemove?: boolean; onlySelf?: boolean } = {}): Promise<void> {
+    await this.db.transaction(async (trx) => {
+      const rows = (await trx('DavProperties').select('Filepath', 'Namespace', 'Name', 'Value').where({ Owner: owner })) as PropRow[];
+      await this.removeTree(owner, to, trx);
+      const moving = rows.filter((r) => (opts.onlySelf ? r.Filepath === from : atOrUnder(r.Filepath, from)));
+      if (opts.andRemove) await this.removeTree(owner, from, trx);
+      for (const r of moving) {
+        const target = to + r.Filepath.slice(from.length);
+        await trx('DavProperties').insert({
+          Owner: owner,
+          PathKey: pathKey(target),
+          Filepath: target,
+          PropKey: propKey(r.Namespace, r.Name),
+          Namespace: r.Namespace,
+          Name: r.Name,
+          Value: r.Value,
+        });
+      }
+    });
+  }
+
+  private async keysUnder(owner: string, path: string, trx: Knex): Promise<string[]> {
+    const rows = (await trx('DavProperties').distinct('Filepath').where({ Owner: owner })) as { Filepath: string }[];
+    return [...new Set(rows.filter((r) => atOrUnder(r.Filepath, path)).map((r) => pathKey(r.Filepath)))];
+  }
+}
