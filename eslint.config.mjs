@@ -13,7 +13,10 @@ export default tseslint.config(
   {
     files: ['extension/src/sync/**/*.ts', 'extension/src/cli/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { paths: [{ name: 'vscode', message: 'The sync engine and the daemon must not depend on VS Code.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { paths: [{ name: 'vscode', message: 'The sync engine and the daemon must not depend on VS Code.' }] },
+      ],
     },
   },
 );

@@ -70,7 +70,18 @@ export function errorFromResponse(status: number, body: unknown): MyDropboxError
 }
 
 const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['server_unavailable', 'internal', 'rate_limited', 'block_missing']);
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'ECONNABORTED']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNABORTED',
+]);
 
 /** Whether trying the same call again later may succeed (network trouble, overloaded or restarting server). */
 export function isRetryable(err: unknown): boolean {

@@ -5,7 +5,6 @@ export const MAX_SEGMENT_BYTES = 255;
 export const MAX_PATH_BYTES = 4096;
 
 // Control characters (C0, DEL, C1) never belong in a file name and break logs, headers and terminals.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 // With the u flag this matches only unpaired surrogates: they have no UTF-8 form and would reach
 // disk as U+FFFD, so two different names would share one file.

@@ -55,7 +55,12 @@ function adminConnection() {
   const u = new URL(TEST_MYSQL_URL);
   return knexFactory({
     client: 'mysql2',
-    connection: { host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) },
+    connection: {
+      host: u.hostname,
+      port: Number(u.port || 3306),
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+    },
     pool: { min: 0, max: 1 },
   });
 }

@@ -58,7 +58,8 @@ export class AccessTokenVerifier {
     if (typeof claims.sub !== 'string' || typeof claims.exp !== 'number' || typeof claims.sid !== 'number') {
       throw new MyDropboxError('unauthorized', 'The access token is malformed; sign in again.');
     }
-    if (claims.exp * 1000 <= nowMs) throw new MyDropboxError('token_expired', 'The access token has expired; get a new one from the router.');
+    if (claims.exp * 1000 <= nowMs)
+      throw new MyDropboxError('token_expired', 'The access token has expired; get a new one from the router.');
     if (claims.sid !== serverId) throw new MyDropboxError('forbidden', 'This access token is for another data server.');
     return claims;
   }
