@@ -69,6 +69,29 @@ describe('sync engine end to end', function () {
     await eventually(() => assert.equal(a.engine.status.kind, 'upToDate'));
   });
 
+  it('follows folders created, moved in and removed as a whole while running', async () => {
+    const a = client();
+    const b = client();
+    await a.engine.start();
+    await b.engine.start();
+    fs.mkdirSync(a.file('new/deeper/still'), { recursive: true });
+    a.write('new/deeper/still/leaf.txt', 'leaf');
+    const outside = fs.mkdtempSync(a.folder + '-outside-');
+    fs.mkdirSync(`${outside}/pack/sub`, { recursive: true });
+    fs.writeFileSync(`${outside}/pack/one.txt`, '1');
+    fs.writeFileSync(`${outside}/pack/sub/two.txt`, '2');
+    fs.renameSync(`${outside}/pack`, a.file('pack'));
+    fs.rmSync(outside, { recursive: true });
+    await eventually(
+      () => assert.deepEqual(Object.keys(b.tree()), ['new/deeper/still/leaf.txt', 'pack/one.txt', 'pack/sub/two.txt']),
+      10_000,
+    );
+    a.write('pack/sub/three.txt', '3');
+    await eventually(() => assert.equal(b.read('pack/sub/three.txt'), '3'), 10_000);
+    fs.rmSync(a.file('pack'), { recursive: true });
+    await eventually(() => assert.deepEqual(Object.keys(b.tree()), ['new/deeper/still/leaf.txt']), 10_000);
+  });
+
   it('keeps both versions when two devices edit the same file while one is offline, and says so', async () => {
     const a = client({ deviceName: 'laptop' });
     const b = client({ deviceName: 'desktop' });

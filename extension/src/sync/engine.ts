@@ -197,18 +197,17 @@ export class SyncEngine {
     }
     await this.guard(async () => {
       this.rules = await IgnoreRules.load(this.folder);
-      const [scan, listing] = await Promise.all([
-        scanFolder(this.folder, this.rules, { get: (p) => this.local.get(p) ?? index.get(p) }),
-        this.remote.list(),
-      ]);
+      const listing = this.remote.list();
+      listing.catch(() => undefined); // awaited below; the scan's result is kept even when offline
+      const scan = await scanFolder(this.folder, this.rules, { get: (p) => this.local.get(p) ?? index.get(p) });
+      this.local = scan.files;
       // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
       await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
       if (scan.skipped.length) this.log('warn', `Not synced (names the server cannot store): ${scan.skipped.slice(0, 10).join(', ')}`);
-      this.local = scan.files;
+      const { files, cursor } = await listing;
       this.remoteTree.clear();
-      for (const f of listing.files)
-        this.remoteTree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
-      this.cursor = listing.cursor;
+      for (const f of files) this.remoteTree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
+      this.cursor = cursor;
       this.failures.clear();
       for (const p of scan.unsettled) this.dirtyLocal.add(p);
       const paths = new Set([...this.local.keys(), ...this.remoteTree.keys(), ...index.keys()]);

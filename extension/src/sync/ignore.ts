@@ -14,7 +14,7 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '*.swx',
   '*~',
   '.#*',
-  '#*#',
+  '\\#*#', // a leading # would make the line a comment
   '.DS_Store',
   'Thumbs.db',
   'desktop.ini',

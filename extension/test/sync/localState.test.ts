@@ -1,0 +1,110 @@
+// The engine's local pieces on real temp folders: ignore rules, the synced index journal, the scanner and the hasher.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { BLOCK_SIZE, blockHashesOf, contentHashOfBlocks } from '@mydropbox/shared';
+import { IgnoreRules } from '../../src/sync/ignore';
+import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
+import { scanFolder } from '../../src/sync/scanner';
+import { FileChangingError, hashFile } from '../../src/sync/hasher';
+
+describe('sync engine local state', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-local-'));
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('ignores editor and OS temp files, our own temp files, and what .mydropboxignore lists', () => {
+    const rules = IgnoreRules.fromText('build/\n*.log\n!keep.log\n');
+    for (const p of [
+      'a.swp',
+      'x/.b.swx',
+      'notes.txt~',
+      '.#lock',
+      '#auto#',
+      '.DS_Store',
+      'd/Thumbs.db',
+      'desktop.ini',
+      'x.tmp',
+      'f.crdownload',
+      'g.part',
+      '.~lock.doc#',
+      '.mydropbox-tmp-abc',
+      'build/out.js',
+      'a/build/x',
+      'err.log',
+    ]) {
+      assert.equal(rules.ignores(p), true, p);
+    }
+    assert.equal(rules.ignores('.git', true), true);
+    for (const p of ['notes.txt', 'node_modules/x/index.js', 'keep.log', 'building.txt', '.mydropboxignore', 'a.tmpl'])
+      assert.equal(rules.ignores(p), false, p);
+  });
+
+  it('hashes files in 4 MiB blocks as the server does, including empty and multi-block files', async () => {
+    const data = randomBytes(2 * BLOCK_SIZE + 123);
+    fs.writeFileSync(path.join(dir, 'big'), data);
+    fs.writeFileSync(path.join(dir, 'empty'), '');
+    const big = await hashFile(path.join(dir, 'big'));
+    assert.deepEqual(big!.blocks, blockHashesOf(data));
+    assert.equal(big!.contentHash, contentHashOfBlocks(blockHashesOf(data)));
+    const empty = await hashFile(path.join(dir, 'empty'));
+    assert.deepEqual(empty!.blocks, []);
+    assert.equal(await hashFile(path.join(dir, 'missing')), null);
+  });
+
+  it('refuses to hash a file that is being written', async () => {
+    const file = path.join(dir, 'growing');
+    fs.writeFileSync(file, randomBytes(BLOCK_SIZE * 4));
+    const writer = setInterval(() => fs.appendFileSync(file, 'more'), 0);
+    try {
+      let changing = 0;
+      for (let i = 0; i < 20; i++)
+        await hashFile(file).catch((err) => (err instanceof FileChangingError ? changing++ : Promise.reject(err)));
+      assert.ok(changing > 0);
+    } finally {
+      clearInterval(writer);
+    }
+  });
+
+  it('keeps the index in an append-only journal that survives a torn last line and compacts', () => {
+    const state = path.join(dir, 'state');
+    const entry = (n: number): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: String(n).padStart(64, '0'), rev: n, blocks: [] });
+    const index = SyncedIndex.open(state);
+    for (let i = 0; i < 100; i++) index.set(`f${i}`, entry(i));
+    index.delete('f3');
+    index.set('f4', entry(44));
+    index.close();
+    fs.appendFileSync(path.join(state, 'index.jsonl'), '{"p":"torn","e":{"si');
+    const again = SyncedIndex.open(state);
+    assert.equal(again.size, 99);
+    assert.equal(again.get('f4')!.rev, 44);
+    assert.equal(again.has('f3'), false);
+    assert.equal(again.has('torn'), false);
+    again.compact();
+    again.close();
+    assert.equal(fs.readFileSync(path.join(state, 'index.jsonl'), 'utf8').trim().split('\n').length, 99);
+    assert.equal(SyncedIndex.open(state).size, 99);
+  });
+
+  it('does not read unchanged files again: the index hash is reused when size, mtime and inode match', async () => {
+    const folder = path.join(dir, 'f');
+    fs.mkdirSync(path.join(folder, 'a', 'b'), { recursive: true });
+    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(folder, 'a', 'b', `x${i}`), `content ${i}`);
+    fs.writeFileSync(path.join(folder, 'x.swp'), 'ignored');
+    fs.symlinkSync('/etc/passwd', path.join(folder, 'link'));
+    const rules = IgnoreRules.fromText('');
+    const first = await scanFolder(folder, rules, { get: () => undefined });
+    assert.equal(first.files.size, 50);
+    assert.equal(first.hashed, 50);
+    const second = await scanFolder(folder, rules, { get: (p) => first.files.get(p) });
+    assert.equal(second.hashed, 0);
+    fs.writeFileSync(path.join(folder, 'a', 'b', 'x7'), 'changed!');
+    const third = await scanFolder(folder, rules, { get: (p) => second.files.get(p) });
+    assert.equal(third.hashed, 1);
+    assert.notEqual(third.files.get('a/b/x7')!.contentHash, second.files.get('a/b/x7')!.contentHash);
+  });
+});
