@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('DavProperties', (t) => {
-    t.string('Owner', 255).notNullable().references('Username').inTable('Users').onDelete('CASCADE');
+    t.string('Owner', 255).notNullable();
     // PathKey = sha256(Filepath) and PropKey = sha256(namespace, name): both are too long for an index.
     t.specificType('PathKey', 'char(64)').notNullable();
     t.string('Filepath', 4096).notNullable();

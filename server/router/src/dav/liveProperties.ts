@@ -1,7 +1,7 @@
 // The live properties of a file or folder (size, dates, type, ETag…), computed from the data server's entry.
 import type { TreeEntry } from '@mydropbox/shared';
 import { baseName } from '@mydropbox/shared';
-import { escapeXml, propTag } from './xmlWriter';
+import { escapeText, propTag } from './xmlWriter';
 
 const CONTENT_TYPES: Record<string, string> = {
   txt: 'text/plain; charset=utf-8',
@@ -79,11 +79,11 @@ export function liveProperty(name: string, entry: TreeEntry): string | undefined
     case 'creationdate':
       return propTag('DAV:', name, new Date(entry.createdAt).toISOString().replace(/\.\d{3}Z$/, 'Z'));
     case 'getcontenttype':
-      return folder ? undefined : propTag('DAV:', name, escapeXml(contentTypeOf(entry.path)));
+      return folder ? undefined : propTag('DAV:', name, escapeText(contentTypeOf(entry.path)));
     case 'getetag':
-      return folder ? undefined : propTag('DAV:', name, escapeXml(etagOf(entry)!));
+      return folder ? undefined : propTag('DAV:', name, escapeText(etagOf(entry)!));
     case 'displayname':
-      return propTag('DAV:', name, escapeXml(entry.path === '' ? 'MyDropbox' : baseName(entry.path)));
+      return propTag('DAV:', name, escapeText(entry.path === '' ? 'MyDropbox' : baseName(entry.path)));
     default:
       return undefined;
   }

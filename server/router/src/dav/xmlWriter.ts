@@ -1,8 +1,14 @@
 // Writing WebDAV XML answers: escaping, qualified property names, multistatus documents.
 import type { XmlElement } from './xmlParser';
 
+/** Escapes for attribute values. */
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
+}
+
+/** Escapes for element text: quotes stay as they are, so an ETag reads "…" to naive clients too. */
+export function escapeText(text: string): string {
+  return text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!);
 }
 
 /** A property's name as an XML tag: DAV: ones with the document's D: prefix, others declaring their own namespace. */
@@ -18,7 +24,7 @@ export function propTag(ns: string, name: string, inner?: string): string {
  * element declares its own default namespace. Used to store dead property values and send them back.
  */
 export function serializeContent(el: XmlElement): string {
-  return el.children.map((c) => (typeof c === 'string' ? escapeXml(c) : serializeElement(c))).join('');
+  return el.children.map((c) => (typeof c === 'string' ? escapeText(c) : serializeElement(c))).join('');
 }
 
 function serializeElement(el: XmlElement): string {
@@ -54,12 +60,13 @@ const STATUS_TEXT: Record<number, string> = {
 
 /** One <D:response>: an href and its properties grouped by status (or one status for the whole resource). */
 export function responseXml(href: string, propstats: { status: number; props: string[] }[], status?: number): string {
-  if (status !== undefined) return `<D:response><D:href>${escapeXml(href)}</D:href><D:status>${statusLine(status)}</D:status></D:response>`;
+  if (status !== undefined)
+    return `<D:response><D:href>${escapeText(href)}</D:href><D:status>${statusLine(status)}</D:status></D:response>`;
   const groups = propstats
     .filter((g) => g.props.length > 0)
     .map((g) => `<D:propstat><D:prop>${g.props.join('')}</D:prop><D:status>${statusLine(g.status)}</D:status></D:propstat>`)
     .join('');
-  return `<D:response><D:href>${escapeXml(href)}</D:href>${groups}</D:response>`;
+  return `<D:response><D:href>${escapeText(href)}</D:href>${groups}</D:response>`;
 }
 
 export function multistatusXml(responses: string[]): string {
