@@ -8,7 +8,7 @@ import { readXml } from './xmlBody';
 import { errorXml, multistatusXml, propTag, responseXml, serializeContent } from './xmlWriter';
 import { LIVE_PROPERTIES, PROTECTED_PROPERTIES, QUOTA_PROPERTIES, liveProperty } from './liveProperties';
 import { SUPPORTED_LOCK_XML, lockDiscoveryXml } from './locks';
-import type { PropertyChange } from './propertyStore';
+import type { DeadProperty, PropertyChange } from './propertyStore';
 
 type PropName = { ns: string; name: string };
 type Request = { kind: 'allprop'; include: PropName[] } | { kind: 'propname' } | { kind: 'prop'; names: PropName[] };
@@ -44,23 +44,25 @@ export async function handlePropfind(dav: DavRequest): Promise<void> {
   const wantsQuota =
     request.kind === 'prop' && request.names.some((n) => n.ns === 'DAV:' && (QUOTA_PROPERTIES as readonly string[]).includes(n.name));
   const usage = wantsQuota ? await dav.data.usage() : undefined;
-  const responses: string[] = [];
-  for (const entry of [listing.entry, ...listing.children]) {
-    responses.push(await describe(dav, entry, request, usage));
-  }
+  const entries = [listing.entry, ...listing.children];
+  const dead = await dav.props.listMany(
+    dav.username,
+    entries.map((e) => e.path),
+  );
+  const responses = entries.map((entry) => describe(dav, entry, request, dead.get(entry.path) ?? [], usage));
   ctx.status = 207;
   ctx.type = 'application/xml; charset=utf-8';
   ctx.body = multistatusXml(responses);
 }
 
-async function describe(
+function describe(
   dav: DavRequest,
   entry: TreeEntry,
   request: Request,
+  dead: DeadProperty[],
   usage?: { usedBytes: number; quotaBytes: number },
-): Promise<string> {
+): string {
   const href = hrefOf(entry.path, entry.kind === 'folder');
-  const dead = await dav.props.list(dav.username, entry.path);
   const live = (name: string): string | undefined => {
     if (name === 'lockdiscovery') return lockDiscoveryXml(dav.locks.covering(dav.username, entry.path));
     if (name === 'supportedlock') return SUPPORTED_LOCK_XML;

@@ -27,11 +27,17 @@ interface PropRow {
 export class PropertyStore {
   constructor(private readonly db: Knex) {}
 
-  async list(owner: string, path: string): Promise<DeadProperty[]> {
-    const rows = (await this.db('DavProperties')
-      .select('Namespace', 'Name', 'Value')
-      .where({ Owner: owner, PathKey: pathKey(path) })) as PropRow[];
-    return rows.map((r) => ({ ns: r.Namespace, name: r.Name, value: r.Value }));
+  /** The properties of several paths in one query (a PROPFIND of a folder and its children). */
+  async listMany(owner: string, paths: readonly string[]): Promise<Map<string, DeadProperty[]>> {
+    const out = new Map<string, DeadProperty[]>(paths.map((p) => [p, []]));
+    for (let i = 0; i < paths.length; i += 500) {
+      const rows = (await this.db('DavProperties')
+        .select('Filepath', 'Namespace', 'Name', 'Value')
+        .where({ Owner: owner })
+        .whereIn('PathKey', paths.slice(i, i + 500).map(pathKey))) as PropRow[];
+      for (const r of rows) out.get(r.Filepath)?.push({ ns: r.Namespace, name: r.Name, value: r.Value });
+    }
+    return out;
   }
 
   /** Applies sets and removes in order, all or nothing. */
