@@ -238,6 +238,37 @@ describe('WebDAV refusals and statuses', function () {
       assert.equal((await as(alice, 'MKCOL', '/dav/newdir', { body: '<x/>' })).status, 415);
     });
 
+    it('copies dead properties with COPY, moves them with MOVE, drops them with DELETE, and a new file starts without any', async () => {
+      const set = (path: string, value: string) =>
+        as(alice, 'PROPPATCH', path, {
+          body: `<D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:test"><D:set><D:prop><Z:colour>${value}</Z:colour></D:prop></D:set></D:propertyupdate>`,
+        });
+      const colour = async (path: string) => {
+        const res = await as(alice, 'PROPFIND', path, {
+          headers: { depth: '0' },
+          body: '<D:propfind xmlns:D="DAV:"><D:prop><Z:colour xmlns:Z="urn:test"/></D:prop></D:propfind>',
+        });
+        return /<P:colour xmlns:P="urn:test">([^<]*)<\/P:colour>/.exec(res.text)?.[1];
+      };
+      assert.equal((await as(alice, 'MKCOL', '/dav/p/')).status, 201);
+      assert.equal((await as(alice, 'PUT', '/dav/p/f.txt', { body: 'x' })).status, 201);
+      assert.equal((await set('/dav/p/', 'blue')).status, 207);
+      assert.equal((await set('/dav/p/f.txt', 'red')).status, 207);
+      assert.equal((await as(alice, 'COPY', '/dav/p/', { headers: { destination: `${stack.url}/dav/q/` } })).status, 201);
+      assert.equal(await colour('/dav/q/f.txt'), 'red');
+      assert.equal((await as(alice, 'MOVE', '/dav/q/', { headers: { destination: `${stack.url}/dav/r2/` } })).status, 201);
+      assert.equal(await colour('/dav/r2/'), 'blue');
+      assert.equal(await colour('/dav/r2/f.txt'), 'red');
+      assert.equal((await as(alice, 'DELETE', '/dav/r2/')).status, 204);
+      assert.equal((await as(alice, 'MKCOL', '/dav/r2/')).status, 201);
+      assert.equal(await colour('/dav/r2/'), undefined);
+      // A file deleted by another door leaves no properties for the next file at that path.
+      await stack.services.files.delete(alice.username, 'p/f.txt');
+      assert.equal((await as(alice, 'PUT', '/dav/p/f.txt', { body: 'new' })).status, 201);
+      assert.equal(await colour('/dav/p/f.txt'), undefined);
+      assert.equal(await colour('/dav/p/'), 'blue');
+    });
+
     it('refuses to change a locked file without its token (423), and allows it with the token', async () => {
       const lock = await as(alice, 'LOCK', '/dav/inside.txt', {
         headers: { timeout: 'Second-60' },
