@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isValidPath } from '@mydropbox/shared';
-import { FileChangingError, hashFile, sameStat, type FileHash } from './hasher';
+import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash } from './hasher';
 import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
 
@@ -30,8 +30,8 @@ export interface HashHint {
   get(p: string): { size: number; mtime: number; ino: number; contentHash: string; blocks: string[] } | undefined;
 }
 
-/** Hashes in parallel: small files are bound by system calls, big ones by one core each. */
-const HASH_CONCURRENCY = 4;
+/** Big files hash in parallel, one core each. */
+const HASH_CONCURRENCY = 2;
 
 /** The local state of one file: reuse the index's hash when the stat says nothing changed. */
 export async function statAndHash(absPath: string, hint: ReturnType<HashHint['get']>): Promise<FileHash | null> {
@@ -44,68 +44,90 @@ export async function statAndHash(absPath: string, hint: ReturnType<HashHint['ge
   return hashFile(absPath);
 }
 
+/** Yield to the event loop this often while walking, so the watcher and timers keep running during a big scan. */
+const YIELD_EVERY = 2000;
+
+const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/**
+ * Walks with synchronous readdir/lstat (a few microseconds per file, no promise per file: a no-change
+ * rescan of 100,000 files takes well under a second and no memory), then hashes what changed: small
+ * files synchronously, big ones with async reads in parallel.
+ */
 export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashHint): Promise<ScanResult> {
   const result: ScanResult = { files: new Map(), unsettled: new Set(), skipped: [], strayTemps: [], hashed: 0 };
-  const toHash: { rel: string; abs: string }[] = [];
-
-  async function walk(dirAbs: string, dirRel: string): Promise<void> {
+  const toHash: { rel: string; abs: string; size: number }[] = [];
+  const dirs: { abs: string; rel: string }[] = [{ abs: folder, rel: '' }];
+  let seen = 0;
+  while (dirs.length > 0) {
+    const { abs: dirAbs, rel: dirRel } = dirs.pop()!;
     let dirents: fs.Dirent[];
     try {
-      dirents = await fs.promises.readdir(dirAbs, { withFileTypes: true });
+      dirents = fs.readdirSync(dirAbs, { withFileTypes: true });
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      if (isAccessError(err)) {
+        result.skipped.push(dirRel);
+        continue;
+      }
       throw err;
     }
-    const pending: Promise<void>[] = [];
     for (const d of dirents) {
+      if (++seen % YIELD_EVERY === 0) await yieldNow();
       const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
       const abs = path.join(dirAbs, d.name);
       if (d.isDirectory()) {
-        if (rules.ignores(rel, true)) continue;
-        pending.push(walk(abs, rel));
-      } else if (d.isFile()) {
-        if (d.name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
-        if (rules.ignores(rel)) continue;
-        if (!isValidPath(rel) || rel.normalize('NFC') !== rel) {
-          result.skipped.push(rel);
-          continue;
-        }
-        const h = hint.get(rel);
-        if (!h) {
-          toHash.push({ rel, abs });
-          continue;
-        }
-        pending.push(
-          fs.promises.lstat(abs).then(
-            (st) => {
-              if (st.isFile() && sameStat(h, st)) {
-                result.files.set(rel, { size: h.size, mtime: h.mtime, ino: h.ino, contentHash: h.contentHash, blocks: h.blocks });
-              } else toHash.push({ rel, abs });
-            },
-            () => undefined, // gone since readdir
-          ),
-        );
+        if (!rules.ignores(rel, true)) dirs.push({ abs, rel });
+        continue;
       }
       // Symbolic links and special files are not synced: following them could leave the folder.
+      if (!d.isFile()) continue;
+      if (d.name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
+      if (rules.ignores(rel)) continue;
+      if (!isValidPath(rel) || rel.normalize('NFC') !== rel) {
+        result.skipped.push(rel);
+        continue;
+      }
+      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      const h = hint.get(rel);
+      if (h && sameStat(h, st)) {
+        result.files.set(rel, { size: h.size, mtime: h.mtime, ino: h.ino, contentHash: h.contentHash, blocks: h.blocks });
+      } else toHash.push({ rel, abs, size: st.size });
     }
-    await Promise.all(pending);
   }
 
-  await walk(folder, '');
-  const buffers = Array.from({ length: HASH_CONCURRENCY }, () => Buffer.allocUnsafe(4 * 1024 * 1024));
+  const small = toHash.filter((f) => f.size <= SMALL_FILE);
+  const big = toHash.filter((f) => f.size > SMALL_FILE);
+  const settle = (rel: string, err: unknown) => {
+    if (err instanceof FileChangingError || isAccessError(err)) result.unsettled.add(rel);
+    else throw err;
+  };
+  const smallBuffer = Buffer.allocUnsafe(SMALL_FILE);
+  for (let i = 0; i < small.length; i++) {
+    if (i % 500 === 499) await yieldNow();
+    const { rel, abs } = small[i]!;
+    try {
+      const h = hashSmallFileSync(abs, smallBuffer);
+      result.hashed++;
+      if (h) result.files.set(rel, h);
+    } catch (err) {
+      settle(rel, err);
+    }
+  }
   let next = 0;
   await Promise.all(
-    buffers.map(async (buffer) => {
-      while (next < toHash.length) {
-        const { rel, abs } = toHash[next++]!;
+    Array.from({ length: Math.min(HASH_CONCURRENCY, big.length) }, async () => {
+      const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
+      while (next < big.length) {
+        const { rel, abs } = big[next++]!;
         try {
           const h = await hashFile(abs, buffer);
           result.hashed++;
           if (h) result.files.set(rel, h);
         } catch (err) {
-          if (err instanceof FileChangingError || isAccessError(err)) result.unsettled.add(rel);
-          else throw err;
+          settle(rel, err);
         }
       }
     }),
