@@ -39,3 +39,19 @@ export function blockHashesOf(data: Uint8Array): string[] {
   for (let off = 0; off < data.length; off += BLOCK_SIZE) hashes.push(sha256Hex(data.subarray(off, off + BLOCK_SIZE)));
   return hashes;
 }
+
+/** A changed block is sent as the 64 KiB parts that differ from a block the server holds (see protocol.ts). */
+export const PART_SIZE = 64 * 1024;
+
+/** The raw SHA-256 of each PART_SIZE piece of a block, concatenated (32 bytes per part). */
+export function partHashesOf(block: Uint8Array): Buffer {
+  const parts = Math.ceil(block.length / PART_SIZE);
+  const out = Buffer.allocUnsafe(parts * 32);
+  for (let i = 0; i < parts; i++) {
+    createHash('sha256')
+      .update(block.subarray(i * PART_SIZE, (i + 1) * PART_SIZE))
+      .digest()
+      .copy(out, i * 32);
+  }
+  return out;
+}

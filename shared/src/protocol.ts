@@ -1,4 +1,5 @@
 // Request and response shapes of the HTTP APIs that more than one package speaks.
+import type { ErrorBody } from './errors';
 //
 // Router (public, under /api/v1):
 //   POST   /api/v1/sessions            SignInRequest -> SignInResponse (device token)
@@ -16,6 +17,13 @@
 //   DELETE /v1/files?path=&baseRev=    -> DeleteResponse (409 when baseRev is stale)
 //   POST   /v1/blocks/missing          MissingBlocksRequest -> MissingBlocksResponse
 //   PUT    /v1/blocks/:hash            raw block bytes (<= BLOCK_SIZE) -> 204; verified against :hash
+//   POST   /v1/blocks/batch            many small blocks in one body (BLOCK_BATCH framing below, <= BLOCK_BATCH_MAX_BYTES)
+//                                      -> 204; every block verified, quota checked for the whole body first
+//   GET    /v1/blocks/:hash/parts      raw SHA-256 of each PART_SIZE part of a block the user holds, 32 bytes each
+//   PUT    /v1/blocks/:hash/delta?base=&size=  the parts of block :hash (size bytes) that differ from block `base`
+//                                      (BLOCK_DELTA framing below) -> 204; rebuilt from `base` and verified against :hash
+//   POST   /v1/commit/batch            CommitBatchRequest -> CommitBatchResponse (one result per commit, in order;
+//                                      the files are fsynced in parallel, each folder once, the rows in one transaction)
 //   POST   /v1/commit                  CommitRequest -> FileEntry (409 stale base, 507 quota, 409 block_missing)
 //   GET    /v1/changes?cursor=&timeout= long-poll -> ChangesResponse
 //   GET    /v1/usage                   -> UsageResponse
@@ -130,6 +138,23 @@ export interface CommitRequest {
   /** The revision this content was made from; null for a new file. A mismatch gets 409. */
   baseRev: number | null;
   modifiedAt?: number;
+}
+
+/**
+ * POST /v1/blocks/batch body: frames of [32-byte raw SHA-256][4-byte big-endian length][bytes], back to back.
+ * PUT /v1/blocks/:hash/delta body: frames of [4-byte big-endian part index][4-byte big-endian length][bytes].
+ */
+export const BLOCK_BATCH_MAX_BYTES = 16 * 1024 * 1024;
+export const COMMIT_BATCH_MAX = 1000;
+
+export interface CommitBatchRequest {
+  commits: CommitRequest[];
+}
+
+export type CommitResult = { file: FileEntry } | { error: ErrorBody['error'] };
+
+export interface CommitBatchResponse {
+  results: CommitResult[];
 }
 
 export interface DeleteResponse {

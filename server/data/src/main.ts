@@ -1,4 +1,5 @@
 // The data server process: reads its settings from the environment once, starts, and stops on SIGINT/SIGTERM.
+import './threadpool';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';

@@ -3,10 +3,10 @@ import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
-import { commitBody, copyBody, parseBody, queryInt, queryPath } from './input';
+import { commitBatchBody, commitBody, copyBody, parseBody, queryInt, queryPath } from './input';
 
 /** A commit body lists at most a quarter million block hashes: 1 MB is plenty. */
-export const jsonBody = () => koaBody({ jsonLimit: '1mb', text: false, urlencoded: false, multipart: false, jsonStrict: true });
+export const jsonBody = (jsonLimit = '1mb') => koaBody({ jsonLimit, text: false, urlencoded: false, multipart: false, jsonStrict: true });
 
 export function filesRouter(services: DataServices): Router<DataState> {
   const router = new Router<DataState>();
@@ -26,6 +26,12 @@ export function filesRouter(services: DataServices): Router<DataState> {
 
   router.post('/v1/commit', jsonBody(), async (ctx) => {
     ctx.body = await services.writes.commit(ctx.state.owner, parseBody(commitBody, ctx.request.body));
+  });
+
+  // A thousand commits of one-block files is about 250 KB of JSON; 8 MB leaves room for bigger files.
+  router.post('/v1/commit/batch', jsonBody('8mb'), async (ctx) => {
+    const { commits } = parseBody(commitBatchBody, ctx.request.body);
+    ctx.body = { results: await services.writes.commitBatch(ctx.state.owner, commits) };
   });
 
   router.post('/v1/files/copy', jsonBody(), async (ctx) => {

@@ -1,6 +1,6 @@
 // Turning query strings and JSON bodies into checked values; every failure is a 400 that names the field.
 import { z } from 'zod';
-import { MyDropboxError, isBlockHash, normalizePath } from '@mydropbox/shared';
+import { COMMIT_BATCH_MAX, MyDropboxError, isBlockHash, normalizePath } from '@mydropbox/shared';
 
 export const blockHash = z.string().refine(isBlockHash, 'must be 64 lowercase hex characters (a SHA-256)');
 export const userPath = z.string().transform((value, ctx) => {
@@ -21,6 +21,8 @@ export const commitBody = z.object({
   modifiedAt: z.number().int().min(0).optional(),
 });
 
+export const commitBatchBody = z.object({ commits: z.array(commitBody).min(1).max(COMMIT_BATCH_MAX) });
+
 export const copyBody = z.object({
   from: userPath,
   to: userPath,
@@ -36,7 +38,7 @@ export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infe
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue.path.join('.') || 'body';
-  const pathField = issue.path.length > 0 && ['path', 'from', 'to'].includes(String(issue.path[0]));
+  const pathField = issue.path.length > 0 && ['path', 'from', 'to'].includes(String(issue.path[issue.path.length - 1]));
   throw new MyDropboxError(pathField && issue.code === 'custom' ? 'invalid_path' : 'invalid_request', `${field}: ${issue.message}`);
 }
 

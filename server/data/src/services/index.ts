@@ -44,7 +44,7 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
     reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
     writes,
     folders: new Folders({ files, folders: new FoldersRepository(deps.db), writes, quota }),
-    uploads: new BlockUploads(staging, quota),
+    uploads: new BlockUploads(staging, quota, assembler),
     feed,
     async sweep() {
       const tempFiles = await disk.sweepTemp();

@@ -30,6 +30,12 @@ export class Quota {
     }
   }
 
+  /** The same check for the next commit of a batch, against the bytes the batch has used so far. */
+  checkCommitWithin(usedBytes: number, oldSize: number, newSize: number): void {
+    if (usedBytes - oldSize + newSize > this.quotaBytes)
+      throw this.exceeded(usedBytes, `this file needs ${formatBytes(newSize - oldSize)} more`);
+  }
+
   /**
    * A block is refused when the user is already too full for it, or when blocks waiting for a
    * commit would pass a whole quota (uploads without commits must not fill the disk). Staged

@@ -73,21 +73,29 @@ export class BlockStaging {
       throw new MyDropboxError('hash_mismatch', `The block's SHA-256 is ${actual}, not ${hash} as named; send it again.`, { actual });
     }
     await admit(received);
+    await this.stage(owner, hash, Buffer.concat(chunks, received));
+    return received;
+  }
+
+  /**
+   * Stages a block whose bytes the caller has already checked against `hash` (and the quota): one
+   * write of a temp name, then a rename into place.
+   */
+  async stage(owner: string, hash: string, data: Buffer): Promise<void> {
     await fsp.mkdir(this.userDir(owner), { recursive: true });
     await this.stagedBytes(owner); // counted before this block appears, so it is added exactly once below
     const partPath = path.join(this.userDir(owner), `${hash}.${randomBytes(6).toString('hex')}${PART}`);
     try {
-      await fsp.writeFile(partPath, Buffer.concat(chunks, received), { flag: 'wx' });
+      await fsp.writeFile(partPath, data, { flag: 'wx' });
       const target = this.blockPath(owner, hash);
       // Checked and renamed in one turn of the event loop, so two uploads of one block count it once.
       if (fs.existsSync(target)) {
         await fsp.rm(partPath, { force: true });
       } else {
         fs.renameSync(partPath, target);
-        this.bytes.set(owner, (this.bytes.get(owner) ?? 0) + received);
+        this.bytes.set(owner, (this.bytes.get(owner) ?? 0) + data.length);
       }
       this.verified.add(target);
-      return received;
     } catch (err) {
       await fsp.rm(partPath, { force: true });
       throw err;

@@ -75,6 +75,16 @@ export class FilesRepository {
     return r ? toRow(r) : undefined;
   }
 
+  /** The rows (tombstones included) of several paths, by path. */
+  async getMany(owner: string, paths: readonly string[], trx: Knex = this.db): Promise<Map<string, FileRow>> {
+    const out = new Map<string, FileRow>();
+    for (const part of chunks([...new Set(paths)])) {
+      const rows = (await trx('Files').select(COLUMNS).where({ Owner: owner }).whereIn('PathKey', part.map(pathKey))) as RawRow[];
+      for (const r of rows) out.set(r.Filepath, toRow(r));
+    }
+    return out;
+  }
+
   async getLive(owner: string, path: string): Promise<FileRow | undefined> {
     const row = await this.get(owner, path);
     return row && !row.deleted ? row : undefined;
@@ -154,15 +164,26 @@ export class FilesRepository {
 
   /**
    * Writes several puts and deletes of one user in one transaction, each with the next revision of
-   * its path and the next sequence numbers. The caller serialises writes per user.
+   * its path and the next sequence numbers. The caller serialises writes per user. The rows are
+   * read, inserted and their blocks replaced in a few statements per 500 paths, not per path.
    */
   async apply(owner: string, writes: readonly RowWrite[]): Promise<FileRow[]> {
     return this.db.transaction(async (trx) => {
       let seq = await this.maxSeq(owner, trx);
+      const current = await this.getMany(
+        owner,
+        writes.map((w) => w.path),
+        trx,
+      );
       const results: FileRow[] = [];
+      const inserts: Record<string, unknown>[] = [];
+      const updates: { key: string; values: Record<string, unknown> }[] = [];
+      const blocksGone: string[] = [];
+      const blockRows: { Owner: string; PathKey: string; Idx: number; Hash: string }[] = [];
+      const inserted = new Set<string>();
       for (const w of writes) {
         const key = pathKey(w.path);
-        const prev = await this.get(owner, w.path, trx);
+        const prev = current.get(w.path);
         seq += 1;
         const row: FileRow =
           w.kind === 'put'
@@ -194,15 +215,27 @@ export class FilesRepository {
           Deleted: row.deleted,
           ModifiedAt: row.modifiedAt,
         };
-        if (prev) await trx('Files').where({ Owner: owner, PathKey: key }).update(values);
-        else await trx('Files').insert({ Owner: owner, PathKey: key, ...values });
-        if (prev && !prev.deleted) await trx('FileBlocks').where({ Owner: owner, PathKey: key }).delete();
-        if (w.kind === 'put') {
-          const blockRows = w.blocks.map((hash, idx) => ({ Owner: owner, PathKey: key, Idx: idx, Hash: hash }));
-          for (const part of chunks(blockRows)) await trx('FileBlocks').insert(part);
+        if (!prev) {
+          inserts.push({ Owner: owner, PathKey: key, ...values });
+          inserted.add(key);
+        } else if (inserted.has(key)) {
+          // Written twice in one batch: the pending insert takes the later values.
+          const pending = inserts.find((r) => r.PathKey === key)!;
+          Object.assign(pending, values);
+        } else updates.push({ key, values });
+        if (prev && !prev.deleted) {
+          blocksGone.push(key);
+          for (let i = blockRows.length - 1; i >= 0; i--) if (blockRows[i]!.PathKey === key) blockRows.splice(i, 1);
         }
+        if (w.kind === 'put') w.blocks.forEach((hash, idx) => blockRows.push({ Owner: owner, PathKey: key, Idx: idx, Hash: hash }));
+        current.set(w.path, row);
         results.push(row);
       }
+      for (const part of chunks([...new Set(blocksGone)]))
+        await trx('FileBlocks').where({ Owner: owner }).whereIn('PathKey', part).delete();
+      for (const part of chunks(inserts, 200)) await trx('Files').insert(part);
+      for (const u of updates) await trx('Files').where({ Owner: owner, PathKey: u.key }).update(u.values);
+      for (const part of chunks(blockRows)) await trx('FileBlocks').insert(part);
       return results;
     });
   }

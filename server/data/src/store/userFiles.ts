@@ -92,6 +92,17 @@ export class UserFiles {
     await fsyncDir(path.dirname(target));
   }
 
+  /** Moves many finished, fsynced temp files into place, then makes the renames durable with one fsync per folder. */
+  async publishMany(owner: string, items: readonly { tempPath: string; path: string }[]): Promise<void> {
+    const dirs = new Set<string>();
+    for (const t of items) {
+      const target = this.abs(owner, t.path);
+      await fs.rename(t.tempPath, target);
+      dirs.add(path.dirname(target));
+    }
+    await Promise.all([...dirs].map((d) => fsyncDir(d)));
+  }
+
   /** Removes `rel` (gone already is fine) and every folder above it that is left empty. */
   async remove(owner: string, rel: string): Promise<void> {
     const userDir = this.userDir(owner);
