@@ -1,5 +1,6 @@
 // The central migrations, up and down one by one, on MariaDB and SQLite alike.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import type { Knex } from 'knex';
 import { isUniqueViolation, migrateLatest, migrateRollbackAll, migrationConfig, openDatabase } from '@mydropbox/server-common';
 import { createTestDatabase, DATABASE_KINDS, TestDatabase } from '../../../test/support/databases';
@@ -10,6 +11,16 @@ const TABLES: Record<string, string[]> = {
   Devices: ['Id', 'Username', 'Name', 'Kind', 'TokenHash', 'CreatedAt', 'LastSeenAt', 'RevokedAt'],
   LoginAttempts: ['ThrottleKey', 'Failures', 'WindowStartedAt', 'Lockouts', 'LockedUntil', 'UpdatedAt'],
   LoginCodes: ['CodeHash', 'Username', 'CreatedAt', 'ExpiresAt', 'UsedAt'],
+};
+
+/** Each migration creates one table; a new migration must be added here, so its down() is tested too. */
+const TABLE_OF_MIGRATION: Record<string, string> = {
+  '20261201120000_create_data_servers.ts': 'DataServers',
+  '20261201120100_create_users.ts': 'Users',
+  '20261201120200_create_devices.ts': 'Devices',
+  '20261201120300_create_login_attempts.ts': 'LoginAttempts',
+  '20261201120400_create_login_codes.ts': 'LoginCodes',
+  '20261215120000_create_dav_properties.ts': 'DavProperties',
 };
 
 for (const kind of DATABASE_KINDS) {
@@ -59,7 +70,16 @@ for (const kind of DATABASE_KINDS) {
 
     it('rolls back one migration at a time down to nothing, then up again', async () => {
       const config = migrationConfig('central');
-      const tablesNewestFirst = ['LoginCodes', 'LoginAttempts', 'Devices', 'Users', 'DataServers'];
+      const files = fs.readdirSync(config.directory as string).filter((f) => f.endsWith('.ts'));
+      assert.deepEqual(
+        [...files].sort(),
+        Object.keys(TABLE_OF_MIGRATION).sort(),
+        'every central migration is listed in TABLE_OF_MIGRATION with the table it creates',
+      );
+      const tablesNewestFirst = [...files]
+        .sort()
+        .reverse()
+        .map((f) => TABLE_OF_MIGRATION[f]);
       for (const table of tablesNewestFirst) {
         assert.ok(await db.schema.hasTable(table));
         await db.migrate.down(config);
