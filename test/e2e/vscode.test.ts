@@ -9,7 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { contentHashOfBlocks, blockHashesOf, type ListResponse } from '@mydropbox/shared';
 import { startStack, uploadFile, type Stack, type StackUser } from '../support/stack';
 
@@ -17,17 +18,6 @@ const run = promisify(execFile);
 const REPO = path.resolve(__dirname, '../..');
 const VSIX = path.join(REPO, 'extension/dist/mydropbox.vsix');
 const SHOTS = path.resolve(process.env.MYDROPBOX_E2E_SCREENSHOTS ?? path.join(REPO, 'test-results/vscode'));
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const SEEDED_FILES = 40;
 
 /**
@@ -197,7 +187,7 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
     const url = `http://127.0.0.1:${port}`;
     await until('code-server to listen', async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 60_000);
 
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });

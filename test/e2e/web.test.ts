@@ -3,20 +3,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser';
 import { startStack, uploadFile, type Stack } from '../support/stack';
 
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const PASSWORD = 'a long and happy passphrase';
 /** Set to a directory to keep screenshots of each step (for looking at the pages, not for asserting). */
 const SCREENSHOT_DIR = process.env.MDB_SCREENSHOT_DIR;
@@ -28,7 +18,7 @@ describe('website in a browser', function () {
   const cspViolations: string[] = [];
 
   before(async () => {
-    [stack, browser] = await Promise.all([startStack(), chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS })]);
+    [stack, browser] = await Promise.all([startStack(), launchChromium()]);
   });
   after(async () => {
     await browser?.close();

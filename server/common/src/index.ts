@@ -6,3 +6,4 @@ export * from './tokens';
 export * from './bearer';
 export * from './http';
 export * from './config';
+export * from './processLifecycle';

@@ -3,7 +3,7 @@ import './threadpool';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { createLogger, loadConfig, port } from '@mydropbox/server-common';
+import { closeOnSignals, createLogger, loadConfig, port, runMain } from '@mydropbox/server-common';
 import { QUOTA_BYTES } from '@mydropbox/shared';
 import { startDataServer } from './start';
 
@@ -38,24 +38,7 @@ async function main(): Promise<void> {
     quotaBytes: env.DATA_QUOTA_BYTES,
     log,
   });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  closeOnSignals(log, `data server ${env.DATA_SERVER_ID}`, () => server.close());
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('data server', main);

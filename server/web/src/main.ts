@@ -1,7 +1,7 @@
 // The public process: website, router API and (later) WebDAV on one address; reads env once, stops on SIGINT/SIGTERM.
 import path from 'node:path';
 import { z } from 'zod';
-import { createLogger, listen, loadConfig, port } from '@mydropbox/server-common';
+import { closeOnSignals, createLogger, listen, loadConfig, port, runMain } from '@mydropbox/server-common';
 import { createApp as createRouterApp, createDavHandler, loadRouterConfig, startRouterServices } from '@mydropbox/router';
 import { createApp } from './app';
 import { createDispatcher } from './dispatch';
@@ -15,6 +15,7 @@ const webEnvShape = {
   PUBLIC_URL: z.url({ message: 'use the address people open, like https://files.example.com' }).optional(),
   SESSION_SECRET: z.string().min(16, { message: 'use at least 16 random characters' }).optional(),
   CLIENT_VSIX_PATH: z.string().optional(),
+  CLIENT_DAEMON_PATH: z.string().optional(),
   SECURE_COOKIES: z.enum(['', '0', '1', 'true', 'false'], { message: 'use 1 or 0' }).optional(),
 };
 
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     cookieKeys: cookieKeysFrom(env.SESSION_SECRET, routerConfig.home),
     publicUrl,
     vsixPath: path.resolve(REPO_ROOT, env.CLIENT_VSIX_PATH ?? 'extension/dist/mydropbox.vsix'),
+    daemonPath: path.resolve(REPO_ROOT, env.CLIENT_DAEMON_PATH ?? 'extension/dist/mydropbox-daemon.tgz'),
     secureCookies,
     trustProxy: routerConfig.trustProxy,
   });
@@ -51,20 +53,10 @@ async function main(): Promise<void> {
   log.info({ url: listening.url, publicUrl, home: routerConfig.home }, 'MyDropbox website and API listening');
   process.stdout.write(`MyDropbox website at ${publicUrl}\n`);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'website stopping');
+  closeOnSignals(log, 'website', async () => {
     await listening.close();
     await started.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  });
 }
 
-main().catch((err: unknown) => {
-  process.stderr.write(`MyDropbox website failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
-});
+runMain('MyDropbox website', main);
