@@ -1,4 +1,4 @@
-// Bundles the extension (out/extension.js) and, when present, the daemon (out/cli.js) into single files, so the .vsix needs no node_modules.
+// Bundles the extension (out/extension.js) and the daemon (out/cli.js) into single files, so neither the .vsix nor the daemon package needs node_modules.
 // Usage: node esbuild.mjs [--production] [--watch]
 import { build, context } from 'esbuild';
 import fs from 'node:fs';
@@ -14,11 +14,11 @@ const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
-  target: 'node18',
+  target: 'node20',
   // Workspace packages export their TypeScript sources under the `source` condition.
   conditions: ['source'],
-  // `vscode` is provided by the editor; fsevents is chokidar's optional macOS-only native helper.
-  external: ['vscode', 'fsevents'],
+  // `vscode` is provided by the editor; nothing else stays outside, so neither package needs node_modules.
+  external: ['vscode'],
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'info',

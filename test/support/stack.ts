@@ -27,6 +27,8 @@ export interface StackOptions {
   databaseKind?: DatabaseKind;
   /** The VS Code package the client page offers. */
   vsixPath?: string;
+  /** The daemon package (mydropbox-daemon.tgz) the client page offers. */
+  daemonPath?: string;
   /**
    * Mounts WebDAV at /dav/ on the stack's address (the same place the web process's main mounts it);
    * default: the real one (createDavHandler), false: none.
@@ -119,7 +121,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await services.dataServers.checkNow();
 
     const routerApp = createRouterApp({ services, log });
-    const webApp = createWebApp({ services, log, cookieKeys: [randomBytes(32).toString('base64url')], vsixPath: opts.vsixPath });
+    const webApp = createWebApp({
+      services,
+      log,
+      cookieKeys: [randomBytes(32).toString('base64url')],
+      vsixPath: opts.vsixPath,
+      daemonPath: opts.daemonPath,
+    });
     const davFactory = opts.dav === undefined ? createDavHandler : opts.dav || undefined;
     const dav = davFactory?.({ services, log, db });
     const site: Listening = await listen(createDispatcher({ web: webApp.callback(), router: routerApp.callback(), dav }));

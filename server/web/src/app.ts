@@ -27,6 +27,8 @@ export interface WebDeps {
   publicUrl?: string;
   /** The VS Code extension package offered on the client page, when it has been built. */
   vsixPath?: string;
+  /** The daemon's npm package (mydropbox-daemon.tgz) offered on the client page, when it has been built. */
+  daemonPath?: string;
   secureCookies?: boolean;
   /** Take the client address from X-Forwarded-For (last hop only): only behind a proxy you run. */
   trustProxy?: boolean;
@@ -41,6 +43,7 @@ export interface RouteDeps {
   /** The site's public address without a trailing slash. */
   siteUrl(ctx: Koa.Context): string;
   vsixPath?: string;
+  daemonPath?: string;
 }
 
 // Forms carry a few short fields; anything bigger is not from our pages.
@@ -63,6 +66,7 @@ export function createApp(deps: WebDeps): Koa<WebState> {
     // Koa 3's ctx.origin is the Origin request header, not the site; build it from protocol and Host.
     siteUrl: (ctx) => publicUrl ?? `${ctx.protocol}://${ctx.host}`,
     vsixPath: deps.vsixPath,
+    daemonPath: deps.daemonPath,
   };
 
   app.use(async (ctx, next) => {

@@ -396,8 +396,8 @@ describe('website (HTTP)', function () {
       assert.match(res.html, /npm run package/);
       assert.match(res.html, /code --install-extension mydropbox.vsix/);
       assert.match(res.html, /Install from VSIX/);
-      assert.match(res.html, new RegExp(`npx mydropbox login --server ${stack.url} --username`));
-      assert.match(res.html, /npx mydropbox sync/);
+      assert.match(res.html, /npx mydropbox/, 'until the daemon package is built, it runs from the project');
+      assert.match(res.html, /mydropbox sync/);
       assert.equal((await web.get('/client/mydropbox.vsix')).status, 404);
 
       fs.writeFileSync(path.join(vsixDir, 'mydropbox.vsix'), 'PK fake vsix bytes');
