@@ -35,7 +35,8 @@ describe('mydropbox daemon killed mid-sync', function () {
       fs.mkdirSync(path.join(folder, `d${i % 6}`), { recursive: true });
       fs.writeFileSync(path.join(folder, `d${i % 6}`, `f${i}.bin`), randomBytes(32 * 1024));
     }
-    fs.writeFileSync(path.join(folder, 'big.bin'), randomBytes(48 * 1024 * 1024));
+    // Big enough that it is still on its way when the small files' batch lands (batches make those quick).
+    fs.writeFileSync(path.join(folder, 'big.bin'), randomBytes(160 * 1024 * 1024));
     // Files the server has before the daemon starts: downloads in flight when it dies, too.
     for (let i = 0; i < 40; i++) await uploadFile(user, `remote/r${i}.txt`, randomBytes(20 * 1024));
 

@@ -208,6 +208,7 @@ export class SyncEngine {
       this.remoteTree.clear();
       for (const f of files) this.remoteTree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
       this.cursor = cursor;
+      index.settleSending((p) => this.remoteTree.get(p));
       this.failures.clear();
       for (const p of scan.unsettled) this.dirtyLocal.add(p);
       const paths = new Set([...this.local.keys(), ...this.remoteTree.keys(), ...index.keys()]);

@@ -16,6 +16,8 @@ import {
   type Downloaded,
 } from './transfer';
 import fs from 'node:fs';
+import type { FileEntry } from '@mydropbox/shared';
+import { isSmall, uploadSmallFiles, type SmallUpload } from './batchUpload';
 
 /** The server's view of a file (modifiedAt goes into `mtime`). */
 export interface RemoteEntry extends TreeEntry {
@@ -78,7 +80,31 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
         uploads.flatMap((a) => ctx.local.get(a.path)?.blocks ?? []),
       )
     : undefined;
+  // Small files go up in batches (a few requests for thousands of files); the rest one by one, in parallel.
+  const small: SmallUpload[] = [];
+  const oneByOne: Action[] = [];
+  for (const a of transfers) {
+    const local = a.kind === 'upload' ? ctx.local.get(a.path) : undefined;
+    if (a.kind === 'upload' && local && local.contentHash === a.local.contentHash && isSmall(local)) {
+      small.push({ path: a.path, local, baseRev: a.baseRev });
+    } else oneByOne.push(a);
+  }
   let remaining = transfers.length + deletes.length;
+  const runSmall = async () => {
+    if (!small.length) return;
+    const byPath = new Map(small.map((u) => [u.path, u.local]));
+    for (const u of small) ctx.index.markSending(u.path, { ...u.local, rev: 0 });
+    for (const r of await uploadSmallFiles(ctx.remote, ctx.folder, small, claims!)) {
+      if ('file' in r) {
+        recordUpload(ctx, r.path, byPath.get(r.path)!, r.file);
+        report.outcomes.set(r.path, 'done');
+      } else {
+        report.outcomes.set(r.path, classify(r.error));
+        report.errors.set(r.path, r.error);
+      }
+      ctx.onProgress?.(--remaining);
+    }
+  };
   const run = async (list: Action[]) => {
     let next = 0;
     const worker = async () => {
@@ -96,7 +122,7 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
     };
     await Promise.all(Array.from({ length: Math.min(TRANSFER_CONCURRENCY, list.length) }, worker));
   };
-  await run(transfers);
+  await Promise.all([runSmall(), run(oneByOne)]);
   await run(deletes);
   return report;
 }
@@ -122,21 +148,28 @@ function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | 
   ctx.index.set(path, { size: l.size, mtime: l.mtime, ino: l.ino, contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0 });
 }
 
+/** The server took the local file as `file`: both trees and the index now agree on it. */
+function recordUpload(ctx: ExecutorContext, path: string, local: LocalEntry, file: FileEntry): void {
+  ctx.remoteTree.set(path, { size: file.size, contentHash: file.contentHash, rev: file.rev, mtime: file.modifiedAt });
+  ctx.index.set(path, {
+    size: local.size,
+    mtime: local.mtime,
+    ino: local.ino,
+    contentHash: local.contentHash,
+    blocks: local.blocks,
+    rev: file.rev,
+  });
+}
+
 async function runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport, twins: Twins, claims?: BlockClaims): Promise<void> {
   switch (a.kind) {
     case 'upload': {
       const local = ctx.local.get(a.path);
       if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
-      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev, claims);
-      ctx.remoteTree.set(a.path, { size: file.size, contentHash: file.contentHash, rev: file.rev, mtime: file.modifiedAt });
-      ctx.index.set(a.path, {
-        size: local.size,
-        mtime: local.mtime,
-        ino: local.ino,
-        contentHash: local.contentHash,
-        blocks: local.blocks,
-        rev: file.rev,
-      });
+      const baseBlocks = ctx.index.get(a.path)?.blocks;
+      ctx.index.markSending(a.path, { ...local, rev: 0 });
+      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev, claims, baseBlocks);
+      recordUpload(ctx, a.path, local, file);
       return;
     }
     case 'download':

@@ -2,7 +2,9 @@
 import { errorFromResponse, isRetryable, MyDropboxError } from '@mydropbox/shared';
 import type {
   ChangesResponse,
+  CommitBatchResponse,
   CommitRequest,
+  CommitResult,
   DeleteResponse,
   FileEntry,
   FileEntryWithBlocks,
@@ -75,6 +77,62 @@ export class RemoteClient {
   async putBlock(hash: string, data: Uint8Array): Promise<void> {
     await this.call({ method: 'PUT', path: `/v1/blocks/${hash}`, body: data, timeoutMs: 120_000, raw: true });
     this.stats.blockBytesSent += data.length;
+  }
+
+  /** Many small blocks in one body (POST /v1/blocks/batch): [32-byte hash][u32 length][bytes] each. */
+  async putBlockBatch(blocks: readonly { hash: string; data: Uint8Array }[]): Promise<void> {
+    const frames: Uint8Array[] = [];
+    let payload = 0;
+    for (const b of blocks) {
+      const head = Buffer.alloc(36);
+      head.write(b.hash, 0, 'hex');
+      head.writeUInt32BE(b.data.length, 32);
+      frames.push(head, b.data);
+      payload += b.data.length;
+    }
+    await this.call({ method: 'POST', path: '/v1/blocks/batch', body: Buffer.concat(frames), timeoutMs: 120_000, raw: true });
+    this.stats.blockBytesSent += payload;
+  }
+
+  /** The raw SHA-256 of each 64 KiB part of a block the server holds (32 bytes each). */
+  async blockParts(hash: string): Promise<Buffer> {
+    const res = await this.call({ method: 'GET', path: `/v1/blocks/${hash}/parts`, raw: true });
+    const body = Buffer.from(await res.arrayBuffer());
+    this.stats.bytesReceived += body.length;
+    return body;
+  }
+
+  /** Block `hash` (`size` bytes) as the parts that differ from block `base`: [u32 index][u32 length][bytes] each. */
+  async putBlockDelta(hash: string, base: string, size: number, parts: readonly { index: number; data: Uint8Array }[]): Promise<void> {
+    const frames: Uint8Array[] = [];
+    let payload = 0;
+    for (const p of parts) {
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(p.index, 0);
+      head.writeUInt32BE(p.data.length, 4);
+      frames.push(head, p.data);
+      payload += p.data.length;
+    }
+    await this.call({
+      method: 'PUT',
+      path: `/v1/blocks/${hash}/delta?base=${base}&size=${size}`,
+      body: Buffer.concat(frames),
+      timeoutMs: 120_000,
+      raw: true,
+    });
+    this.stats.blockBytesSent += payload;
+  }
+
+  /** Many commits in one call; each gets its own result, in order (tried once, like commit). */
+  async commitBatch(commits: CommitRequest[]): Promise<CommitResult[]> {
+    const res = await this.json<CommitBatchResponse>({
+      method: 'POST',
+      path: '/v1/commit/batch',
+      json: { commits },
+      retry: false,
+      timeoutMs: 120_000,
+    });
+    return res.results;
   }
 
   commit(req: CommitRequest): Promise<FileEntry> {

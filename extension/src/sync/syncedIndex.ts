@@ -14,7 +14,8 @@ export interface SyncedEntry extends TreeEntry {
 
 const JOURNAL = 'index.jsonl';
 
-type Record = { p: string; e: SyncedEntry } | { p: string; d: 1 };
+/** `u`: an upload of this content was sent and not yet answered; `c`: that question is settled. */
+type Record = { p: string; e: SyncedEntry } | { p: string; d: 1 } | { p: string; u: SyncedEntry } | { p: string; c: 1 };
 
 /**
  * One JSON line per change, appended; loading replays the lines into a Map. A crash can only cut the
@@ -24,6 +25,7 @@ type Record = { p: string; e: SyncedEntry } | { p: string; d: 1 };
  */
 export class SyncedIndex {
   private readonly entries = new Map<string, SyncedEntry>();
+  private readonly sending = new Map<string, SyncedEntry>();
   private fd: number | undefined;
   private lines = 0;
 
@@ -55,8 +57,13 @@ export class SyncedIndex {
         continue; // torn by a crash mid-write
       }
       this.lines++;
-      if ('e' in rec) this.entries.set(rec.p, rec.e);
-      else this.entries.delete(rec.p);
+      if ('u' in rec) this.sending.set(rec.p, rec.u);
+      else if ('c' in rec) this.sending.delete(rec.p);
+      else {
+        this.sending.delete(rec.p);
+        if ('e' in rec) this.entries.set(rec.p, rec.e);
+        else this.entries.delete(rec.p);
+      }
     }
   }
 
@@ -81,12 +88,33 @@ export class SyncedIndex {
     return this.entries;
   }
 
+  /**
+   * Notes an upload about to be committed. A crash before its answer is recorded would otherwise
+   * leave the server with this content and no synced entry, and a later local edit would look like
+   * a conflict; `settleSending` turns it into the synced entry it became.
+   */
+  markSending(p: string, entry: SyncedEntry): void {
+    this.sending.set(p, entry);
+    this.append({ p, u: entry });
+  }
+
+  /** At a full pass, with the server's listing: uploads the server took become synced, the rest are forgotten. */
+  settleSending(remote: (p: string) => { contentHash: string; rev?: number } | undefined): void {
+    for (const [p, e] of [...this.sending]) {
+      const r = remote(p);
+      if (r && r.contentHash === e.contentHash && !this.entries.has(p)) this.set(p, { ...e, rev: r.rev ?? e.rev });
+      else if (this.sending.delete(p)) this.append({ p, c: 1 });
+    }
+  }
+
   set(p: string, entry: SyncedEntry): void {
+    this.sending.delete(p);
     this.entries.set(p, entry);
     this.append({ p, e: entry });
   }
 
   delete(p: string): void {
+    this.sending.delete(p);
     if (!this.entries.delete(p)) return;
     this.append({ p, d: 1 });
   }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { BLOCK_SIZE, contentHashOfBlocks, MyDropboxError, type FileEntry } from '@mydropbox/shared';
+import { BLOCK_SIZE, contentHashOfBlocks, MyDropboxError, PART_SIZE, partHashesOf, type FileEntry } from '@mydropbox/shared';
 import { FileChangingError, sameStat } from './hasher';
 import { TEMP_PREFIX } from './ignore';
 import type { RemoteClient } from './remote';
@@ -70,9 +70,14 @@ export class BlockClaims {
   }
 }
 
+/** Blocks of one file on the wire at once: the next is read and hashed while the last ones travel and the server stores them. */
+const UPLOAD_WINDOW = 3;
+
 /**
  * Sends only the blocks the server lacks, each read once and checked against the scan's hash (so a
  * file written meanwhile is never sent half-done), then commits the block list against `baseRev`.
+ * A changed block whose old version (`baseBlocks`, the synced index's) the server holds goes as the
+ * 64 KiB parts that differ.
  */
 export async function uploadFile(
   remote: RemoteClient,
@@ -81,6 +86,7 @@ export async function uploadFile(
   local: LocalEntry,
   baseRev: number | null,
   claims?: BlockClaims,
+  baseBlocks?: readonly string[],
 ): Promise<FileEntry> {
   const abs = absolute(folder, rel);
   const blockClaims = claims ?? (await BlockClaims.ask(remote, local.blocks));
@@ -88,11 +94,21 @@ export async function uploadFile(
     const handle = await fs.promises.open(abs, 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new LocalChangedError(rel) : err;
     });
+    const window = Math.min(UPLOAD_WINDOW, local.blocks.length);
+    const buffers = Array.from({ length: window }, () => Buffer.allocUnsafe(Math.min(BLOCK_SIZE, Math.max(local.size, 1))));
+    const inFlight: (Promise<void> | undefined)[] = new Array(window);
+    let failure: unknown;
+    let slot = 0;
     try {
-      const buf = Buffer.allocUnsafe(Math.min(BLOCK_SIZE, Math.max(local.size, 1)));
-      for (let idx = 0; idx < local.blocks.length; idx++) {
+      for (let idx = 0; idx < local.blocks.length && failure === undefined; idx++) {
         const hash = local.blocks[idx]!;
         if (!(await blockClaims.claim(hash))) continue;
+        await inFlight[slot]; // its buffer is free once its send is done
+        if (failure !== undefined) {
+          blockClaims.release(hash);
+          break;
+        }
+        const buf = buffers[slot]!;
         const len = Math.min(BLOCK_SIZE, local.size - idx * BLOCK_SIZE);
         let filled = 0;
         while (filled < len) {
@@ -105,18 +121,53 @@ export async function uploadFile(
           blockClaims.release(hash);
           throw new FileChangingError(abs);
         }
-        await blockClaims.track(hash, remote.putBlock(hash, data)).catch((err) => {
-          blockClaims.release(hash);
-          throw err;
-        });
+        const base = baseBlocks?.[idx];
+        inFlight[slot] = blockClaims
+          .track(hash, sendBlock(remote, hash, data, base !== undefined && base !== hash ? base : undefined))
+          .catch((err: unknown) => {
+            blockClaims.release(hash);
+            failure ??= err;
+          });
+        slot = (slot + 1) % window;
       }
+      await Promise.all(inFlight);
+      if (failure !== undefined) throw failure;
     } finally {
+      await Promise.all(inFlight);
       await handle.close();
     }
   }
   const st = await fs.promises.lstat(abs).catch(() => null);
   if (!st || !sameStat(local, st)) throw new FileChangingError(abs);
   return remote.commit({ path: rel, size: local.size, blocks: local.blocks, baseRev, modifiedAt: Math.max(0, Math.round(local.mtime)) });
+}
+
+/**
+ * One block: as the parts that differ from `base` when the server holds `base` and that is at most
+ * half the block, else whole. The server rebuilds it and checks its SHA-256 either way.
+ */
+async function sendBlock(remote: RemoteClient, hash: string, data: Buffer, base: string | undefined): Promise<void> {
+  if (base !== undefined && data.length > PART_SIZE) {
+    try {
+      const theirs = await remote.blockParts(base);
+      const mine = partHashesOf(data);
+      const parts: { index: number; data: Buffer }[] = [];
+      for (let i = 0; i * 32 < mine.length; i++) {
+        if (i * 32 + 32 > theirs.length || mine.compare(theirs, i * 32, i * 32 + 32, i * 32, i * 32 + 32) !== 0) {
+          parts.push({ index: i, data: data.subarray(i * PART_SIZE, (i + 1) * PART_SIZE) });
+        }
+      }
+      if (parts.length * PART_SIZE <= data.length / 2) {
+        await remote.putBlockDelta(hash, base, data.length, parts);
+        return;
+      }
+    } catch (err) {
+      // The old block is gone, or the rebuilt one did not match: send the whole block instead.
+      if (!MyDropboxError.is(err, 'block_missing') && !MyDropboxError.is(err, 'hash_mismatch') && !MyDropboxError.is(err, 'not_found'))
+        throw err;
+    }
+  }
+  await remote.putBlock(hash, data);
 }
 
 /** Throws LocalChangedError unless the file at `abs` is still what the plan saw. */
