@@ -94,7 +94,15 @@ export async function startRcloneWebdav(work: string): Promise<RcloneWebdav> {
     port,
     dir: (dest) => path.join(data, dest),
     async push(src, dest, viaPort = port) {
-      const r = await run('rclone', ['sync', src, `:webdav:${dest}`, '--webdav-url', `http://127.0.0.1:${viaPort}/`], { env });
+      // The owncloud dialect lets rclone set and read modification times through \`rclone serve webdav\`; plain
+      // WebDAV has none, and rclone would then miss a same-size edit altogether.
+      const r = await run(
+        'rclone',
+        ['sync', src, `:webdav:${dest}`, '--webdav-url', `http://127.0.0.1:${viaPort}/`, '--webdav-vendor', 'owncloud'],
+        {
+          env,
+        },
+      );
       return { seconds: r.seconds };
     },
     close: () => stopChild(child),

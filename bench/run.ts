@@ -52,6 +52,14 @@ async function main(): Promise<void> {
   const only = new Set(values.only ? values.only.toUpperCase().split(',') : WORKLOADS);
   const outDir = path.resolve(values.out ?? path.join(REPO_ROOT, 'bench', 'results'));
   const startedAt = new Date();
+  let commit = 'unknown';
+  try {
+    commit = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
+      .toString()
+      .trim();
+  } catch {
+    // not a git checkout
+  }
   const load0 = os.loadavg();
   ensureCommands({ rsync: 'rsync', rclone: 'rclone', socat: 'socat' }, log);
 
@@ -79,14 +87,6 @@ async function main(): Promise<void> {
     if (!values.keep) fs.rmSync(work, { recursive: true, force: true });
   }
 
-  let commit = 'unknown';
-  try {
-    commit = execSync('git rev-parse --short HEAD', { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'ignore'] })
-      .toString()
-      .trim();
-  } catch {
-    // not a git checkout
-  }
   const report = renderReport({
     title: `MyDropbox benchmark${values.quick ? ' (quick mode: small sizes, proves the harness, not the speed)' : ''}`,
     mode: values.quick ? 'quick' : 'full',
@@ -143,8 +143,8 @@ async function w1({ work, sizes, system, rsync, rclone, rows, notes }: Ctx): Pro
     await client.close();
     t.ours.push(res.seconds);
     t.requests = res.requests;
-    fs.rmSync(rclone.dir('w1'), { recursive: true, force: true });
-    t.rclone.push((await rclone.push(src, 'w1')).seconds);
+    // A new destination each run: \`rclone serve webdav\` caches listings, so a folder emptied behind its back still looks full.
+    t.rclone.push((await rclone.push(src, `w1-${r}`)).seconds);
     log(
       `W1 run ${r + 1}: ours ${res.seconds.toFixed(3)} s, rsync ${t.rsync.at(-1)!.toFixed(3)} s, rclone ${t.rclone.at(-1)!.toFixed(2)} s`,
     );
@@ -182,6 +182,7 @@ async function w2w3w5({ work, sizes, system, rsync, rclone, rows, notes }: Ctx, 
     ours: [] as number[],
   };
   let last: { stateDir: string; account: Awaited<ReturnType<System['newAccount']>> } | undefined;
+  let rcloneDest = 'big';
   for (let r = 0; r < sizes.runs; r++) {
     const floor = await copyFile(big, path.join(work, 'big-copy.bin'));
     t.cp.push(floor.cp);
@@ -195,8 +196,8 @@ async function w2w3w5({ work, sizes, system, rsync, rclone, rows, notes }: Ctx, 
     t.ours.push((await client.sync()).seconds);
     await client.close();
     last = { stateDir, account };
-    fs.rmSync(rclone.dir('big'), { recursive: true, force: true });
-    t.rclone.push((await rclone.push(dir, 'big')).seconds);
+    rcloneDest = `big-${r}`;
+    t.rclone.push((await rclone.push(dir, rcloneDest)).seconds);
     log(
       `W2 run ${r + 1}: ours ${t.ours.at(-1)!.toFixed(2)} s, rsync ${t.rsync.at(-1)!.toFixed(2)} s, tcp ${floor.tcp.toFixed(2)} s, rclone ${t.rclone.at(-1)!.toFixed(2)} s`,
     );
@@ -249,7 +250,7 @@ async function w2w3w5({ work, sizes, system, rsync, rclone, rows, notes }: Ctx, 
         w3.ours.push((await client.sync()).seconds);
         w3.oursB.push(oursProxy.counts().total);
         rcloneProxy.reset();
-        w3.rclone.push((await rclone.push(dir, 'big', rcloneProxy.port)).seconds);
+        w3.rclone.push((await rclone.push(dir, rcloneDest, rcloneProxy.port)).seconds);
         w3.rcloneB.push(rcloneProxy.counts().total);
         log(
           `W3 run ${r + 1}: ours ${w3.ours.at(-1)!.toFixed(2)} s ${w3.oursB.at(-1)} B, rsync ${rs.seconds.toFixed(2)} s ${w3.rsyncB.at(-1)} B`,
@@ -289,7 +290,7 @@ async function w2w3w5({ work, sizes, system, rsync, rclone, rows, notes }: Ctx, 
       const ours = await client.sync();
       const oursWire = oursProxy.counts().total;
       rcloneProxy.reset();
-      const rc = await rclone.push(dir, 'big', rcloneProxy.port);
+      const rc = await rclone.push(dir, rcloneDest, rcloneProxy.port);
       const rcloneWire = rcloneProxy.counts().total;
       rows.push({
         workload: 'W5',
