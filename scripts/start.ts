@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadOrCreateSigningKeys, publicKeyFileFor } from '@mydropbox/router';
+import { buildPackages, DAEMON_FILE, packagesStatus, VSIX_FILE } from '../extension/scripts/package';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
 const HOST = process.env.HOST ?? '127.0.0.1';
@@ -95,6 +96,33 @@ async function stopAll(services: Service[]): Promise<void> {
   );
 }
 
+/**
+ * The website offers the .vsix and the daemon package from extension/dist: on a fresh clone (or after the client
+ * sources changed) build them, side by side with the servers starting. A failed build leaves the servers running;
+ * the client page then says how to build.
+ */
+async function ensureClientPackages(logFile: string): Promise<string> {
+  if (process.env.CLIENT_VSIX_PATH && process.env.CLIENT_DAEMON_PATH)
+    return '  clients: served from CLIENT_VSIX_PATH and CLIENT_DAEMON_PATH\n';
+  const status = packagesStatus();
+  if (status.upToDate) return '  clients: extension/dist/mydropbox.vsix and mydropbox-daemon.tgz, up to date\n';
+  process.stdout.write(`Building the VS Code extension and the daemon package (${status.reason})…\n`);
+  fs.writeFileSync(logFile, `npm start: building the client packages (${status.reason})\n`);
+  try {
+    const built = await buildPackages((line) => fs.appendFileSync(logFile, line + '\n'));
+    return `  clients: built extension/dist/mydropbox.vsix and mydropbox-daemon.tgz in ${(built.ms / 1000).toFixed(1)} s\n`;
+  } catch (err) {
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    fs.appendFileSync(logFile, `${err instanceof Error ? err.message : String(err)}\n`);
+    const offered = fs.existsSync(VSIX_FILE) && fs.existsSync(DAEMON_FILE) ? 'offers the previous build' : 'says the downloads are missing';
+    return (
+      `  clients: NOT BUILT: ${reason}\n` +
+      `    The servers run anyway; the client page ${offered}. Details in ${logFile};\n` +
+      '    fix the cause, then run `npm run package` (no restart needed).\n'
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const webPort = portFrom('PORT', 3000);
   const dataPorts = [portFrom('DATA1_PORT', 7101), portFrom('DATA2_PORT', 7102)];
@@ -168,6 +196,7 @@ async function main(): Promise<void> {
   process.on('exit', () => services.forEach((s) => s.child?.exitCode === null && s.child.kill('SIGKILL')));
 
   const started = Date.now();
+  const clients = ensureClientPackages(path.join(HOME, 'logs', 'package.log'));
   for (const s of dataServers) s.child = startChild(s);
   for (const s of services) {
     s.child?.on('exit', (code, signal) => {
@@ -201,10 +230,13 @@ async function main(): Promise<void> {
     await shutdown(1);
     return;
   }
+  const clientsLine = await clients;
+  if (stopping) return;
   const url = `http://${HOST.includes(':') ? `[${HOST}]` : HOST}:${webPort}`;
   process.stdout.write(`\nMyDropbox is running at ${process.env.PUBLIC_URL || url}\n`);
   process.stdout.write(`  data servers: ${dataServers.map((s) => `http://${HOST}:${s.port}`).join(', ')}\n`);
   process.stdout.write(`  state: ${HOME} (logs in ${path.join(HOME, 'logs')}), ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(clientsLine);
   process.stdout.write('  press Ctrl-C to stop\n');
 }
 

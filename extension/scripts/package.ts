@@ -66,7 +66,7 @@ export function packagesStatus(files: { vsix: string; daemon: string } = { vsix:
 }
 
 /** Runs a command; on failure the error carries its output, so the person sees why. */
-function run(command: string, args: string[], cwd: string, log: (line: string) => void, quiet = false): Promise<string> {
+function run(label: string, command: string, args: string[], cwd: string, log: (line: string) => void, quiet = false): Promise<string> {
   // npm passes its workspace settings down to children; a staging dir outside the repository must not inherit them.
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([key]) => !/^npm_config_(workspace|include_workspace_root)/i.test(key)),
@@ -78,12 +78,17 @@ function run(command: string, args: string[], cwd: string, log: (line: string) =
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('error', reject);
+    child.once('error', (err) => reject(new Error(`${label} could not start: ${err.message}`)));
     child.once('close', (code, signal) => {
       if (output.trim() && !quiet) log(output.trimEnd());
       log(`  (${Date.now() - started} ms)`);
       if (code === 0) resolve(output);
-      else reject(new Error(`${path.basename(command)} ${args[0] ?? ''} failed (${signal ?? `exit code ${code}`}):\n${output.trim()}`));
+      else {
+        // The first line that says "error" names the cause (esbuild, vsce, npm and node all say it); all output follows for the log.
+        const lines = output.trim().split('\n');
+        const cause = (lines.find((l) => /error/i.test(l)) ?? lines.pop() ?? '').trim() || 'no output';
+        reject(new Error(`${label} failed (${signal ?? `exit code ${code}`}): ${cause}\n${output.trim()}`));
+      }
     });
   });
 }
@@ -176,6 +181,7 @@ async function packDaemon(outDir: string, work: string, log: (line: string) => v
   fs.writeFileSync(path.join(stage, 'package.json'), JSON.stringify(daemonManifest(extension), null, 2) + '\n');
   const npm = npmCommand();
   const packed = await run(
+    'npm pack',
     npm.command,
     [...npm.prefix, 'pack', '--json', '--ignore-scripts', '--pack-destination', outDir, '--loglevel', 'error'],
     stage,
@@ -192,13 +198,23 @@ export async function buildPackages(log: (line: string) => void = () => {}): Pro
   return withLock(async () => {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-package-'));
     try {
-      await run(process.execPath, [path.join(EXTENSION_ROOT, 'esbuild.mjs'), '--production'], EXTENSION_ROOT, log);
+      await run('esbuild', process.execPath, [path.join(EXTENSION_ROOT, 'esbuild.mjs'), '--production'], EXTENSION_ROOT, log);
       const vsixTemp = path.join(work, 'mydropbox.vsix');
       // vsce reads out/extension.js and npm pack out/cli.js: independent, so side by side.
-      const [, tgzTemp] = await Promise.all([
-        run(process.execPath, [binOf('@vscode/vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsixTemp], EXTENSION_ROOT, log),
+      // Both settle before the work dir goes: one failing must not pull the files from under the other.
+      const [vsce, daemon] = await Promise.allSettled([
+        run(
+          'vsce package',
+          process.execPath,
+          [binOf('@vscode/vsce', 'vsce'), 'package', '--no-dependencies', '--out', vsixTemp],
+          EXTENSION_ROOT,
+          log,
+        ),
         packDaemon(work, work, log),
       ]);
+      if (vsce.status === 'rejected') throw vsce.reason;
+      if (daemon.status === 'rejected') throw daemon.reason;
+      const tgzTemp = daemon.value;
       fs.mkdirSync(path.dirname(VSIX_FILE), { recursive: true });
       // Copy beside the target, then rename: a download in progress never sees half a file.
       for (const [from, to] of [
