@@ -70,16 +70,30 @@ async function main(): Promise<void> {
   let rclone: RcloneWebdav | undefined;
   const rows: Row[] = [];
   const notes: string[] = [];
+  const failures: string[] = [];
   try {
     const profileDir = values.profile ? path.resolve(values.profile) : undefined;
-    system = await startSystem(path.join(work, 'home'), profileDir ? { nodeOptions: `--cpu-prof --cpu-prof-dir=${profileDir}` } : {});
+    system = await startSystem(
+      path.join(work, 'home'),
+      profileDir ? { nodeOptions: `--require ${path.join(REPO_ROOT, 'bench', 'cpuProfile.js')}`, profileDir } : {},
+    );
     rsync = await startRsyncDaemon(work);
     rclone = await startRcloneWebdav(work);
     const ctx: Ctx = { work, sizes, system, rsync, rclone, rows, notes };
-    if (only.has('W1')) await w1(ctx);
-    if (only.has('W2') || only.has('W3') || only.has('W5')) await w2w3w5(ctx, only);
-    if (only.has('W4')) await w4(ctx);
-    if (only.has('W6')) await w6(ctx);
+    // One workload failing must not cost the others' figures: it is reported in the notes, and the run fails at the end.
+    const attempt = async (name: string, fn: () => Promise<void>) => {
+      try {
+        await fn();
+      } catch (err) {
+        failures.push(name);
+        notes.push(`${name} FAILED: ${err instanceof Error ? err.message.split('\n').slice(0, 3).join(' ') : String(err)}`);
+        log(`${name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      }
+    };
+    if (only.has('W1')) await attempt('W1', () => w1(ctx));
+    if (only.has('W2') || only.has('W3') || only.has('W5')) await attempt('W2/W3/W5', () => w2w3w5(ctx, only));
+    if (only.has('W4')) await attempt('W4', () => w4(ctx));
+    if (only.has('W6')) await attempt('W6', () => w6(ctx));
   } finally {
     await system?.close();
     await rsync?.close();
@@ -104,6 +118,7 @@ async function main(): Promise<void> {
   fs.writeFileSync(file, report);
   fs.writeFileSync(path.join(outDir, values.quick ? 'latest-quick.md' : 'latest.md'), report);
   log(`written to ${file}`);
+  if (failures.length) throw new Error(`${failures.join(', ')} failed; see the notes under the table.`);
 }
 
 interface Ctx {

@@ -30,7 +30,7 @@ export interface System {
 let accounts = 0;
 
 /** Starts the launcher and waits until it prints its address; `nodeOptions` reach every server (e.g. --cpu-prof). */
-export async function startSystem(home: string, opts: { nodeOptions?: string } = {}): Promise<System> {
+export async function startSystem(home: string, opts: { nodeOptions?: string; profileDir?: string } = {}): Promise<System> {
   fs.mkdirSync(home, { recursive: true });
   const [web, d1, d2] = [await freePort(), await freePort(), await freePort()];
   const env: NodeJS.ProcessEnv = {
@@ -43,6 +43,7 @@ export async function startSystem(home: string, opts: { nodeOptions?: string } =
     LOG_LEVEL: 'warn',
   };
   if (opts.nodeOptions) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${opts.nodeOptions}`.trim();
+  if (opts.profileDir) env.MYDROPBOX_CPU_PROFILE_DIR = opts.profileDir;
   const child: ChildProcess = spawn(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', 'scripts/start.ts'], {
     cwd: REPO_ROOT,
     env,

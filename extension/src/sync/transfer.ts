@@ -34,8 +34,9 @@ export class BlockClaims {
   static async ask(remote: RemoteClient, hashes: Iterable<string>): Promise<BlockClaims> {
     const claims = new BlockClaims();
     const unique = [...new Set(hashes)];
-    for (let i = 0; i < unique.length; i += 50_000) {
-      for (const h of await remote.missingBlocks(unique.slice(i, i + 50_000))) claims.missing.add(h);
+    // 10,000 hashes are about 670 KB of JSON: under the data server's 1 MB body limit (50,000 got 413 at 100k files).
+    for (let i = 0; i < unique.length; i += 10_000) {
+      for (const h of await remote.missingBlocks(unique.slice(i, i + 10_000))) claims.missing.add(h);
     }
     return claims;
   }
