@@ -21,6 +21,18 @@ export function safeNext(value: unknown): string {
 }
 
 export function accountRoutes({ services, render, cookies }: RouteDeps): Router<WebState> {
+  /** A web session is a device token of kind 'web' kept in the session cookie. */
+  const signInBrowser = async (ctx: WebContext, username: string, password: string) => {
+    const session = await services.accounts.signIn({
+      username,
+      password,
+      clientAddress: clientAddress(ctx),
+      deviceName: deviceNameOf(ctx.get('User-Agent')),
+      deviceKind: 'web',
+    });
+    startSession(ctx, session.deviceToken, cookies);
+  };
+
   const router = new Router<WebState>();
 
   const showSignup = (ctx: WebContext, values: { username: string; email: string }, error?: string, status = 200) =>
@@ -52,14 +64,7 @@ export function accountRoutes({ services, render, cookies }: RouteDeps): Router<
     if (missing) return showSignup(ctx, values, missing, 400);
     try {
       await services.accounts.signUp({ username: values.username, email: values.email, password });
-      const session = await services.accounts.signIn({
-        username: values.username,
-        password,
-        clientAddress: clientAddress(ctx),
-        deviceName: deviceNameOf(ctx.get('User-Agent')),
-        deviceKind: 'web',
-      });
-      startSession(ctx, session.deviceToken, cookies);
+      await signInBrowser(ctx, values.username, password);
       ctx.redirect('/files');
     } catch (err) {
       if (!MyDropboxError.is(err)) throw err;
@@ -81,14 +86,7 @@ export function accountRoutes({ services, render, cookies }: RouteDeps): Router<
     const password = field(body, 'password');
     if (!values.username || !password) return showLogin(ctx, values, 'Enter your username and password.', 400);
     try {
-      const session = await services.accounts.signIn({
-        username: values.username,
-        password,
-        clientAddress: clientAddress(ctx),
-        deviceName: deviceNameOf(ctx.get('User-Agent')),
-        deviceKind: 'web',
-      });
-      startSession(ctx, session.deviceToken, cookies);
+      await signInBrowser(ctx, values.username, password);
       ctx.redirect(values.next);
     } catch (err) {
       if (MyDropboxError.is(err, 'bad_credentials')) return showLogin(ctx, values, 'Wrong username or password.', 401);
