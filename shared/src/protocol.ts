@@ -24,6 +24,8 @@ import type { ErrorBody } from './errors';
 //                                      (BLOCK_DELTA framing below) -> 204; rebuilt from `base` and verified against :hash
 //   POST   /v1/commit/batch            CommitBatchRequest -> CommitBatchResponse (one result per commit, in order;
 //                                      the files are fsynced in parallel, each folder once, the rows in one transaction)
+//   POST   /v1/uploads                 OpenUploadRequest -> 201 OpenUploadResponse (see below)
+//   PUT    /v1/uploads/:id/blocks/:i   raw bytes of block i of the session's file -> 204
 //   POST   /v1/commit                  CommitRequest -> FileEntry (409 stale base, 507 quota, 409 block_missing)
 //   GET    /v1/changes?cursor=&timeout= long-poll -> ChangesResponse
 //   GET    /v1/usage                   -> UsageResponse
@@ -138,6 +140,25 @@ export interface CommitRequest {
   /** The revision this content was made from; null for a new file. A mismatch gets 409. */
   baseRev: number | null;
   modifiedAt?: number;
+  /** POST /v1/commit only: the upload session whose temp file holds the blocks sent to it. */
+  uploadId?: string;
+}
+
+/**
+ * Upload sessions, for files of several blocks: POST /v1/uploads OpenUploadRequest -> 201
+ * OpenUploadResponse; PUT /v1/uploads/:uploadId/blocks/:index raw bytes of that block -> 204
+ * (verified against blocks[index], written at index * BLOCK_SIZE in the commit's temp file, never
+ * staged); then POST /v1/commit with the same size and blocks and `uploadId`. Blocks not sent to
+ * the session must be staged or held as usual. A session idle for 10 minutes, committed, or lost in
+ * a restart is gone: its PUTs get 404 and its commit 409 block_missing.
+ */
+export interface OpenUploadRequest {
+  size: number;
+  blocks: string[];
+}
+
+export interface OpenUploadResponse {
+  uploadId: string;
 }
 
 /**

@@ -10,6 +10,7 @@ import type {
   FileEntryWithBlocks,
   ListResponse,
   MissingBlocksResponse,
+  OpenUploadResponse,
   UsageResponse,
 } from '@mydropbox/shared';
 import { describeNetworkError, type Session } from './session';
@@ -76,6 +77,18 @@ export class RemoteClient {
 
   async putBlock(hash: string, data: Uint8Array): Promise<void> {
     await this.call({ method: 'PUT', path: `/v1/blocks/${hash}`, body: data, timeoutMs: 120_000, raw: true });
+    this.stats.blockBytesSent += data.length;
+  }
+
+  /** Opens an upload session for a file of several blocks (POST /v1/uploads); its blocks then go to putUploadBlock. */
+  async openUpload(size: number, blocks: string[]): Promise<string> {
+    const res = await this.json<OpenUploadResponse>({ method: 'POST', path: '/v1/uploads', json: { size, blocks } });
+    return res.uploadId;
+  }
+
+  /** Block `index` of a session's file, written by the server straight into the commit's temp file. */
+  async putUploadBlock(uploadId: string, index: number, data: Uint8Array): Promise<void> {
+    await this.call({ method: 'PUT', path: `/v1/uploads/${uploadId}/blocks/${index}`, body: data, timeoutMs: 120_000, raw: true });
     this.stats.blockBytesSent += data.length;
   }
 

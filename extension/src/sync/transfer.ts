@@ -73,6 +73,8 @@ export class BlockClaims {
 
 /** Blocks of one file on the wire at once: the next is read and hashed while the last ones travel and the server stores them. */
 const UPLOAD_WINDOW = 3;
+/** Missing blocks from which a file goes through an upload session: written once, into the commit's temp file, never staged. */
+const SESSION_MIN_BLOCKS = 2;
 
 /**
  * Sends only the blocks the server lacks, each read once and checked against the scan's hash (so a
@@ -91,10 +93,13 @@ export async function uploadFile(
 ): Promise<FileEntry> {
   const abs = absolute(folder, rel);
   const blockClaims = claims ?? (await BlockClaims.ask(remote, local.blocks));
+  let uploadId: string | undefined;
   if (local.blocks.some((h) => blockClaims.has(h) || blockClaims.isSending(h))) {
     const handle = await fs.promises.open(abs, 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new LocalChangedError(rel) : err;
     });
+    uploadId = await openSession(remote, local, blockClaims);
+    const sentToSession = new Set<string>();
     const window = Math.min(UPLOAD_WINDOW, local.blocks.length);
     const buffers = Array.from({ length: window }, () => Buffer.allocUnsafe(Math.min(BLOCK_SIZE, Math.max(local.size, 1))));
     const inFlight: (Promise<void> | undefined)[] = new Array(window);
@@ -103,10 +108,19 @@ export async function uploadFile(
     try {
       for (let idx = 0; idx < local.blocks.length && failure === undefined; idx++) {
         const hash = local.blocks[idx]!;
-        if (!(await blockClaims.claim(hash))) continue;
+        const base = baseBlocks?.[idx];
+        const delta = base !== undefined && base !== hash ? base : undefined;
+        // A session block is not claimed: another file needing it cannot read it from this file's session, so it sends its own.
+        let viaSession = false;
+        if (uploadId !== undefined && delta === undefined && blockClaims.has(hash)) {
+          if (sentToSession.has(hash)) continue; // the server copies a repeated block from where the session holds it
+          viaSession = true;
+          sentToSession.add(hash);
+        } else if (!(await blockClaims.claim(hash))) continue;
+        const release = () => (viaSession ? undefined : blockClaims.release(hash));
         await inFlight[slot]; // its buffer is free once its send is done
         if (failure !== undefined) {
-          blockClaims.release(hash);
+          release();
           break;
         }
         const buf = buffers[slot]!;
@@ -119,16 +133,16 @@ export async function uploadFile(
         }
         const data = buf.subarray(0, filled);
         if (filled !== len || createHash('sha256').update(data).digest('hex') !== hash) {
-          blockClaims.release(hash);
+          release();
           throw new FileChangingError(abs);
         }
-        const base = baseBlocks?.[idx];
-        inFlight[slot] = blockClaims
-          .track(hash, sendBlock(remote, hash, data, base !== undefined && base !== hash ? base : undefined))
-          .catch((err: unknown) => {
-            blockClaims.release(hash);
-            failure ??= err;
-          });
+        const sent = viaSession
+          ? remote.putUploadBlock(uploadId as string, idx, data)
+          : blockClaims.track(hash, sendBlock(remote, hash, data, delta));
+        inFlight[slot] = sent.catch((err: unknown) => {
+          release();
+          failure ??= err;
+        });
         slot = (slot + 1) % window;
       }
       await Promise.all(inFlight);
@@ -140,7 +154,28 @@ export async function uploadFile(
   }
   const st = await fs.promises.lstat(abs).catch(() => null);
   if (!st || !sameStat(local, st)) throw new FileChangingError(abs);
-  return remote.commit({ path: rel, size: local.size, blocks: local.blocks, baseRev, modifiedAt: Math.max(0, Math.round(local.mtime)) });
+  return remote.commit({
+    path: rel,
+    size: local.size,
+    blocks: local.blocks,
+    baseRev,
+    modifiedAt: Math.max(0, Math.round(local.mtime)),
+    ...(uploadId !== undefined ? { uploadId } : {}),
+  });
+}
+
+/**
+ * An upload session when at least SESSION_MIN_BLOCKS of the file's blocks must be sent; none (so
+ * blocks are staged as before) when fewer must, or when the server has too many open or lacks sessions.
+ */
+async function openSession(remote: RemoteClient, local: LocalEntry, claims: BlockClaims): Promise<string | undefined> {
+  if (new Set(local.blocks.filter((h) => claims.has(h))).size < SESSION_MIN_BLOCKS) return undefined;
+  try {
+    return await remote.openUpload(local.size, local.blocks);
+  } catch (err) {
+    if (MyDropboxError.is(err, 'not_found') || MyDropboxError.is(err, 'rate_limited')) return undefined;
+    throw err;
+  }
 }
 
 /**

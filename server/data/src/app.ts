@@ -9,6 +9,7 @@ import { contentRouter } from './routes/content';
 import { blocksRouter } from './routes/blocks';
 import { changesRouter } from './routes/changes';
 import { foldersRouter } from './routes/folders';
+import { uploadsRouter } from './routes/uploads';
 
 export interface DataAppDeps {
   services: DataServices;
@@ -29,7 +30,7 @@ export function createApp(deps: DataAppDeps): Koa<DataState> {
   // Everything under /v1 needs a token, even a path that turns out not to exist.
   const auth = authenticate(deps.verifier, deps.services.serverId);
   app.use((ctx, next) => (ctx.path === '/v1' || ctx.path.startsWith('/v1/') ? auth(ctx, next) : next()));
-  for (const build of [filesRouter, contentRouter, blocksRouter, changesRouter, foldersRouter]) {
+  for (const build of [filesRouter, contentRouter, blocksRouter, changesRouter, foldersRouter, uploadsRouter]) {
     const router = build(deps.services);
     app.use(router.routes());
     app.use(router.allowedMethods());

@@ -61,6 +61,9 @@ describe('data server batches and block deltas', () => {
     const files = Array.from({ length: 300 }, (_, i) => ({ path: `f${i % 7}/file ${i}.txt`, data: bytes(100 + i, i + 1) }));
     const res = await alice.request('POST', '/v1/blocks/batch', { body: batchBody(files.map((f) => f.data)), headers: octets });
     assert.equal(res.status, 204, await res.text());
+    assert.deepEqual(staged(user), [], 'small batched blocks wait in memory, not in staging files');
+    const asked = await alice.json<{ missing: string[] }>('POST', '/v1/blocks/missing', { hashes: files.map((f) => sha256(f.data)) });
+    assert.deepEqual(asked.body.missing, [], 'blocks held in memory count as present');
     const commits = files.map((f) => ({ path: f.path, size: f.data.length, blocks: blockHashesOf(f.data), baseRev: null, modifiedAt: 1 }));
     const out = await alice.json<CommitBatchResponse>('POST', '/v1/commit/batch', { commits });
     assert.equal(out.status, 200);
@@ -140,6 +143,24 @@ describe('data server batches and block deltas', () => {
     const q = await alice.request('POST', '/v1/blocks/batch', { body: batchBody(blocks), headers: octets });
     assert.equal(q.status, 507);
     assert.equal(((await q.json()) as ErrorBody).error.code, 'quota_exceeded');
+  });
+
+  it('counts small blocks held in memory against the uncommitted-upload quota', async () => {
+    // 12 MiB quota: 12 MiB less 1 KiB of small blocks wait for a commit, so 1 KiB and a byte more are refused.
+    const blocks = Array.from({ length: 12 }, (_, i) => bytes(1024 * 1024 - (i === 11 ? 1024 : 0), 300 + i));
+    const first = await alice.request('POST', '/v1/blocks/batch', { body: batchBody(blocks), headers: octets });
+    assert.equal(first.status, 204);
+    const more = await alice.request('POST', '/v1/blocks/batch', { body: batchBody([bytes(1025, 8)]), headers: octets });
+    assert.equal(more.status, 507);
+    assert.equal(((await more.json()) as ErrorBody).error.code, 'quota_exceeded');
+    // Committing one of them frees its bytes from the waiting count.
+    const one = await alice.json<CommitBatchResponse>('POST', '/v1/commit/batch', {
+      commits: [{ path: 'held.bin', size: blocks[0]!.length, blocks: [sha256(blocks[0]!)], baseRev: null }],
+    });
+    assert.ok('file' in one.body.results[0]!, JSON.stringify(one.body));
+    assert.deepEqual((await alice.download('held.bin')).data, blocks[0]);
+    const now = await alice.request('POST', '/v1/blocks/batch', { body: batchBody([bytes(1025, 8)]), headers: octets });
+    assert.equal(now.status, 204);
   });
 
   it('refuses commits past the quota inside a batch, one by one', async () => {

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
-import { commitBatchBody, commitBody, copyBody, parseBody, queryInt, queryPath } from './input';
+import { commitBatchBody, commitWithUploadBody, copyBody, parseBody, queryInt, queryPath } from './input';
 
 /** A commit body lists at most a quarter million block hashes: 1 MB is plenty. */
 export const jsonBody = (jsonLimit = '1mb') => koaBody({ jsonLimit, text: false, urlencoded: false, multipart: false, jsonStrict: true });
@@ -25,7 +25,7 @@ export function filesRouter(services: DataServices): Router<DataState> {
   });
 
   router.post('/v1/commit', jsonBody(), async (ctx) => {
-    ctx.body = await services.writes.commit(ctx.state.owner, parseBody(commitBody, ctx.request.body));
+    ctx.body = await services.writes.commit(ctx.state.owner, parseBody(commitWithUploadBody, ctx.request.body));
   });
 
   // A thousand commits of one-block files is about 250 KB of JSON; 8 MB leaves room for bigger files.

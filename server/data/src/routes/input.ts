@@ -21,7 +21,18 @@ export const commitBody = z.object({
   modifiedAt: z.number().int().min(0).optional(),
 });
 
+/** An upload session's id: 32 lowercase hex characters. */
+export const uploadId = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters (an upload id)');
+
+/** A single commit may finish an upload session; a batch never does (its files are small). */
+export const commitWithUploadBody = commitBody.extend({ uploadId: uploadId.optional() });
+
 export const commitBatchBody = z.object({ commits: z.array(commitBody).min(1).max(COMMIT_BATCH_MAX) });
+
+export const openUploadBody = z.object({
+  size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  blocks: z.array(blockHash).min(1).max(1_000_000),
+});
 
 export const copyBody = z.object({
   from: userPath,

@@ -5,8 +5,10 @@ import { BLOCK_SIZE, MyDropboxError, blockLength, sha256Hex } from '@mydropbox/s
 import type { FilesRepository } from '../store/filesRepository';
 import type { BlockStaging } from '../store/blockStaging';
 import type { UserFiles } from '../store/userFiles';
+import type { UploadSession } from './uploadSessions';
 
-export type BlockSource = { kind: 'staged'; file: string } | { kind: 'held'; path: string; idx: number; size: number };
+export type BlockSource =
+  { kind: 'memory'; data: Buffer } | { kind: 'staged'; file: string } | { kind: 'held'; path: string; idx: number; size: number };
 
 export class Assembler {
   constructor(
@@ -38,7 +40,9 @@ export class Assembler {
     const sources = new Map<string, BlockSource[]>();
     const notStaged: string[] = [];
     for (const hash of new Set(blocks)) {
-      if (this.staging.has(owner, hash)) sources.set(hash, [{ kind: 'staged', file: this.staging.blockPath(owner, hash) }]);
+      const inMemory = this.staging.heldBlock(owner, hash);
+      if (inMemory) sources.set(hash, [{ kind: 'memory', data: inMemory }]);
+      else if (this.staging.has(owner, hash)) sources.set(hash, [{ kind: 'staged', file: this.staging.blockPath(owner, hash) }]);
       else notStaged.push(hash);
     }
     const held = notStaged.length ? await this.files.holders(owner, notStaged) : new Map();
@@ -58,19 +62,38 @@ export class Assembler {
   /**
    * Writes the blocks, in order, into a new temp file, checking every block's SHA-256 (except
    * blocks this process hashed on arrival) and length as it goes, and fsyncs it. Returns the temp file's path; on any failure the temp file is removed.
+   * With an upload session, its temp file is completed instead: the blocks it holds were hashed and
+   * written by this process (a crash removes the whole temp file), so only the others are filled in,
+   * a block the session holds at another index copied from there.
    */
-  async build(owner: string, size: number, blocks: readonly string[], sources: Map<string, BlockSource[]>): Promise<string> {
-    const { tempPath, handle } = await this.disk.createTemp();
+  async build(
+    owner: string,
+    size: number,
+    blocks: readonly string[],
+    sources: Map<string, BlockSource[]>,
+    session?: UploadSession,
+  ): Promise<string> {
+    const { tempPath, handle } = session ?? (await this.disk.createTemp());
+    const inSession = new Map<string, number>();
+    for (const i of session?.written ?? []) inSession.set(blocks[i]!, i);
+    const todo = blocks.map((_, i) => i).filter((i) => !session?.written.has(i));
     const held = new Map<string, FileHandle>();
     // Two buffers: the next block is read while the current one is hashed and written.
     const bufferSize = Math.max(1, Math.min(BLOCK_SIZE, size));
     const buffers = [Buffer.allocUnsafe(bufferSize), Buffer.allocUnsafe(bufferSize)];
     try {
-      const read = (i: number) => this.readVerified(owner, blocks[i], sources.get(blocks[i]) ?? [], buffers[i % 2], held);
-      let next = blocks.length ? read(0) : undefined;
-      for (let i = 0; i < blocks.length; i++) {
+      const read = (k: number) => {
+        const i = todo[k]!;
+        const at = inSession.get(blocks[i]!);
+        if (at !== undefined)
+          return readFull(handle, buffers[k % 2]!, blockLength(size, at), at * BLOCK_SIZE).then((n) => buffers[k % 2]!.subarray(0, n));
+        return this.readVerified(owner, blocks[i]!, sources.get(blocks[i]!) ?? [], buffers[k % 2]!, held);
+      };
+      let next = todo.length ? read(0) : undefined;
+      for (let k = 0; k < todo.length; k++) {
+        const i = todo[k]!;
         const data = await next!;
-        next = i + 1 < blocks.length ? read(i + 1) : undefined;
+        next = k + 1 < todo.length ? read(k + 1) : undefined;
         next?.catch(() => undefined); // awaited on the next turn; this keeps an early failure from going unhandled
         if (data.length !== blockLength(size, i)) {
           throw new MyDropboxError(
@@ -104,7 +127,11 @@ export class Assembler {
       try {
         let n: number;
         let trusted = false;
-        if (place.kind === 'staged') {
+        if (place.kind === 'memory') {
+          // Hashed on arrival by this process and never on disk since: nothing can have torn it.
+          if (!alwaysHash || sha256Hex(place.data) === hash) return place.data;
+          continue;
+        } else if (place.kind === 'staged') {
           trusted = !alwaysHash && this.staging.verifiedThisRun(place.file);
           const h = await fs.open(place.file, 'r');
           try {

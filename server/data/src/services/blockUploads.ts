@@ -62,7 +62,7 @@ export class BlockUploads {
       owner,
       blocks.reduce((n, b) => n + b.bytes.length, 0),
     );
-    await inParallel(blocks, 16, (b) => this.staging.stage(owner, b.hash, b.bytes));
+    await inParallel(blocks, 16, (b) => this.staging.hold(owner, b.hash, b.bytes));
     return blocks.length;
   }
 
@@ -116,7 +116,7 @@ export class BlockUploads {
       throw new MyDropboxError('hash_mismatch', `The rebuilt block has SHA-256 ${actual}, not ${hash}; send the whole block.`, { actual });
     }
     await this.quota.checkUpload(owner, size);
-    await this.staging.stage(owner, hash, block);
+    await this.staging.hold(owner, hash, block);
   }
 }
 

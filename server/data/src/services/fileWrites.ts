@@ -10,6 +10,7 @@ import type { ChangeFeed } from './changeFeed';
 import type { Quota } from './quota';
 import { KeyedMutex } from './keyedMutex';
 import { inParallel } from './blockUploads';
+import { discard, type UploadSessions } from './uploadSessions';
 
 /** Temp files built at once in a batch: their fsyncs overlap, which is where a batch's time goes. */
 const BUILD_WIDTH = 32;
@@ -20,6 +21,8 @@ export interface CommitInput {
   blocks: string[];
   baseRev: number | null;
   modifiedAt?: number;
+  /** An upload session (POST /v1/uploads) whose temp file already holds some of the blocks. */
+  uploadId?: string;
 }
 
 /** The copy/move body of shared/src/protocol.ts. */
@@ -35,6 +38,7 @@ export interface WriteDeps {
   quota: Quota;
   /** Held from a temp file's rename to its row's commit; downloads take it to see row and bytes agree. */
   publishLock: KeyedMutex;
+  sessions: UploadSessions;
 }
 
 function live(row: FileRow | undefined): FileRow | undefined {
@@ -56,8 +60,24 @@ export class FileWrites {
       checkBase(req.path, current, req.baseRev);
       await this.checkPlacement(owner, req.path);
       await this.d.quota.checkCommit(owner, current?.size ?? 0, req.size);
-      const sources = await this.d.assembler.locate(owner, req.blocks);
-      const tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources);
+      let tempPath: string;
+      if (req.uploadId !== undefined) {
+        const session = await this.d.sessions.take(owner, req.uploadId, req.size, req.blocks);
+        try {
+          const inSession = new Set([...session.written].map((i) => req.blocks[i]!));
+          const sources = await this.d.assembler.locate(
+            owner,
+            req.blocks.filter((h) => !inSession.has(h)),
+          );
+          tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources, session);
+        } catch (err) {
+          await discard(session); // build removes it too; this covers a failed locate
+          throw err;
+        }
+      } else {
+        const sources = await this.d.assembler.locate(owner, req.blocks);
+        tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources);
+      }
       const [row] = await this.publish(
         owner,
         [{ tempPath, path: req.path }],

@@ -11,6 +11,7 @@ import { FileWrites } from './fileWrites';
 import { BlockUploads } from './blockUploads';
 import { KeyedMutex } from './keyedMutex';
 import { Quota } from './quota';
+import { UploadSessions } from './uploadSessions';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
 
@@ -22,6 +23,8 @@ export interface DataServices {
   reads: FileReads;
   writes: FileWrites;
   uploads: BlockUploads;
+  /** Big files written block by block into their commit's temp file. */
+  sessions: UploadSessions;
   feed: ChangeFeed;
   /** Explicit folders and whole-folder operations (WebDAV). */
   folders: Folders;
@@ -38,13 +41,15 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const quota = new Quota(files, staging, deps.quotaBytes);
   const publishLock = new KeyedMutex();
   const assembler = new Assembler(files, disk, staging);
-  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock });
+  const sessions = new UploadSessions(disk, quota);
+  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions });
   return {
     serverId: deps.serverId,
     reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
     writes,
     folders: new Folders({ files, folders: new FoldersRepository(deps.db), writes, quota }),
     uploads: new BlockUploads(staging, quota, assembler),
+    sessions,
     feed,
     async sweep() {
       const tempFiles = await disk.sweepTemp();
@@ -52,6 +57,9 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
       if (tempFiles || stagedBlocks) deps.log.info({ tempFiles, stagedBlocks }, 'removed leftovers of interrupted uploads');
       return { tempFiles, stagedBlocks };
     },
-    close: () => feed.close(),
+    close: () => {
+      feed.close();
+      void sessions.closeAll();
+    },
   };
 }

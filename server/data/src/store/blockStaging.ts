@@ -8,6 +8,13 @@ import { BLOCK_SIZE, MyDropboxError } from '@mydropbox/shared';
 
 const PART = '.part';
 
+/** Small uploaded blocks kept in memory instead of on disk, at most this many bytes per process. */
+export const HELD_MAX_BYTES = 64 * 1024 * 1024;
+/** Blocks at most this long are kept in memory; bigger ones always go to disk. */
+export const HELD_MAX_BLOCK = 1024 * 1024;
+/** A held block no commit used within this time is dropped (the client is told to send it again). */
+const HELD_MAX_AGE_MS = 15 * 60 * 1000;
+
 /**
  * Staged blocks are not fsynced: a block lost or torn by a crash fails its SHA-256 check when a
  * commit reads it, and the client is told to send it again (`block_missing`).
@@ -17,6 +24,13 @@ export class BlockStaging {
   /** Bytes staged per user, known exactly because this process is the only writer of the folder. */
   private readonly bytes = new Map<string, number>();
   private readonly verified = new Set<string>();
+  /**
+   * Small verified blocks waiting for a commit, in memory: a batch commit writes them straight into
+   * their temp files, with no staging write, read-back or unlink. Losing them in a crash is the same
+   * as losing an unsynced staged block: the commit answers `block_missing` and the client resends.
+   */
+  private readonly held = new Map<string, Map<string, { data: Buffer; at: number }>>();
+  private heldTotal = 0;
 
   constructor(root: string, serverId: number) {
     this.dir = path.join(path.resolve(root), String(serverId), '.staging');
@@ -31,13 +45,55 @@ export class BlockStaging {
   }
 
   has(owner: string, hash: string): boolean {
-    return fs.existsSync(this.blockPath(owner, hash));
+    return this.held.get(owner)?.has(hash) === true || fs.existsSync(this.blockPath(owner, hash));
+  }
+
+  /** The bytes of a block held in memory (verified on arrival by this process), if it is. */
+  heldBlock(owner: string, hash: string): Buffer | undefined {
+    return this.held.get(owner)?.get(hash)?.data;
+  }
+
+  /**
+   * Keeps a block whose bytes the caller has already checked against `hash` (and the quota) in
+   * memory when it is small and there is room, else stages it on disk.
+   */
+  async hold(owner: string, hash: string, data: Buffer, now = Date.now()): Promise<void> {
+    this.dropStale(now);
+    if (data.length > HELD_MAX_BLOCK || this.heldTotal + data.length > HELD_MAX_BYTES) return this.stage(owner, hash, data);
+    await this.stagedBytes(owner); // counted before this block appears, so it is added exactly once below
+    // Checked and added in one turn of the event loop, so two uploads of one block count it once.
+    if (this.has(owner, hash)) return;
+    let mine = this.held.get(owner);
+    if (!mine) this.held.set(owner, (mine = new Map()));
+    // A copy: the caller's buffer is often a slice of a whole request body, which must not stay alive for it.
+    mine.set(hash, { data: Buffer.from(data), at: now });
+    this.heldTotal += data.length;
+    this.bytes.set(owner, (this.bytes.get(owner) ?? 0) + data.length);
+  }
+
+  private dropHeld(owner: string, hash: string): boolean {
+    const mine = this.held.get(owner);
+    const entry = mine?.get(hash);
+    if (!mine || !entry) return false;
+    mine.delete(hash);
+    if (mine.size === 0) this.held.delete(owner);
+    this.heldTotal -= entry.data.length;
+    const known = this.bytes.get(owner);
+    if (known !== undefined) this.bytes.set(owner, Math.max(0, known - entry.data.length));
+    return true;
+  }
+
+  private dropStale(now: number): void {
+    for (const [owner, mine] of this.held) {
+      for (const [hash, entry] of mine) if (now - entry.at > HELD_MAX_AGE_MS) this.dropHeld(owner, hash);
+    }
   }
 
   async stagedBytes(owner: string): Promise<number> {
     const known = this.bytes.get(owner);
     if (known !== undefined) return known;
     let total = 0;
+    for (const entry of this.held.get(owner)?.values() ?? []) total += entry.data.length;
     try {
       for (const name of await fsp.readdir(this.userDir(owner))) {
         if (name.endsWith(PART)) continue;
@@ -113,6 +169,7 @@ export class BlockStaging {
   /** Drops blocks a commit has made part of a file (they are now held by that file). */
   async consume(owner: string, hashes: Iterable<string>): Promise<void> {
     for (const hash of new Set(hashes)) {
+      if (this.dropHeld(owner, hash) && !fs.existsSync(this.blockPath(owner, hash))) continue;
       try {
         const p = this.blockPath(owner, hash);
         const { size } = await fsp.stat(p);
@@ -143,6 +200,8 @@ export class BlockStaging {
     }
     this.bytes.clear();
     this.verified.clear();
+    this.held.clear();
+    this.heldTotal = 0;
     return removed;
   }
 }

@@ -41,9 +41,10 @@ export class UserFiles {
     return names.length;
   }
 
-  async createTemp(): Promise<{ tempPath: string; handle: fs.FileHandle }> {
+  /** `readable`: opened for reading too (an upload session copies a repeated block from its own file). */
+  async createTemp(readable = false): Promise<{ tempPath: string; handle: fs.FileHandle }> {
     const tempPath = path.join(this.tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
-    const handle = await fs.open(tempPath, 'wx');
+    const handle = await fs.open(tempPath, readable ? 'wx+' : 'wx');
     return { tempPath, handle };
   }
 
