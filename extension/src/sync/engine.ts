@@ -15,6 +15,8 @@ import { FolderWatcher, type WatchBatch } from './watcher';
 import { applyChanges, POLL_SECONDS } from './changeFeed';
 import { acquireStateLock } from './stateLock';
 import { absolute } from './transfer';
+import { CompactTree } from './compactTree';
+import { applySnapshot, feedIdentity, fetchRemote } from './remoteTree';
 
 export type SyncStatus =
   | { kind: 'upToDate'; lastSyncAt?: number }
@@ -52,10 +54,12 @@ export class SyncEngine {
   private index: SyncedIndex | undefined;
   private releaseLock: (() => void) | undefined;
   private rules = IgnoreRules.fromText('');
-  private local = new Map<string, LocalEntry>();
-  private readonly remoteTree = new Map<string, RemoteEntry>();
+  private local = new CompactTree<LocalEntry>();
+  private readonly remoteTree = new CompactTree<RemoteEntry>((p) => this.index?.canonical(p));
   private readonly tombstones = new Map<string, number>();
   private cursor: string | undefined;
+  /** Whose feed `cursor` is (remoteTree.ts): saved beside it in the index. */
+  private feedIdentity: string | undefined;
   private watcher: FolderWatcher | undefined;
   private feedAbort: AbortController | undefined;
   private feedDone: Promise<void> | undefined;
@@ -106,6 +110,7 @@ export class SyncEngine {
     await this.watcher?.close();
     await this.feedDone;
     await this.chain.catch(() => undefined);
+    this.saveCursorIfInSync();
     this.index?.close();
     this.releaseLock?.();
     this.releaseLock = undefined;
@@ -197,24 +202,46 @@ export class SyncEngine {
     }
     await this.guard(async () => {
       this.rules = await IgnoreRules.load(this.folder);
-      const listing = this.remote.list();
+      // The first pass after a start may replay the feed from the index's cursor instead of listing everything.
+      const firstPass = this.cursor === undefined;
+      const listing = feedIdentity(this.opts.session).then((id) => {
+        this.feedIdentity = id;
+        return fetchRemote(this.remote, firstPass && index.cursor?.server === id ? index.cursor.cursor : undefined);
+      });
       listing.catch(() => undefined); // awaited below; the scan's result is kept even when offline
-      const scan = await scanFolder(this.folder, this.rules, { get: (p) => this.local.get(p) ?? index.get(p) });
+      const scan = await scanFolder(this.folder, this.rules, {
+        get: (p) => this.local.get(p) ?? index.get(p),
+        canonical: (p) => index.canonical(p),
+        reuse: (p, st, into) => (this.local.has(p) ? this.local.copyIfSameStat(p, st, into) : index.copyIfSameStat(p, st, into)),
+      });
       this.local = scan.files;
       // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
       await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
       if (scan.skipped.length) this.log('warn', `Not synced (names the server cannot store): ${scan.skipped.slice(0, 10).join(', ')}`);
-      const { files, cursor } = await listing;
-      this.remoteTree.clear();
-      for (const f of files) this.remoteTree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
-      this.cursor = cursor;
+      const snapshot = await listing;
+      applySnapshot(snapshot, this.remoteTree, this.tombstones, index.tree);
+      this.cursor = snapshot.cursor;
       index.settleSending((p) => this.remoteTree.get(p));
       this.failures.clear();
       for (const p of scan.unsettled) this.dirtyLocal.add(p);
-      const paths = new Set([...this.local.keys(), ...this.remoteTree.keys(), ...index.keys()]);
+      const paths = new Set<string>(index.keys());
+      for (const p of this.local.keys()) paths.add(p);
+      for (const p of this.remoteTree.keys()) paths.add(p);
       await this.reconcile(paths);
+      this.saveCursorIfInSync();
       index.flush();
     });
+  }
+
+  /** When the server holds exactly the synced index, the next start needs only the feed since now (remoteTree.ts). */
+  private saveCursorIfInSync(): void {
+    if (
+      this.index &&
+      this.cursor !== undefined &&
+      this.feedIdentity !== undefined &&
+      CompactTree.sameContentAndRevisions(this.remoteTree, this.index.tree)
+    )
+      this.index.saveCursor(this.cursor, this.feedIdentity);
   }
 
   private async incrementalPass(): Promise<void> {
@@ -232,8 +259,16 @@ export class SyncEngine {
       this.dirtyPlan.clear();
       await this.refreshLocal();
       await this.refreshRemote();
+      const synced = index.tree;
       const candidates = [...paths].filter(
-        (p) => !this.dirtyLocal.has(p) && !this.failures.has(p) && !this.rules.ignores(p) && isValidPath(p),
+        // A path in the synced index passed this check before it got there; only new paths (the server's included) are validated.
+        (p) =>
+          !this.dirtyLocal.has(p) &&
+          !this.failures.has(p) &&
+          // What the planner would skip anyway (all three agree), told from the raw hashes without building entries.
+          !(synced instanceof CompactTree && CompactTree.inSync(p, this.local, this.remoteTree, synced)) &&
+          !this.rules.ignores(p) &&
+          (index.has(p) || isValidPath(p)),
       );
       const actions = plan(this.local, this.remoteTree, index.tree, Date.now(), { deviceName: this.deviceName, paths: candidates });
       if (actions.length === 0) break;

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
 import { BLOCK_SIZE, contentHashOfBlocks } from '@mydropbox/shared';
+import { hashBlocksInParallel } from './hashWorkers';
 
 export interface FileHash {
   size: number;
@@ -24,8 +25,11 @@ export function sameStat(a: { size: number; mtime: number; ino: number }, b: fs.
   return a.size === b.size && a.mtime === b.mtimeMs && a.ino === b.ino;
 }
 
+/** From this size on a file's blocks are hashed by the worker pool, on every core (below it, starting the work costs more than it saves). */
+export const PARALLEL_HASH_MIN = 4 * BLOCK_SIZE;
+
 /**
- * Reads the file once, block by block. The size, mtime and inode are checked before and after: a
+ * Reads the file once, block by block (big files: each run of blocks read once by one worker). The size, mtime and inode are checked before and after: a
  * file still being written (or replaced) throws FileChangingError instead of giving a half-done hash.
  * Returns null when the file is gone.
  */
@@ -40,13 +44,15 @@ export async function hashFile(absPath: string, buffer?: Buffer): Promise<FileHa
   try {
     const before = await handle.stat();
     if (!before.isFile()) return null;
-    const blocks: string[] = [];
-    const buf =
-      buffer && buffer.length >= Math.min(before.size, BLOCK_SIZE)
+    const parallel = before.size >= PARALLEL_HASH_MIN ? await parallelBlocks(absPath, before) : undefined;
+    const blocks: string[] = parallel ?? [];
+    const buf = parallel
+      ? Buffer.alloc(0)
+      : buffer && buffer.length >= Math.min(before.size, BLOCK_SIZE)
         ? buffer
         : Buffer.allocUnsafe(Math.min(Math.max(before.size, 1), BLOCK_SIZE));
-    let offset = 0;
-    for (;;) {
+    let offset = parallel ? before.size : 0;
+    while (!parallel) {
       const want = Math.min(BLOCK_SIZE, buf.length);
       let filled = 0;
       while (filled < want) {
@@ -66,6 +72,21 @@ export async function hashFile(absPath: string, buffer?: Buffer): Promise<FileHa
   } finally {
     await handle.close();
   }
+}
+
+/** The blocks from the worker pool; undefined when the pool cannot run (the caller hashes on its own thread). */
+async function parallelBlocks(absPath: string, before: fs.Stats): Promise<string[] | undefined> {
+  let result;
+  try {
+    result = await hashBlocksInParallel(absPath, before.ino, before.size, BLOCK_SIZE);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new FileChangingError(absPath); // gone since our own open: it is changing
+    if (code === 'EACCES' || code === 'EPERM') throw err;
+    return undefined;
+  }
+  if ('changed' in result) throw new FileChangingError(absPath);
+  return result.blocks;
 }
 
 /** Files up to this size are hashed with synchronous reads: for small files the async round trips cost more than the read. */

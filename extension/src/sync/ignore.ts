@@ -25,19 +25,29 @@ export const DEFAULT_IGNORES: readonly string[] = [
   `${TEMP_PREFIX}*`,
 ];
 
+/**
+ * The `ignore` matcher remembers the answer for every path it is asked about, forever: at 100,000 files
+ * that is a second copy of every path plus a result object each (W6). Starting a fresh matcher every
+ * CACHE_LIMIT questions bounds that; the folder answers it recomputes cost a few regex tests each.
+ */
+const CACHE_LIMIT = 5000;
+
 export class IgnoreRules {
-  private constructor(
-    private readonly matcher: Ignore,
-    readonly userRules: string,
-  ) {}
+  private matcher: Ignore;
+  private asked = 0;
+
+  private constructor(readonly userRules: string) {
+    this.matcher = IgnoreRules.compile(userRules);
+  }
+
+  private static compile(userRules: string): Ignore {
+    return ignore()
+      .add([...DEFAULT_IGNORES])
+      .add(userRules);
+  }
 
   static fromText(userRules: string): IgnoreRules {
-    return new IgnoreRules(
-      ignore()
-        .add([...DEFAULT_IGNORES])
-        .add(userRules),
-      userRules,
-    );
+    return new IgnoreRules(userRules);
   }
 
   /** Reads `<folder>/.mydropboxignore` (missing or unreadable: defaults only). */
@@ -48,6 +58,10 @@ export class IgnoreRules {
 
   /** `relPath` is `/`-separated and relative; a rule on a folder also hides everything below it. */
   ignores(relPath: string, isDir = false): boolean {
+    if (++this.asked > CACHE_LIMIT) {
+      this.asked = 0;
+      this.matcher = IgnoreRules.compile(this.userRules);
+    }
     return this.matcher.ignores(isDir ? `${relPath}/` : relPath);
   }
 }

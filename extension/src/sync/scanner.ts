@@ -5,6 +5,7 @@ import { isValidPath } from '@mydropbox/shared';
 import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash } from './hasher';
 import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
+import { CompactTree } from './compactTree';
 
 /** A file as it is on disk now. */
 export interface LocalEntry extends TreeEntry {
@@ -16,7 +17,7 @@ export interface LocalEntry extends TreeEntry {
 }
 
 export interface ScanResult {
-  files: Map<string, LocalEntry>;
+  files: CompactTree<LocalEntry>;
   /** Files that could not be read consistently now (being written, unreadable): leave them out of this pass. */
   unsettled: Set<string>;
   /** Names that cannot be synced as they are (control characters, backslashes, not NFC, too long). */
@@ -28,6 +29,10 @@ export interface ScanResult {
 
 export interface HashHint {
   get(p: string): { size: number; mtime: number; ino: number; contentHash: string; blocks: string[] } | undefined;
+  /** An equal path string already held elsewhere (the synced index), to store it once. */
+  canonical?(p: string): string | undefined;
+  /** Copies the known entry of `p` into `into` if its stat is `st`'s (the no-change case, without building entries). */
+  reuse?(p: string, st: fs.Stats, into: CompactTree<LocalEntry>): boolean;
 }
 
 /** Big files hash in parallel, one core each. */
@@ -55,7 +60,13 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
  * files synchronously, big ones with async reads in parallel.
  */
 export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashHint): Promise<ScanResult> {
-  const result: ScanResult = { files: new Map(), unsettled: new Set(), skipped: [], strayTemps: [], hashed: 0 };
+  const result: ScanResult = {
+    files: new CompactTree<LocalEntry>((p) => hint.canonical?.(p)),
+    unsettled: new Set(),
+    skipped: [],
+    strayTemps: [],
+    hashed: 0,
+  };
   const toHash: { rel: string; abs: string; size: number }[] = [];
   const dirs: { abs: string; rel: string }[] = [{ abs: folder, rel: '' }];
   let seen = 0;
@@ -85,13 +96,15 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
       if (!d.isFile()) continue;
       if (d.name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
       if (rules.ignores(rel)) continue;
-      if (!isValidPath(rel) || rel.normalize('NFC') !== rel) {
+      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
+      if (!st?.isFile()) continue;
+      // A path the index or the last scan holds was validated when it got there: only new names are checked.
+      if (hint.reuse?.(rel, st, result.files)) continue;
+      const h = hint.get(rel);
+      if (!h && (!isValidPath(rel) || rel.normalize('NFC') !== rel)) {
         result.skipped.push(rel);
         continue;
       }
-      const st = fs.lstatSync(abs, { throwIfNoEntry: false });
-      if (!st?.isFile()) continue;
-      const h = hint.get(rel);
       if (h && sameStat(h, st)) {
         result.files.set(rel, { size: h.size, mtime: h.mtime, ino: h.ino, contentHash: h.contentHash, blocks: h.blocks });
       } else toHash.push({ rel, abs, size: st.size });

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TreeEntry } from './planner';
+import { CompactTree } from './compactTree';
 
 export interface SyncedEntry extends TreeEntry {
   size: number;
@@ -15,7 +16,8 @@ export interface SyncedEntry extends TreeEntry {
 const JOURNAL = 'index.jsonl';
 
 /** `u`: an upload of this content was sent and not yet answered; `c`: that question is settled. */
-type Record = { p: string; e: SyncedEntry } | { p: string; d: 1 } | { p: string; u: SyncedEntry } | { p: string; c: 1 };
+type Record =
+  { p: string; e: SyncedEntry } | { p: string; d: 1 } | { p: string; u: SyncedEntry } | { p: string; c: 1 } | { k: string; s: string };
 
 /**
  * One JSON line per change, appended; loading replays the lines into a Map. A crash can only cut the
@@ -24,9 +26,10 @@ type Record = { p: string; e: SyncedEntry } | { p: string; d: 1 } | { p: string;
  * file, fsync, rename) when it grows well past the number of files.
  */
 export class SyncedIndex {
-  private readonly entries = new Map<string, SyncedEntry>();
+  private readonly entries = new CompactTree<SyncedEntry>();
   private readonly sending = new Map<string, SyncedEntry>();
   private fd: number | undefined;
+  private savedCursor: { cursor: string; server: string } | undefined;
   private lines = 0;
 
   private constructor(private readonly file: string) {}
@@ -40,30 +43,52 @@ export class SyncedIndex {
     return index;
   }
 
+  /** Replays the journal a megabyte at a time: the whole file as one string (and its lines) would double the peak memory. */
   private load(): void {
-    let text: string;
+    let fd: number;
     try {
-      text = fs.readFileSync(this.file, 'utf8');
+      fd = fs.openSync(this.file, 'r');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let rec: Record;
-      try {
-        rec = JSON.parse(line) as Record;
-      } catch {
-        continue; // torn by a crash mid-write
+    try {
+      const buf = Buffer.allocUnsafe(1 << 20);
+      let rest = Buffer.alloc(0);
+      for (;;) {
+        const n = fs.readSync(fd, buf, 0, buf.length, null);
+        if (n === 0) break;
+        const chunk = rest.length ? Buffer.concat([rest, buf.subarray(0, n)]) : buf.subarray(0, n);
+        let start = 0;
+        for (let nl = chunk.indexOf(10); nl >= 0; nl = chunk.indexOf(10, start)) {
+          this.replay(chunk.toString('utf8', start, nl));
+          start = nl + 1;
+        }
+        rest = Buffer.from(chunk.subarray(start));
       }
-      this.lines++;
-      if ('u' in rec) this.sending.set(rec.p, rec.u);
-      else if ('c' in rec) this.sending.delete(rec.p);
-      else {
-        this.sending.delete(rec.p);
-        if ('e' in rec) this.entries.set(rec.p, rec.e);
-        else this.entries.delete(rec.p);
-      }
+      if (rest.length) this.replay(rest.toString('utf8'));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private replay(line: string): void {
+    if (!line) return;
+    let rec: Record;
+    try {
+      rec = JSON.parse(line) as Record;
+    } catch {
+      return; // torn by a crash mid-write
+    }
+    this.lines++;
+    if ('k' in rec)
+      this.savedCursor = typeof rec.k === 'string' && typeof rec.s === 'string' ? { cursor: rec.k, server: rec.s } : undefined;
+    else if ('u' in rec) this.sending.set(rec.p, rec.u);
+    else if ('c' in rec) this.sending.delete(rec.p);
+    else {
+      this.sending.delete(rec.p);
+      if ('e' in rec) this.entries.set(rec.p, rec.e);
+      else this.entries.delete(rec.p);
     }
   }
 
@@ -83,8 +108,18 @@ export class SyncedIndex {
     return this.entries.keys();
   }
 
+  /** See CompactTree.copyIfSameStat: the scanner's no-change case. */
+  copyIfSameStat(p: string, st: fs.Stats, into: CompactTree<TreeEntry & { size: number }>): boolean {
+    return this.entries.copyIfSameStat(p, st, into);
+  }
+
+  /** The index's own copy of the path string, so the other trees can share it instead of holding their own. */
+  canonical(p: string): string | undefined {
+    return this.entries.canonical(p);
+  }
+
   /** The entries as the planner's synced tree (a live view, not a copy). */
-  get tree(): ReadonlyMap<string, SyncedEntry> {
+  get tree(): CompactTree<SyncedEntry> {
     return this.entries;
   }
 
@@ -105,6 +140,23 @@ export class SyncedIndex {
       if (r && r.contentHash === e.contentHash && !this.entries.has(p)) this.set(p, { ...e, rev: r.rev ?? e.rev });
       else if (this.sending.delete(p)) this.append({ p, c: 1 });
     }
+  }
+
+  /**
+   * A change-feed cursor at which the server held exactly this index. Stays true as the index changes:
+   * every later change of the index takes a version the server committed after it (an upload's answer,
+   * a download, an agreement, a delete), which its feed lists, so this index plus the feed since the
+   * cursor is the server's tree now (see docs/performance.md, W6). `server` names the account and data
+   * server the cursor belongs to: a folder signed in to another account must list again.
+   */
+  get cursor(): { cursor: string; server: string } | undefined {
+    return this.savedCursor;
+  }
+
+  saveCursor(cursor: string, server: string): void {
+    if (cursor === this.savedCursor?.cursor && server === this.savedCursor.server) return;
+    this.savedCursor = { cursor, server };
+    this.append({ k: cursor, s: server });
   }
 
   set(p: string, entry: SyncedEntry): void {
@@ -138,6 +190,7 @@ export class SyncedIndex {
           chunk = '';
         }
       }
+      if (this.savedCursor) chunk += JSON.stringify({ k: this.savedCursor.cursor, s: this.savedCursor.server }) + '\n';
       if (chunk) fs.writeSync(out, chunk);
       fs.fsyncSync(out);
     } finally {

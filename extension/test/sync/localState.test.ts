@@ -8,7 +8,7 @@ import { BLOCK_SIZE, blockHashesOf, contentHashOfBlocks } from '@mydropbox/share
 import { IgnoreRules } from '../../src/sync/ignore';
 import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
 import { scanFolder } from '../../src/sync/scanner';
-import { FileChangingError, hashFile } from '../../src/sync/hasher';
+import { FileChangingError, hashFile, PARALLEL_HASH_MIN } from '../../src/sync/hasher';
 
 describe('sync engine local state', () => {
   let dir: string;
@@ -54,6 +54,28 @@ describe('sync engine local state', () => {
     const empty = await hashFile(path.join(dir, 'empty'));
     assert.deepEqual(empty!.blocks, []);
     assert.equal(await hashFile(path.join(dir, 'missing')), null);
+  });
+
+  it('hashes a big file on the worker pool exactly as the server does, and sees it replaced meanwhile', async () => {
+    const data = randomBytes(PARALLEL_HASH_MIN + 5 * BLOCK_SIZE + 1); // 10 blocks: runs of unequal length across the workers
+    const file = path.join(dir, 'big');
+    fs.writeFileSync(file, data);
+    const [a, b] = await Promise.all([hashFile(file), hashFile(file)]); // two files' jobs share the pool
+    assert.deepEqual(a!.blocks, blockHashesOf(data));
+    assert.deepEqual(b, a);
+    assert.equal(a!.contentHash, contentHashOfBlocks(blockHashesOf(data)));
+    // Swapped for another file of the same size while the workers read: either content whole, or "changing", never a mix.
+    const otherData = randomBytes(data.length);
+    const whole = new Set([a!.contentHash, contentHashOfBlocks(blockHashesOf(otherData))]);
+    const other = path.join(dir, 'other');
+    for (let i = 0; i < 6; i++) {
+      fs.writeFileSync(other, i % 2 ? data : otherData);
+      const hashing = hashFile(file).catch((err) => (err instanceof FileChangingError ? null : Promise.reject(err)));
+      await new Promise((r) => setTimeout(r, i * 3));
+      fs.renameSync(other, file);
+      const h = await hashing;
+      if (h) assert.ok(whole.has(h.contentHash));
+    }
   });
 
   it('refuses to hash a file that is being written', async () => {

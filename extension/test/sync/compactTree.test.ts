@@ -1,0 +1,109 @@
+// The compact trees (W6 memory) against a plain Map as the model, and the index journal read in chunks.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { CompactTree, type CompactEntry } from '../../src/sync/compactTree';
+import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
+
+const hex = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** A small deterministic generator, so a failure can be replayed. */
+function rng(seed: number): () => number {
+  let x = seed;
+  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31), x / 2 ** 31);
+}
+
+function randomEntry(r: () => number, i: number): CompactEntry {
+  const kind = Math.floor(r() * 8);
+  const blocks = kind === 0 ? [] : Array.from({ length: kind < 5 ? 1 : kind - 3 }, (_, b) => hex(`${i}/${b}`));
+  const e: CompactEntry = { size: Math.floor(r() * 1e10), contentHash: hex(String(i)) };
+  if (kind !== 1) e.mtime = 1.7e12 + r() * 1e6; // sub-millisecond part kept exactly
+  if (kind !== 2) e.ino = Math.floor(r() * 2 ** 52); // past 32 bits, as inodes are
+  if (kind !== 3) e.rev = Math.floor(r() * 1e6);
+  if (kind !== 4) e.blocks = blocks;
+  if (kind === 6) e.contentHash = 'not-a-hash'; // whatever a misbehaving server sends comes back as it was
+  if (kind === 7) e.blocks = [hex('x').toUpperCase(), 'zz'];
+  return e;
+}
+
+describe('compact trees', () => {
+  it('gives back exactly what was stored, through sets, overwrites, deletes, slot reuse and clear', () => {
+    const r = rng(42);
+    const model = new Map<string, CompactEntry>();
+    const tree = new CompactTree<CompactEntry>();
+    for (let step = 0; step < 20_000; step++) {
+      const p = `d${Math.floor(r() * 30)}/é${Math.floor(r() * 100)}`;
+      if (r() < 0.3) assert.equal(tree.delete(p), model.delete(p));
+      else {
+        const e = randomEntry(r, step);
+        model.set(p, e);
+        tree.set(p, e);
+      }
+      if (step === 15_000) {
+        model.clear();
+        tree.clear();
+      }
+    }
+    assert.equal(tree.size, model.size);
+    for (const [p, e] of model) assert.deepEqual(tree.get(p), e, p);
+    assert.deepEqual(new Set(tree.keys()), new Set(model.keys()));
+    assert.deepEqual(new Map(tree), model);
+    assert.equal([...tree.values()].length, model.size);
+    let seen = 0;
+    tree.forEach((e, p) => (assert.deepEqual(e, model.get(p)), seen++));
+    assert.equal(seen, model.size);
+    assert.equal(tree.get('missing'), undefined);
+    assert.equal(tree.has('missing'), false);
+    assert.equal(tree.delete('missing'), false);
+  });
+
+  it('hands out copies: changing what get returned does not change the tree', () => {
+    const tree = new CompactTree<CompactEntry>();
+    tree.set('a', { size: 1, contentHash: hex('a'), blocks: [hex('b')] });
+    tree.get('a')!.blocks!.push(hex('c'));
+    tree.get('a')!.size = 7;
+    assert.deepEqual(tree.get('a'), { size: 1, contentHash: hex('a'), blocks: [hex('b')] });
+  });
+
+  it('knows the stored copy of a path, for other trees to share', () => {
+    const index = new CompactTree<CompactEntry>();
+    index.set('folder/file', { size: 0, contentHash: hex('') });
+    const asked: string[] = [];
+    const other = new CompactTree<CompactEntry>((p) => (asked.push(p), index.canonical(p)));
+    other.set('folder/file', { size: 0, contentHash: hex('') });
+    other.set('folder/file', { size: 1, contentHash: hex('') });
+    assert.deepEqual(asked, ['folder/file']); // once, when the path is new
+    assert.equal(index.canonical('folder/file'), 'folder/file');
+    assert.equal(index.canonical('nope'), undefined);
+  });
+
+  it('reads a journal bigger than its read buffer, with multi-byte paths across chunk edges, and skips garbage lines', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
+    try {
+      const state = path.join(dir, 'state');
+      const entry = (n: number): SyncedEntry => ({
+        size: n,
+        mtime: n + 0.25,
+        ino: n,
+        contentHash: hex(String(n)),
+        rev: n,
+        blocks: [hex(`b${n}`)],
+      });
+      const index = SyncedIndex.open(state);
+      for (let i = 0; i < 12_000; i++) index.set(`ünïcødé/${'€'.repeat(i % 7)}${i}`, entry(i)); // ~3 MB of journal
+      index.close();
+      const journal = path.join(state, 'index.jsonl');
+      assert.ok(fs.statSync(journal).size > 2 * (1 << 20));
+      fs.appendFileSync(journal, 'not json\n\n{"p":"x"\n{"p":"torn","e":{"si');
+      const again = SyncedIndex.open(state);
+      assert.equal(again.size, 12_000);
+      for (const i of [0, 1, 4095, 6000, 11_999]) assert.deepEqual(again.get(`ünïcødé/${'€'.repeat(i % 7)}${i}`), entry(i));
+      assert.equal(again.has('torn'), false);
+      again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,120 @@
+// A restart's pass against the whole stack: the change feed since the saved cursor instead of a full listing, and when it must list anyway.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack, type Stack, type StackUser } from '../../../test/support/stack';
+import { makeClient, type TestClient } from './client';
+
+describe('sync engine restart', function () {
+  this.timeout(60_000);
+  let stack: Stack;
+  let user: StackUser;
+  const roots: string[] = [];
+  const clients: TestClient[] = [];
+  const client = (root?: string, who: StackUser = user) => {
+    const c = makeClient(stack.url, who, root ? { root } : {});
+    clients.push(c);
+    return c;
+  };
+  const newRoot = () => {
+    const r = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-restart-'));
+    roots.push(r);
+    return r;
+  };
+  /** Counts full listings (a spy that calls through to the real client). */
+  const countLists = (c: TestClient) => {
+    const counter = { lists: 0 };
+    const list = c.engine.remote.list.bind(c.engine.remote);
+    c.engine.remote.list = (signal?: AbortSignal) => (counter.lists++, list(signal));
+    return counter;
+  };
+  const journal = (c: TestClient) => path.join(c.stateDir, 'index.jsonl');
+
+  before(async () => {
+    stack = await startStack();
+  });
+  beforeEach(async () => {
+    user = await stack.signUpAndSignIn();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+    for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('replays the change feed instead of listing, and still gets what another device changed meanwhile', async () => {
+    const root = newRoot();
+    const a = client(root);
+    for (let i = 0; i < 20; i++) a.write(`f/${i}.txt`, `v1 ${i}`);
+    await a.engine.syncNow();
+    await a.close();
+    assert.match(fs.readFileSync(journal(a), 'utf8'), /"k":/);
+
+    const b = client();
+    await b.engine.syncNow();
+    b.write('f/1.txt', 'edited on b');
+    fs.rmSync(b.file('f/2.txt'));
+    b.write('g/new.txt', 'new on b');
+    await b.engine.syncNow();
+
+    const again = client(root);
+    const counter = countLists(again);
+    again.write('f/3.txt', 'edited here while stopped');
+    await again.engine.syncNow();
+    assert.equal(counter.lists, 0);
+    await b.engine.syncNow();
+    assert.deepEqual(again.tree(), b.tree());
+    assert.equal(again.read('f/1.txt'), 'edited on b');
+    assert.equal(again.read('f/2.txt'), undefined);
+    assert.equal(b.read('f/3.txt'), 'edited here while stopped');
+
+    // And a third start with nothing changed at all lists nothing either and changes nothing.
+    await again.close();
+    const third = client(root);
+    const c3 = countLists(third);
+    await third.engine.syncNow();
+    assert.equal(c3.lists, 0);
+    assert.deepEqual(third.tree(), b.tree());
+  });
+
+  it('lists again when the cursor is unknown to the server, unreadable, or belongs to another account', async () => {
+    const root = newRoot();
+    const a = client(root);
+    a.write('x.txt', 'x');
+    await a.engine.syncNow();
+    await a.close();
+    const saved = fs
+      .readFileSync(journal(a), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { k?: string; s?: string })
+      .findLast((r) => r.k !== undefined)!;
+
+    // Ahead of the server's newest change (a restored database): the server says reset.
+    fs.appendFileSync(journal(a), JSON.stringify({ k: '999999999', s: saved.s }) + '\n');
+    const ahead = client(root);
+    const c1 = countLists(ahead);
+    await ahead.engine.syncNow();
+    assert.equal(c1.lists, 1);
+    assert.equal(ahead.read('x.txt'), 'x');
+    await ahead.close();
+
+    // Malformed records are ignored, not trusted.
+    fs.appendFileSync(journal(a), '{"k":5,"s":null}\n{"k":"1"}\n');
+    const malformed = client(root);
+    const c2 = countLists(malformed);
+    await malformed.engine.syncNow();
+    assert.equal(c2.lists, 1);
+    await malformed.close();
+
+    // The same folder signed in to another account: its cursor means nothing there.
+    const other = await stack.signUpAndSignIn();
+    const switched = client(root, other);
+    const c3 = countLists(switched);
+    await switched.engine.syncNow().catch(() => undefined); // what a switched account does to the files is not this test's question
+    assert.equal(c3.lists, 1);
+  });
+});
