@@ -91,7 +91,8 @@ describe('sync engine restart', function () {
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as { k?: string; s?: string })
-      .findLast((r) => r.k !== undefined)!;
+      .filter((r) => r.k !== undefined)
+      .at(-1)!;
 
     // Ahead of the server's newest change (a restored database): the server says reset.
     fs.appendFileSync(journal(a), JSON.stringify({ k: '999999999', s: saved.s }) + '\n');
