@@ -212,6 +212,74 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     return true;
   }
 
+  /**
+   * The tree as bytes: a JSON line (count, paths, what does not fit the columns) and the columns as
+   * they are in memory. Reading it back is a copy and one JSON.parse, not one per file.
+   */
+  toBinary(): Buffer[] {
+    const count = this.slots.size;
+    const paths: string[] = [];
+    const odd: [number, string, string[] | undefined][] = [];
+    const more: [number, string[]][] = [];
+    const nums = new Float64Array(count * NUMS);
+    const hashes = Buffer.alloc(count * HASHES * 32);
+    const counts = new Uint32Array(count);
+    let i = 0;
+    for (const [p, slot] of this.slots) {
+      paths.push(p);
+      nums.set(this.nums.subarray(slot * NUMS, (slot + 1) * NUMS), i * NUMS);
+      this.hashes.copy(hashes, i * HASHES * 32, slot * HASHES * 32, (slot + 1) * HASHES * 32);
+      counts[i] = this.blockCounts[slot]!;
+      const o = this.oddHashes.get(slot);
+      if (o) odd.push([i, o[0], o[1]]);
+      const m = this.moreBlocks.get(slot);
+      if (m) more.push([i, m]);
+      i++;
+    }
+    const head = Buffer.from(JSON.stringify({ count, paths, odd, more }) + '\n');
+    return [
+      head,
+      Buffer.from(nums.buffer, nums.byteOffset, nums.byteLength),
+      hashes,
+      Buffer.from(counts.buffer, counts.byteOffset, counts.byteLength),
+    ];
+  }
+
+  /** Replaces the content with what toBinary wrote; throws on anything that is not exactly that. */
+  loadBinary(data: Buffer): void {
+    const nl = data.indexOf(10);
+    if (nl < 0) throw new Error('no header');
+    const head = JSON.parse(data.toString('utf8', 0, nl)) as {
+      count: number;
+      paths: string[];
+      odd: [number, string, string[] | undefined][];
+      more: [number, string[]][];
+    };
+    const { count, paths } = head;
+    if (!Number.isInteger(count) || !Array.isArray(paths) || paths.length !== count) throw new Error('bad header');
+    const numBytes = count * NUMS * 8;
+    const hashBytes = count * HASHES * 32;
+    if (data.length !== nl + 1 + numBytes + hashBytes + count * 4) throw new Error('bad length');
+    this.clear();
+    const cap = Math.max(1024, count);
+    this.nums = new Float64Array(cap * NUMS);
+    this.hashes = Buffer.alloc(cap * HASHES * 32);
+    this.blockCounts = new Uint32Array(cap);
+    let at = nl + 1;
+    Buffer.from(this.nums.buffer).set(data.subarray(at, at + numBytes));
+    at += numBytes;
+    data.copy(this.hashes, 0, at, at + hashBytes);
+    at += hashBytes;
+    Buffer.from(this.blockCounts.buffer).set(data.subarray(at, at + count * 4));
+    for (let i = 0; i < count; i++) {
+      const key = this.intern?.(paths[i]!) ?? paths[i]!;
+      this.slots.set(key, i);
+      this.paths.push(key);
+    }
+    for (const [i, h, b] of head.odd) this.oddHashes.set(i, [h, b ?? undefined]);
+    for (const [i, b] of head.more) this.moreBlocks.set(i, b);
+  }
+
   private grow(): number {
     const slot = this.paths.length;
     this.paths.push(undefined);

@@ -1,4 +1,4 @@
-// What was last synced (path, size, mtime, inode, hash, revision, blocks), kept in memory and in an append-only journal.
+// What was last synced (path, size, mtime, inode, hash, revision, blocks), kept in memory, in a snapshot and an append-only journal.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { TreeEntry } from './planner';
@@ -14,6 +14,8 @@ export interface SyncedEntry extends TreeEntry {
 }
 
 const JOURNAL = 'index.jsonl';
+/** The entries as of the last compaction, as CompactTree columns; the journal holds what changed since. */
+const SNAPSHOT = 'index.bin';
 
 /** `u`: an upload of this content was sent and not yet answered; `c`: that question is settled. */
 type Record =
@@ -34,17 +36,29 @@ export class SyncedIndex {
 
   private constructor(private readonly file: string) {}
 
+  private get snapshotFile(): string {
+    return path.join(path.dirname(this.file), SNAPSHOT);
+  }
+
   static open(stateDir: string): SyncedIndex {
     fs.mkdirSync(stateDir, { recursive: true });
     const index = new SyncedIndex(path.join(stateDir, JOURNAL));
     index.load();
-    if (index.lines > 2 * index.entries.size + 1000) index.compact();
+    if (index.lines > 2 * index.entries.size + 10_000) index.compact();
     index.fd = fs.openSync(index.file, 'a');
     return index;
   }
 
   /** Replays the journal a megabyte at a time: the whole file as one string (and its lines) would double the peak memory. */
   private load(): void {
+    let snapshot: Buffer | undefined;
+    try {
+      snapshot = fs.readFileSync(this.snapshotFile);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // Written whole (temp file, fsync, rename), so a snapshot that does not read back is not ours to guess at.
+    if (snapshot) this.entries.loadBinary(snapshot);
     let fd: number;
     try {
       fd = fs.openSync(this.file, 'r');
@@ -177,36 +191,33 @@ export class SyncedIndex {
     if (++this.lines > 2 * this.entries.size + 10_000) this.compact();
   }
 
-  /** Rewrites the journal as one line per live entry. */
+  /**
+   * Writes the entries as a snapshot and starts the journal again with only the unanswered uploads and
+   * the cursor. Each file is written whole (temp, fsync, rename). A crash between the two renames
+   * leaves the new snapshot with the old journal, whose replay on top ends in the same entries: the
+   * snapshot is the state after that very journal, and replaying it only sets each path it names to
+   * the last value it gave, which is the snapshot's.
+   */
   compact(): void {
-    const tmp = `${this.file}.tmp`;
-    const out = fs.openSync(tmp, 'w');
-    try {
-      let chunk = '';
-      for (const [p, e] of this.entries) {
-        chunk += JSON.stringify({ p, e }) + '\n';
-        if (chunk.length > 1 << 20) {
-          fs.writeSync(out, chunk);
-          chunk = '';
-        }
-      }
-      if (this.savedCursor) chunk += JSON.stringify({ k: this.savedCursor.cursor, s: this.savedCursor.server }) + '\n';
-      if (chunk) fs.writeSync(out, chunk);
-      fs.fsyncSync(out);
-    } finally {
-      fs.closeSync(out);
-    }
-    fs.renameSync(tmp, this.file);
+    writeWhole(this.snapshotFile, this.entries.toBinary());
+    let text = '';
+    // Uploads still unanswered stay journaled: dropping them would bring back the false conflict markSending prevents.
+    for (const [p, u] of this.sending) text += JSON.stringify({ p, u }) + '\n';
+    if (this.savedCursor) text += JSON.stringify({ k: this.savedCursor.cursor, s: this.savedCursor.server }) + '\n';
+    writeWhole(this.file, [Buffer.from(text)]);
     if (this.fd !== undefined) {
       fs.closeSync(this.fd);
       this.fd = fs.openSync(this.file, 'a');
     }
-    this.lines = this.entries.size;
+    this.lines = this.sending.size + (this.savedCursor ? 1 : 0);
   }
 
   /** Flushes the journal to disk (at stop and after a full pass) and closes it. */
   close(): void {
     if (this.fd === undefined) return;
+    // Compacted on the way out, where the time is least noticed, so the next start reads the snapshot
+    // (a copy) instead of parsing a JSON line per file (a first sync journals each file twice).
+    if (this.lines > 1000) this.compact();
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.fd = undefined;
@@ -215,4 +226,16 @@ export class SyncedIndex {
   flush(): void {
     if (this.fd !== undefined) fs.fsyncSync(this.fd);
   }
+}
+
+function writeWhole(file: string, parts: Buffer[]): void {
+  const tmp = `${file}.tmp`;
+  const out = fs.openSync(tmp, 'w');
+  try {
+    for (const part of parts) fs.writeSync(out, part);
+    fs.fsyncSync(out);
+  } finally {
+    fs.closeSync(out);
+  }
+  fs.renameSync(tmp, file);
 }

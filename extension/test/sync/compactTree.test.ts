@@ -79,6 +79,29 @@ describe('compact trees', () => {
     assert.equal(index.canonical('nope'), undefined);
   });
 
+  it('compacts the journal into a snapshot on close, keeping unanswered uploads and the feed cursor', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
+    try {
+      const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+      const index = SyncedIndex.open(dir);
+      for (let i = 0; i < 1500; i++) index.set(`f${i}`, entry(i, 1));
+      for (let i = 0; i < 1500; i++) index.set(`f${i}`, entry(i, 2));
+      index.markSending('in-flight', entry(7, 0));
+      index.saveCursor('42', 'server-a');
+      index.close();
+      const lines = fs.readFileSync(path.join(dir, 'index.jsonl'), 'utf8').trim().split('\n');
+      assert.equal(lines.length, 2, 'the entries went to the snapshot; the upload and the cursor stay journaled');
+      const again = SyncedIndex.open(dir);
+      assert.deepEqual(again.cursor, { cursor: '42', server: 'server-a' });
+      assert.equal(again.get('f9')!.rev, 2);
+      again.settleSending((p) => (p === 'in-flight' ? { contentHash: hex('7'), rev: 5 } : undefined));
+      assert.equal(again.get('in-flight')!.rev, 5, 'the upload the server took becomes synced after the compaction');
+      again.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads a journal bigger than its read buffer, with multi-byte paths across chunk edges, and skips garbage lines', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
     try {
@@ -93,9 +116,13 @@ describe('compact trees', () => {
       });
       const index = SyncedIndex.open(state);
       for (let i = 0; i < 12_000; i++) index.set(`ünïcødé/${'€'.repeat(i % 7)}${i}`, entry(i)); // ~3 MB of journal
-      index.close();
       const journal = path.join(state, 'index.jsonl');
       assert.ok(fs.statSync(journal).size > 2 * (1 << 20));
+      // As a crash would leave it: the whole journal, no snapshot yet (close would compact it into one).
+      const kept = fs.readFileSync(journal);
+      index.close();
+      fs.rmSync(path.join(state, 'index.bin'));
+      fs.writeFileSync(journal, kept);
       fs.appendFileSync(journal, 'not json\n\n{"p":"x"\n{"p":"torn","e":{"si');
       const again = SyncedIndex.open(state);
       assert.equal(again.size, 12_000);

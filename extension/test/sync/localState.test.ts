@@ -108,8 +108,16 @@ describe('sync engine local state', () => {
     assert.equal(again.has('torn'), false);
     again.compact();
     again.close();
-    assert.equal(fs.readFileSync(path.join(state, 'index.jsonl'), 'utf8').trim().split('\n').length, 99);
-    assert.equal(SyncedIndex.open(state).size, 99);
+    assert.equal(fs.readFileSync(path.join(state, 'index.jsonl'), 'utf8'), '', 'the entries moved to the snapshot');
+    const compacted = SyncedIndex.open(state);
+    assert.equal(compacted.size, 99);
+    assert.deepEqual(compacted.get('f4'), entry(44));
+    compacted.set('f5', entry(55));
+    compacted.close();
+    assert.deepEqual(SyncedIndex.open(state).get('f5'), entry(55), 'the journal after a snapshot replays on top of it');
+    // A snapshot that does not read back whole is refused, not half-used.
+    fs.appendFileSync(path.join(state, 'index.bin'), 'x');
+    assert.throws(() => SyncedIndex.open(state), /bad length/);
   });
 
   it('does not read unchanged files again: the index hash is reused when size, mtime and inode match', async () => {
