@@ -31,6 +31,7 @@ export class BlockStaging {
    */
   private readonly held = new Map<string, Map<string, { data: Buffer; at: number }>>();
   private heldTotal = 0;
+  private lastStaleCheck = 0;
 
   constructor(root: string, serverId: number) {
     this.dir = path.join(path.resolve(root), String(serverId), '.staging');
@@ -84,6 +85,8 @@ export class BlockStaging {
   }
 
   private dropStale(now: number): void {
+    if (now - this.lastStaleCheck < 60_000) return; // a walk of every held block per block would make a batch quadratic
+    this.lastStaleCheck = now;
     for (const [owner, mine] of this.held) {
       for (const [hash, entry] of mine) if (now - entry.at > HELD_MAX_AGE_MS) this.dropHeld(owner, hash);
     }
