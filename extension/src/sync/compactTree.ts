@@ -177,6 +177,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
    */
   resetToRemoteView(synced: CompactTree<CompactEntry>): void {
     this.clear();
+    this.reserve(synced.size);
     for (const [p, slot] of synced.slots) {
       const to = this.grow();
       const key = this.intern?.(p) ?? p;
@@ -280,22 +281,28 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     for (const [i, b] of head.more) this.moreBlocks.set(i, b);
   }
 
+  /** Makes room for `count` entries at once: growing by doubling to 100,000 leaves as much again in dropped columns. */
+  reserve(count: number): void {
+    if (count > this.blockCounts.length) this.resize(count);
+  }
+
   private grow(): number {
     const slot = this.paths.length;
     this.paths.push(undefined);
-    if (slot >= this.blockCounts.length) {
-      const cap = Math.max(1024, this.blockCounts.length * 2);
-      const nums = new Float64Array(cap * NUMS);
-      nums.set(this.nums);
-      this.nums = nums;
-      const hashes = Buffer.alloc(cap * HASHES * 32);
-      this.hashes.copy(hashes);
-      this.hashes = hashes;
-      const counts = new Uint32Array(cap);
-      counts.set(this.blockCounts);
-      this.blockCounts = counts;
-    }
+    if (slot >= this.blockCounts.length) this.resize(Math.max(1024, this.blockCounts.length * 2));
     return slot;
+  }
+
+  private resize(cap: number): void {
+    const nums = new Float64Array(cap * NUMS);
+    nums.set(this.nums);
+    this.nums = nums;
+    const hashes = Buffer.alloc(cap * HASHES * 32);
+    this.hashes.copy(hashes);
+    this.hashes = hashes;
+    const counts = new Uint32Array(cap);
+    counts.set(this.blockCounts);
+    this.blockCounts = counts;
   }
 
   private write(slot: number, e: E): void {

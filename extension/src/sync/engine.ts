@@ -212,6 +212,7 @@ export class SyncEngine {
       const scan = await scanFolder(this.folder, this.rules, {
         get: (p) => this.local.get(p) ?? index.get(p),
         canonical: (p) => index.canonical(p),
+        expected: index.size,
         reuse: (p, st, into) => (this.local.has(p) ? this.local.copyIfSameStat(p, st, into) : index.copyIfSameStat(p, st, into)),
       });
       this.local = scan.files;

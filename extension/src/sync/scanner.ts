@@ -33,6 +33,8 @@ export interface HashHint {
   canonical?(p: string): string | undefined;
   /** Copies the known entry of `p` into `into` if its stat is `st`'s (the no-change case, without building entries). */
   reuse?(p: string, st: fs.Stats, into: CompactTree<LocalEntry>): boolean;
+  /** About how many files to expect (the index's size), to size the tree once. */
+  expected?: number;
 }
 
 /** Big files hash in parallel, one core each. */
@@ -60,8 +62,10 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
  * files synchronously, big ones with async reads in parallel.
  */
 export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashHint): Promise<ScanResult> {
+  const files = new CompactTree<LocalEntry>((p) => hint.canonical?.(p));
+  files.reserve(hint.expected ?? 0);
   const result: ScanResult = {
-    files: new CompactTree<LocalEntry>((p) => hint.canonical?.(p)),
+    files,
     unsettled: new Set(),
     skipped: [],
     strayTemps: [],

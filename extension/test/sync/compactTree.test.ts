@@ -59,6 +59,42 @@ describe('compact trees', () => {
     assert.equal(tree.delete('missing'), false);
   });
 
+  it('compares and copies on the raw columns exactly as on the entries', () => {
+    const synced = new CompactTree<CompactEntry>();
+    const local = new CompactTree<CompactEntry>();
+    const remote = new CompactTree<CompactEntry>();
+    synced.reserve(3);
+    synced.set('a', { size: 3, mtime: 1000.25, ino: 7, rev: 4, contentHash: hex('a'), blocks: [hex('ab')] });
+    synced.set('odd', { size: 1, mtime: 5, ino: 8, rev: 2, contentHash: 'ODD', blocks: ['x'] });
+    remote.resetToRemoteView(synced);
+    assert.deepEqual(remote.get('a'), { size: 3, mtime: 1000, rev: 4, contentHash: hex('a') });
+    assert.deepEqual(remote.get('odd'), { size: 1, mtime: 5, rev: 2, contentHash: 'ODD' });
+    assert.ok(CompactTree.sameContentAndRevisions(remote, synced));
+    remote.set('a', { size: 3, rev: 5, contentHash: hex('a') });
+    assert.ok(!CompactTree.sameContentAndRevisions(remote, synced), 'another revision');
+    remote.set('a', { size: 3, rev: 4, contentHash: hex('b') });
+    assert.ok(!CompactTree.sameContentAndRevisions(remote, synced), 'another content');
+    remote.set('a', { size: 3, rev: 4, contentHash: hex('a') });
+    remote.set('extra', { size: 0, rev: 1, contentHash: hex('') });
+    assert.ok(!CompactTree.sameContentAndRevisions(remote, synced), 'another path');
+    remote.delete('extra');
+
+    const st = { size: 3, mtimeMs: 1000.25, ino: 7 };
+    assert.equal(synced.copyIfSameStat('a', { ...st, mtimeMs: 1000.5 }, local), false);
+    assert.equal(synced.copyIfSameStat('a', { ...st, ino: 9 }, local), false);
+    assert.equal(synced.copyIfSameStat('missing', st, local), false);
+    assert.equal(local.size, 0);
+    assert.equal(synced.copyIfSameStat('a', st, local), true);
+    assert.deepEqual(local.get('a'), { size: 3, mtime: 1000.25, ino: 7, contentHash: hex('a'), blocks: [hex('ab')] });
+    assert.ok(CompactTree.inSync('a', local, remote, synced));
+    remote.set('a', { size: 3, rev: 5, contentHash: hex('a') });
+    assert.ok(!CompactTree.inSync('a', local, remote, synced), 'the server moved on');
+    remote.set('a', { size: 3, rev: 4, contentHash: hex('a') });
+    local.set('a', { size: 3, mtime: 1, ino: 7, contentHash: hex('edited'), blocks: [] });
+    assert.ok(!CompactTree.inSync('a', local, remote, synced), 'edited here');
+    assert.ok(!CompactTree.inSync('odd', local, remote, synced), 'not here at all');
+  });
+
   it('hands out copies: changing what get returned does not change the tree', () => {
     const tree = new CompactTree<CompactEntry>();
     tree.set('a', { size: 1, contentHash: hex('a'), blocks: [hex('b')] });
