@@ -1,6 +1,7 @@
 // Upload sessions: blocks written straight into the commit's temp file, and every bad input they refuse.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { BLOCK_SIZE, blockHashesOf, type ErrorBody, type FileEntry, type OpenUploadResponse } from '@mydropbox/shared';
 import { bytes, DataClient, Harness, SERVER_ID, sha256, startHarness } from './harness';
@@ -66,6 +67,32 @@ describe('data server upload sessions', () => {
     });
     assert.equal(again.status, 409);
     assert.equal(again.body.error.code, 'block_missing');
+  });
+
+  it('reuses the blocks of a file it wrote, and notices that file edited on disk even with its mtime put back', async () => {
+    const v1 = bytes(3 * BLOCK_SIZE, 80);
+    assert.equal((await alice.upload('v.bin', v1)).status, 200);
+    const v2 = Buffer.from(v1);
+    v2[2 * BLOCK_SIZE + 5] ^= 0xff;
+    const second = await alice.upload('v.bin', v2, 1);
+    assert.equal(second.status, 200, JSON.stringify(second.body));
+    assert.deepEqual((await alice.download('v.bin')).data, v2);
+    // Someone edits the stored file behind the server's back and restores its times: block 0 is no longer what the row says.
+    const abs = path.join(h.root, String(SERVER_ID), user, 'v.bin');
+    const before = fs.statSync(abs, { bigint: true });
+    const fd = fs.openSync(abs, 'r+');
+    fs.writeSync(fd, Buffer.from('tampered'), 0, 8, 100);
+    fs.closeSync(fd);
+    const ns = before.mtimeNs;
+    execFileSync('touch', ['-m', '-d', `@${ns / 1_000_000_000n}.${String(ns % 1_000_000_000n).padStart(9, '0')}`, abs]);
+    assert.equal(fs.statSync(abs, { bigint: true }).mtimeNs, ns, 'the mtime is back to the nanosecond');
+    const v3 = Buffer.from(v2);
+    v3[2 * BLOCK_SIZE + 6] ^= 0xff;
+    const blocks = blockHashesOf(v3);
+    assert.equal((await alice.putBlock(blocks[2]!, block(v3, 2))).status, 204);
+    const third = await alice.json<ErrorBody>('POST', '/v1/commit', { path: 'v.bin', size: v3.length, blocks, baseRev: 2 });
+    assert.equal(third.status, 409, JSON.stringify(third.body));
+    assert.equal(third.body.error.code, 'block_missing');
   });
 
   it('refuses a commit whose other blocks are nowhere, and drops the session with its temp file', async () => {

@@ -1,10 +1,12 @@
 // Builds a new file version from its block list: staged uploads and blocks of the user's other files, each verified.
 import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
 import { BLOCK_SIZE, MyDropboxError, blockLength, sha256Hex } from '@mydropbox/shared';
 import type { FilesRepository } from '../store/filesRepository';
 import type { BlockStaging } from '../store/blockStaging';
 import type { UserFiles } from '../store/userFiles';
+import type { PublishedHere } from '../store/publishedHere';
 import type { UploadSession } from './uploadSessions';
 
 export type BlockSource =
@@ -15,7 +17,11 @@ export class Assembler {
     private readonly files: FilesRepository,
     private readonly disk: UserFiles,
     private readonly staging: BlockStaging,
+    private readonly published: PublishedHere,
   ) {}
+
+  /** The identity of each live file opened as a block source, taken when it was opened. */
+  private readonly identities = new WeakMap<FileHandle, BigIntStats>();
 
   /** Where each block can be read, staged uploads first; `block_missing` lists the ones found nowhere. */
   async locate(owner: string, blocks: readonly string[]): Promise<Map<string, BlockSource[]>> {
@@ -147,7 +153,11 @@ export class Assembler {
           if (!h) {
             h = await this.disk.open(owner, place.path);
             held.set(place.path, h);
+            this.identities.set(h, await h.stat({ bigint: true }));
           }
+          const identity = this.identities.get(h);
+          trusted =
+            !alwaysHash && identity !== undefined && this.published.trusts(this.disk.abs(owner, place.path), identity, place.idx, hash);
           const want = blockLength(place.size, place.idx);
           if (want > buf.length) buf = Buffer.allocUnsafe(want);
           n = await readFull(h, buf, want, place.idx * BLOCK_SIZE);

@@ -5,6 +5,7 @@ import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shar
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
 import type { UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
+import type { PublishedHere } from '../store/publishedHere';
 import type { Assembler } from './assembler';
 import type { ChangeFeed } from './changeFeed';
 import type { Quota } from './quota';
@@ -39,6 +40,8 @@ export interface WriteDeps {
   /** Held from a temp file's rename to its row's commit; downloads take it to see row and bytes agree. */
   publishLock: KeyedMutex;
   sessions: UploadSessions;
+  /** Big files this process wrote, so their blocks can be reused without a second hash (see publishedHere.ts). */
+  published: PublishedHere;
 }
 
 function live(row: FileRow | undefined): FileRow | undefined {
@@ -157,6 +160,7 @@ export class FileWrites {
         });
         built.sort((a, b) => a.i - b.i);
         const written = await this.d.publishLock.run(owner, async () => {
+          for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
           const onePerFolder = new Map(built.map((b) => [parentPath(b.req.path), b.req.path]));
           for (const p of onePerFolder.values()) await this.d.disk.ensureParent(owner, p);
           await this.d.disk.publishMany(
@@ -238,12 +242,19 @@ export class FileWrites {
   /** Renames the temp files into place, then commits all rows in one transaction and wakes the change feed. */
   private async publish(owner: string, temps: { tempPath: string; path: string }[], writes: RowWrite[]): Promise<FileRow[]> {
     return this.d.publishLock.run(owner, async () => {
+      for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));
       for (const t of temps) {
         await this.d.disk.ensureParent(owner, t.path);
         await this.d.disk.publish(t.tempPath, owner, t.path);
       }
       const rows = await this.d.files.apply(owner, writes);
       this.d.feed.notify(owner);
+      // Only after the row: a file renamed into place whose row then failed is never trusted.
+      for (const w of writes) {
+        if (w.kind === 'put' && w.blocks.length > 1 && temps.some((t) => t.path === w.path)) {
+          await this.d.published.remember(this.d.disk.abs(owner, w.path), w.blocks);
+        }
+      }
       return rows;
     });
   }

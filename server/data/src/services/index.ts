@@ -11,6 +11,7 @@ import { FileWrites } from './fileWrites';
 import { BlockUploads } from './blockUploads';
 import { KeyedMutex } from './keyedMutex';
 import { Quota } from './quota';
+import { PublishedHere } from '../store/publishedHere';
 import { UploadSessions } from './uploadSessions';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
@@ -40,9 +41,10 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const feed = new ChangeFeed(files);
   const quota = new Quota(files, staging, deps.quotaBytes);
   const publishLock = new KeyedMutex();
-  const assembler = new Assembler(files, disk, staging);
+  const published = new PublishedHere();
+  const assembler = new Assembler(files, disk, staging, published);
   const sessions = new UploadSessions(disk, quota);
-  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions });
+  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published });
   return {
     serverId: deps.serverId,
     reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
