@@ -69,10 +69,10 @@ class HashPool {
   private start(): void {
     for (let i = 0; i < POOL_SIZE; i++) {
       const w = new Worker(WORKER_SOURCE, { eval: true });
-      w.unref(); // an idle pool never keeps the daemon or a `sync --once` alive
       w.on('message', (r: Reply) => this.settle(r));
       w.on('error', (err) => this.workers.includes(w) && this.fail(err));
       w.on('exit', () => this.workers.includes(w) && this.fail(new Error('A hashing worker stopped.')));
+      w.unref(); // after the listeners (adding one refs it again): an idle pool never keeps a process alive; see `busy`
       this.workers.push(w);
     }
   }
@@ -86,10 +86,19 @@ class HashPool {
     for (const p of pending) p.reject(err);
   }
 
+  /** Jobs in flight keep the process alive (their promises alone would not), an idle pool does not. */
+  private busy(on: boolean): void {
+    for (const w of this.workers) {
+      if (on) w.ref();
+      else w.unref();
+    }
+  }
+
   private settle(r: Reply): void {
     const p = this.pending.get(r.id);
     if (!p) return;
     this.pending.delete(r.id);
+    if (this.pending.size === 0) this.busy(false);
     if ('blocks' in r) p.resolve({ blocks: r.blocks });
     else if ('changed' in r) p.resolve({ changed: true });
     else p.reject(Object.assign(new Error(r.error), r.code ? { code: r.code } : {}));
@@ -100,6 +109,7 @@ class HashPool {
     const id = this.nextId++;
     const worker = this.workers[this.nextWorker++ % this.workers.length]!;
     return new Promise<RunResult>((resolve, reject) => {
+      if (this.pending.size === 0) this.busy(true);
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ ...job, id });
     });

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { BLOCK_SIZE, blockHashesOf, contentHashOfBlocks } from '@mydropbox/shared';
 import { IgnoreRules } from '../../src/sync/ignore';
 import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
@@ -76,6 +77,20 @@ describe('sync engine local state', () => {
       const h = await hashing;
       if (h) assert.ok(whole.has(h.contentHash));
     }
+  });
+
+  it('waits for the hashing workers while they work and never keeps a finished process alive', () => {
+    const file = path.join(dir, 'big');
+    fs.writeFileSync(file, randomBytes(PARALLEL_HASH_MIN + 1));
+    const hasher = path.join(__dirname, '../../src/sync/hasher.ts');
+    const script = `require(${JSON.stringify(hasher)}).hashFile(${JSON.stringify(file)}).then((h) => console.log(h.blocks.length))`;
+    const run = spawnSync(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', '-e', script], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.signal, null, 'the process had to be killed: the pool kept it alive');
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stdout.trim(), '5', 'the process ended before the workers answered');
   });
 
   it('refuses to hash a file that is being written', async () => {
