@@ -33,6 +33,7 @@ export class SyncedIndex {
   private fd: number | undefined;
   private savedCursor: { cursor: string; server: string } | undefined;
   private lines = 0;
+  private compactedLines = 0;
 
   private constructor(private readonly file: string) {}
 
@@ -44,7 +45,7 @@ export class SyncedIndex {
     fs.mkdirSync(stateDir, { recursive: true });
     const index = new SyncedIndex(path.join(stateDir, JOURNAL));
     index.load();
-    if (index.lines > 2 * index.entries.size + 10_000) index.compact();
+    if (index.journaled() > 2 * (index.entries.size + index.sending.size) + 10_000) index.compact();
     index.fd = fs.openSync(index.file, 'a');
     return index;
   }
@@ -188,7 +189,8 @@ export class SyncedIndex {
   private append(rec: Record): void {
     if (this.fd === undefined) throw new Error('The sync index is closed.');
     fs.writeSync(this.fd, JSON.stringify(rec) + '\n');
-    if (++this.lines > 2 * this.entries.size + 10_000) this.compact();
+    this.lines++;
+    if (this.journaled() > 2 * (this.entries.size + this.sending.size) + 10_000) this.compact();
   }
 
   /**
@@ -210,6 +212,16 @@ export class SyncedIndex {
       this.fd = fs.openSync(this.file, 'a');
     }
     this.lines = this.sending.size + (this.savedCursor ? 1 : 0);
+    this.compactedLines = this.lines;
+  }
+
+  /**
+   * Lines appended since the last compaction. Compacting when they pass twice the live entries and
+   * unanswered uploads keeps the work per append constant; the uploads count because they survive a
+   * compaction (left out, a first sync with 100,000 in flight would compact again at every append).
+   */
+  private journaled(): number {
+    return this.lines - this.compactedLines;
   }
 
   /** Flushes the journal to disk (at stop and after a full pass) and closes it. */
@@ -217,7 +229,7 @@ export class SyncedIndex {
     if (this.fd === undefined) return;
     // Compacted on the way out, where the time is least noticed, so the next start reads the snapshot
     // (a copy) instead of parsing a JSON line per file (a first sync journals each file twice).
-    if (this.lines > 1000) this.compact();
+    if (this.journaled() > 1000) this.compact();
     fs.fsyncSync(this.fd);
     fs.closeSync(this.fd);
     this.fd = undefined;
