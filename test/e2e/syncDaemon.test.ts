@@ -36,9 +36,9 @@ describe('mydropbox daemon killed mid-sync', function () {
       fs.writeFileSync(path.join(folder, `d${i % 6}`, `f${i}.bin`), randomBytes(32 * 1024));
     }
     // Big enough that it is still on its way when the small files' batch lands (batches make those quick).
-    // Two of them, and the kill at the first upload to land: upload sessions write a big file straight into place, so
+    // Three of them, and the kill at the first upload to land: upload sessions write a big file straight into place, so
     // one alone could land with the batch.
-    for (const name of ['big.bin', 'big2.bin']) fs.writeFileSync(path.join(folder, name), randomBytes(160 * 1024 * 1024));
+    for (const name of ['big.bin', 'big2.bin', 'big3.bin']) fs.writeFileSync(path.join(folder, name), randomBytes(160 * 1024 * 1024));
     // Files the server has before the daemon starts: downloads in flight when it dies, too.
     for (let i = 0; i < 40; i++) await uploadFile(user, `remote/r${i}.txt`, randomBytes(20 * 1024));
 
@@ -48,7 +48,7 @@ describe('mydropbox daemon killed mid-sync', function () {
     daemon.child.kill('SIGKILL');
     await daemon.done;
     const listed = (await remote.list()).files.length;
-    assert.ok(listed < 342, `the daemon finished (${listed} files) before it was killed: the test proves nothing`);
+    assert.ok(listed < 343, `the daemon finished (${listed} files) before it was killed: the test proves nothing`);
 
     // While it is down: an edit here, an edit on the server.
     fs.writeFileSync(path.join(folder, 'd0', 'f0.bin'), 'edited while the daemon was dead');
@@ -64,7 +64,7 @@ describe('mydropbox daemon killed mid-sync', function () {
       const bytes = Buffer.from(local[f.path]!, 'base64');
       assert.equal(contentHashOfBlocks(blockHashesOf(bytes)), f.contentHash, `${f.path} differs`);
     }
-    assert.equal(files.length, 300 + 2 + 40 + 1);
+    assert.equal(files.length, 300 + 3 + 40 + 1);
     assert.equal(fs.readFileSync(path.join(folder, 'd0', 'f0.bin'), 'utf8'), 'edited while the daemon was dead');
     assert.equal(fs.readFileSync(path.join(folder, 'remote', 'new-on-server.txt'), 'utf8'), 'made elsewhere');
     assert.deepEqual(

@@ -1,4 +1,6 @@
 // Typed HTTP client for the user's data server: listing, blocks, commits, deletes, downloads and the change feed, with retries.
+import http from 'node:http';
+import https from 'node:https';
 import { errorFromResponse, isRetryable, MyDropboxError } from '@mydropbox/shared';
 import type {
   ChangesResponse,
@@ -51,7 +53,12 @@ interface CallInit {
   timeoutMs?: number;
   /** Calls that would do harm if repeated blindly are tried once; the planner sorts out what happened. */
   retry?: boolean;
+  /** Sent through node:http instead of fetch: fetch copies a binary body once more, which for a gigabyte is a second of CPU and its garbage. */
+  nodeHttp?: boolean;
 }
+
+/** Kept-alive connections for the node:http path, shared by every client in the process. */
+const AGENTS = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };
 
 export class RemoteClient {
   readonly stats: TransferStats = { requests: 0, bytesSent: 0, bytesReceived: 0, blockBytesSent: 0 };
@@ -88,7 +95,14 @@ export class RemoteClient {
 
   /** Block `index` of a session's file, written by the server straight into the commit's temp file. */
   async putUploadBlock(uploadId: string, index: number, data: Uint8Array): Promise<void> {
-    await this.call({ method: 'PUT', path: `/v1/uploads/${uploadId}/blocks/${index}`, body: data, timeoutMs: 120_000, raw: true });
+    await this.call({
+      method: 'PUT',
+      path: `/v1/uploads/${uploadId}/blocks/${index}`,
+      body: data,
+      timeoutMs: 120_000,
+      raw: true,
+      nodeHttp: true,
+    });
     this.stats.blockBytesSent += data.length;
   }
 
@@ -248,6 +262,7 @@ export class RemoteClient {
     );
     this.stats.requests++;
     if (body !== undefined) this.stats.bytesSent += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    if (init.nodeHttp) return this.viaNodeHttp(dataServerUrl, init, headers, body, signals);
     let res: Response;
     try {
       res = await fetch(dataServerUrl + init.path, {
@@ -269,5 +284,48 @@ export class RemoteClient {
       parsed = undefined;
     }
     throw errorFromResponse(res.status, parsed);
+  }
+
+  /** One request through node:http with the same outcome as fetch: a Response when it succeeded, else the server's error. */
+  private viaNodeHttp(
+    base: string,
+    init: CallInit,
+    headers: Record<string, string>,
+    body: Uint8Array | string | undefined,
+    signals: AbortSignal[],
+  ): Promise<Response> {
+    const url = new URL(base + init.path);
+    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    return new Promise<Response>((resolve, reject) => {
+      const unreachable = (err: unknown) =>
+        reject(
+          init.signal?.aborted
+            ? err
+            : new MyDropboxError('server_unavailable', `Cannot reach your data server at ${base}: ${describeNetworkError(err)}`),
+        );
+      const req = (url.protocol === 'https:' ? https : http).request(
+        url,
+        { method: init.method, headers, agent: url.protocol === 'https:' ? AGENTS.https : AGENTS.http, signal },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', unreachable);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) return resolve(new Response(status === 204 ? null : text, { status }));
+            let parsed: unknown;
+            try {
+              parsed = text ? JSON.parse(text) : undefined;
+            } catch {
+              parsed = undefined;
+            }
+            reject(errorFromResponse(status, parsed));
+          });
+        },
+      );
+      req.on('error', unreachable);
+      req.end(body);
+    });
   }
 }
