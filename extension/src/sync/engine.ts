@@ -16,7 +16,7 @@ import { applyChanges, POLL_SECONDS } from './changeFeed';
 import { acquireStateLock } from './stateLock';
 import { absolute } from './transfer';
 import { CompactTree } from './compactTree';
-import { applySnapshot, feedIdentity, fetchRemote } from './remoteTree';
+import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree';
 
 export type SyncStatus =
   | { kind: 'upToDate'; lastSyncAt?: number }
@@ -110,6 +110,10 @@ export class SyncEngine {
     await this.watcher?.close();
     await this.feedDone;
     await this.chain.catch(() => undefined);
+    // `sync --once` never followed the feed: its cursor is from before its own commits, which the next
+    // start would replay (or list again past 20,000). Catch up first; a change from elsewhere keeps the trees apart, so no save.
+    if (!this.feedDone && this.cursor !== undefined && this.index)
+      this.cursor = await catchUp(this.remote, this.cursor, this.remoteTree, this.tombstones);
     this.saveCursorIfInSync();
     this.index?.close();
     this.releaseLock?.();

@@ -63,3 +63,36 @@ export function applySnapshot(
   tree.resetToRemoteView(synced);
   applyChanges(snap.since, tree, tombstones);
 }
+
+/** Past this many pages a catch-up gives up: the cursor is then not saved and the next start lists. */
+const MAX_CATCH_UP_PAGES = 200;
+
+/**
+ * Folds the feed since `cursor` into `tree` and returns the newest cursor, or `cursor` unchanged when
+ * offline, reset or too far behind (the tree is then left as it was). Our own commits come back as
+ * entries the tree already has and change nothing.
+ */
+export async function catchUp(
+  remote: RemoteClient,
+  cursor: string,
+  tree: CompactTree<RemoteEntry>,
+  tombstones: Map<string, number>,
+): Promise<string | undefined> {
+  const since: Change[] = [];
+  let at = cursor;
+  try {
+    for (let page = 0; page < MAX_CATCH_UP_PAGES; page++) {
+      const res = await remote.changes(at, 0);
+      if (res.reset) return undefined;
+      if (res.changes.length === 0) {
+        applyChanges(since, tree, tombstones);
+        return at;
+      }
+      since.push(...res.changes);
+      at = res.cursor;
+    }
+  } catch {
+    // offline at stop: the old cursor is still true, just further behind
+  }
+  return cursor;
+}
