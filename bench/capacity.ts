@@ -8,8 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import knexFactory from 'knex';
+import { createTestDatabase } from '../test/support/databases';
 import { makeSmallFiles } from './dataset';
 import { BenchClient, stateDirIn } from './ours';
 import { ensureCommands, run } from './proc';
@@ -48,30 +47,6 @@ function parseArgs(argv: string[]): Options {
     else throw new Error(`Unknown option ${argv[i]}; see the comment at the top of bench/capacity.ts.`);
   }
   return opts;
-}
-
-/** A throwaway database on the given MySQL server, dropped by the returned function. */
-async function throwawayDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const u = new URL(url);
-  const name = `mdb_capacity_${randomBytes(4).toString('hex')}`;
-  const admin = knexFactory({
-    client: 'mysql2',
-    connection: {
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-    },
-  });
-  await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      await admin.raw(`DROP DATABASE IF EXISTS \`${name}\``);
-      await admin.destroy();
-    },
-  };
 }
 
 /** wrk's Lua hook for a method, headers and body (wrk takes those only from a script). */
@@ -134,7 +109,7 @@ async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
   ensureCommands({ wrk: 'wrk' }, (s) => process.stderr.write(`${s}\n`));
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-capacity-'));
-  const central = opts.database ? await throwawayDatabase(opts.database) : undefined;
+  const central = opts.database ? await createTestDatabase('mariadb', opts.database) : undefined;
   if (central) process.env.DATABASE_URL = central.url;
   const system = await startSystem(path.join(work, 'home'));
   try {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import knexFactory from 'knex';
+import { mysqlServerOf } from '@mydropbox/server-common';
 
 export type DatabaseKind = 'mariadb' | 'sqlite';
 
@@ -19,7 +20,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(kind: DatabaseKind = 'mariadb'): Promise<TestDatabase> {
+/** A fresh database; `serverUrl` picks another MySQL server than the tests' own (its database part is ignored). */
+export async function createTestDatabase(kind: DatabaseKind = 'mariadb', serverUrl = TEST_MYSQL_URL): Promise<TestDatabase> {
   const name = `mdb_t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
   if (kind === 'sqlite') {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-sqlite-'));
@@ -29,19 +31,19 @@ export async function createTestDatabase(kind: DatabaseKind = 'mariadb'): Promis
       drop: async () => fs.rmSync(dir, { recursive: true, force: true }),
     };
   }
-  const admin = adminConnection();
+  const admin = adminConnection(serverUrl);
   try {
     await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
   } finally {
     await admin.destroy();
   }
-  const base = new URL(TEST_MYSQL_URL);
+  const base = new URL(serverUrl);
   base.pathname = `/${name}`;
   return {
     kind,
     url: base.toString(),
     drop: async () => {
-      const conn = adminConnection();
+      const conn = adminConnection(serverUrl);
       try {
         await conn.raw(`DROP DATABASE IF EXISTS \`${name}\``);
       } finally {
@@ -51,18 +53,8 @@ export async function createTestDatabase(kind: DatabaseKind = 'mariadb'): Promis
   };
 }
 
-function adminConnection() {
-  const u = new URL(TEST_MYSQL_URL);
-  return knexFactory({
-    client: 'mysql2',
-    connection: {
-      host: u.hostname,
-      port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username),
-      password: decodeURIComponent(u.password),
-    },
-    pool: { min: 0, max: 1 },
-  });
+function adminConnection(serverUrl: string) {
+  return knexFactory({ client: 'mysql2', connection: mysqlServerOf(serverUrl), pool: { min: 0, max: 1 } });
 }
 
 /** A temp directory removed by the returned function. */

@@ -19,10 +19,7 @@ export function openDatabase(url: string): Knex {
     return knexFactory({
       client: 'mysql2',
       connection: {
-        host: u.hostname,
-        port: Number(u.port || 3306),
-        user: decodeURIComponent(u.username),
-        password: decodeURIComponent(u.password),
+        ...mysqlServerOf(url),
         database: u.pathname.replace(/^\//, ''),
         charset: 'utf8mb4',
         supportBigNumbers: true,
@@ -54,6 +51,12 @@ export function openDatabase(url: string): Knex {
     });
   }
   throw new MyDropboxError('invalid_request', `Unsupported database URL "${url}": use mysql://… or sqlite:/path/to/file.`);
+}
+
+/** Host, port and credentials of a `mysql://` URL, without the database (to create or drop one). */
+export function mysqlServerOf(url: string): { host: string; port: number; user: string; password: string } {
+  const u = new URL(url.replace(/^mariadb:/, 'mysql:'));
+  return { host: u.hostname, port: Number(u.port || 3306), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
 }
 
 export function isSqlite(db: Knex): boolean {
