@@ -1,6 +1,6 @@
 // Every change to a user's files: commit, copy, move and delete, one at a time per user, disk first, then rows.
 import fs from 'node:fs/promises';
-import type { CommitResult, CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
+import type { CommitRequest, CommitResult, CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
 import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
 import type { UserFiles } from '../store/userFiles';
@@ -16,15 +16,8 @@ import { discard, type UploadSessions } from './uploadSessions';
 /** Temp files built at once in a batch: their fsyncs overlap, which is where a batch's time goes. */
 const BUILD_WIDTH = 32;
 
-export interface CommitInput {
-  path: string;
-  size: number;
-  blocks: string[];
-  baseRev: number | null;
-  modifiedAt?: number;
-  /** An upload session (POST /v1/uploads) whose temp file already holds some of the blocks. */
-  uploadId?: string;
-}
+/** The commit body of shared/src/protocol.ts (uploadId: the session whose temp file holds some blocks). */
+export type CommitInput = CommitRequest;
 
 /** The copy/move body of shared/src/protocol.ts. */
 export type CopyInput = CopyRequest;
@@ -81,20 +74,7 @@ export class FileWrites {
         const sources = await this.d.assembler.locate(owner, req.blocks);
         tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources);
       }
-      const [row] = await this.publish(
-        owner,
-        [{ tempPath, path: req.path }],
-        [
-          {
-            kind: 'put',
-            path: req.path,
-            size: req.size,
-            blocks: req.blocks,
-            contentHash: contentHashOfBlocks(req.blocks),
-            modifiedAt: req.modifiedAt ?? Date.now(),
-          },
-        ],
-      );
+      const [row] = await this.publish(owner, [{ tempPath, path: req.path }], writesFor([{ req }]));
       await this.d.staging.consume(owner, req.blocks);
       return toEntry(row);
     });
