@@ -16,6 +16,8 @@ import {
   writeFolderStatus,
 } from './config';
 import { readPassword } from './prompt';
+// The manifest's version: esbuild inlines the JSON into the bundled daemon, tsx reads it from the repository.
+import { version } from '../../package.json';
 
 export const EXIT = { ok: 0, usage: 1, auth: 2, unreachable: 3, quota: 4, other: 5 } as const;
 
@@ -68,7 +70,7 @@ export async function runCli(argv: string[], io: Out = stdio, env: NodeJS.Proces
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (values.version) {
-    io.out('mydropbox 0.1.0');
+    io.out(`mydropbox ${version}`);
     return EXIT.ok;
   }
   if (values.help || !command) {

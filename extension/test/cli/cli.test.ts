@@ -43,6 +43,14 @@ describe('mydropbox command', function () {
     assert.equal(await runCli(['sync', 'a', 'b'], io, env), EXIT.usage);
   });
 
+  it('prints the version of the extension manifest it was built from', async () => {
+    const lines: string[] = [];
+    const io = { out: (s: string) => lines.push(s), err: (s: string) => lines.push(s) };
+    const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '../../package.json'), 'utf8')) as { version: string };
+    assert.equal(await runCli(['--version'], io, env), EXIT.ok);
+    assert.deepEqual(lines, [`mydropbox ${manifest.version}`]);
+  });
+
   it('maps errors to the documented exit codes', () => {
     assert.equal(exitCodeFor(new MyDropboxError('bad_credentials', 'x')), EXIT.auth);
     assert.equal(exitCodeFor(new MyDropboxError('unauthorized', 'x')), EXIT.auth);
