@@ -5,6 +5,7 @@ import { BLOCK_BATCH_MAX_BYTES, BLOCK_SIZE, MyDropboxError, PART_SIZE, partHashe
 import type { BlockStaging } from '../store/blockStaging';
 import type { Quota } from './quota';
 import type { Assembler } from './assembler';
+import { readBody } from './boundedBody';
 
 /** Frame headers: [32-byte hash][u32 length] in a batch, [u32 part index][u32 length] in a delta. */
 const BATCH_HEADER = 36;
@@ -129,21 +130,6 @@ function batchTooLarge(length?: number): MyDropboxError {
 
 function malformed(what: string): MyDropboxError {
   return new MyDropboxError('invalid_request', `The body is malformed: ${what}.`);
-}
-
-/** The whole body in one buffer, refused (and drained, so the error reaches the client) past `limit` bytes. */
-async function readBody(body: Readable, limit: number, tooLarge: () => MyDropboxError): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    received += chunk.length;
-    if (received > limit) {
-      body.resume();
-      throw tooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, received);
 }
 
 export async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {

@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { BLOCK_SIZE, MyDropboxError, blockCount, blockLength } from '@mydropbox/shared';
 import type { UserFiles } from '../store/userFiles';
 import type { Quota } from './quota';
+import { readBodyChunks } from './boundedBody';
 
 /** Open sessions per user: enough for a client's parallel big uploads, few enough to bound the disk they hold. */
 export const SESSIONS_PER_USER = 4;
@@ -80,17 +81,7 @@ export class UploadSessions {
     const tooLarge = () => new MyDropboxError('payload_too_large', `Block ${index} of this upload is ${want} bytes.`);
     if (declaredLength !== undefined && declaredLength > want) throw tooLarge();
     const hasher = createHash('sha256');
-    const chunks: Buffer[] = [];
-    let received = 0;
-    for await (const chunk of body as AsyncIterable<Buffer>) {
-      received += chunk.length;
-      if (received > want) {
-        body.resume();
-        throw tooLarge();
-      }
-      hasher.update(chunk);
-      chunks.push(chunk);
-    }
+    const { chunks, received } = await readBodyChunks(body, want, tooLarge, (chunk) => hasher.update(chunk));
     if (received !== want) throw new MyDropboxError('invalid_request', `Block ${index} of this upload is ${want} bytes, not ${received}.`);
     const actual = hasher.digest('hex');
     if (actual !== s.blocks[index]) {
