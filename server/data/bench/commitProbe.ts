@@ -32,7 +32,7 @@ import { createDataServices } from '../src';
   await s.writes.copy('u', { from: 'big.bin', to: 'copy.bin' });
   const copyMs = Date.now() - t;
   console.log(JSON.stringify({ mib: N * 4, stageMs, commitMs, commitMiBps: ((N * 4) / (commitMs / 1000)).toFixed(0), copyMs }));
-  s.close();
+  await s.close();
   await db.destroy();
   fs.rmSync(dir, { recursive: true, force: true });
 })();

@@ -37,7 +37,7 @@ export async function startDataServer(opts: StartDataServerOptions): Promise<Run
       url: listening.url,
       port: listening.port,
       async close() {
-        services.close();
+        await services.close();
         await listening.close();
         await db.destroy();
       },

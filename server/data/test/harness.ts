@@ -16,6 +16,8 @@ export interface Harness {
   token(user: string, extra?: { sid?: number; scope?: 'user' | 'router'; ttl?: number }): string;
   /** A client acting as `user` with a fresh token. */
   as(user: string): DataClient;
+  /** Stops the server, runs `between` (to leave the disk as a crash would), and starts it again on the same root and database. */
+  restart(between?: () => Promise<void> | void): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -24,29 +26,38 @@ export async function startHarness(opts: { kind?: DatabaseKind; quotaBytes?: num
   const signer = new AccessTokenSigner(keys.privateKeyPem);
   const tmp = tempDir('mdb-data-');
   const db: TestDatabase = await createTestDatabase(opts.kind ?? 'sqlite');
-  const server = await startDataServer({
-    serverId: SERVER_ID,
-    root: tmp.dir,
-    databaseUrl: db.url,
-    routerPublicKeyPem: keys.publicKeyPem,
-    quotaBytes: opts.quotaBytes,
-  });
+  const start = () =>
+    startDataServer({
+      serverId: SERVER_ID,
+      root: tmp.dir,
+      databaseUrl: db.url,
+      routerPublicKeyPem: keys.publicKeyPem,
+      quotaBytes: opts.quotaBytes,
+    });
   const token = (user: string, extra: { sid?: number; scope?: 'user' | 'router'; ttl?: number } = {}) =>
     signer.sign({ sub: user, sid: extra.sid ?? SERVER_ID, scope: extra.scope ?? 'user' }, extra.ttl).token;
-  return {
-    server,
-    url: server.url,
+  const harness: Harness = {
+    server: await start(),
+    url: '',
     root: tmp.dir,
     keys,
     signer,
     token,
-    as: (user) => new DataClient(server.url, token(user)),
+    as: (user) => new DataClient(harness.url, token(user)),
+    async restart(between) {
+      await harness.server.close();
+      await between?.();
+      harness.server = await start();
+      harness.url = harness.server.url;
+    },
     async stop() {
-      await server.close();
+      await harness.server.close();
       await db.drop();
       tmp.remove();
     },
   };
+  harness.url = harness.server.url;
+  return harness;
 }
 
 export function sha256(data: Uint8Array): string {

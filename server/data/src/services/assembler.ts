@@ -101,12 +101,7 @@ export class Assembler {
         const data = await next!;
         next = k + 1 < todo.length ? read(k + 1) : undefined;
         next?.catch(() => undefined); // awaited on the next turn; this keeps an early failure from going unhandled
-        if (data.length !== blockLength(size, i)) {
-          throw new MyDropboxError(
-            'invalid_request',
-            `Block ${i} is ${data.length} bytes, but a ${size}-byte file needs ${blockLength(size, i)} there; the size does not match the blocks.`,
-          );
-        }
+        checkLength(size, i, data.length);
         await writeFull(handle, data, i * BLOCK_SIZE);
       }
       await handle.sync();
@@ -116,6 +111,24 @@ export class Assembler {
       await handle.close().catch(() => undefined);
       await fs.rm(tempPath, { force: true });
       throw err;
+    } finally {
+      await Promise.all([...held.values()].map((h) => h.close().catch(() => undefined)));
+    }
+  }
+
+  /**
+   * The verified bytes of a file of at most one block, in memory (a batch journals them and writes
+   * the file without an fsync of its own; see writeJournal.ts).
+   */
+  async readSmall(owner: string, size: number, blocks: readonly string[], sources: Map<string, BlockSource[]>): Promise<Buffer> {
+    if (blocks.length > 1) throw new Error('readSmall reads files of at most one block');
+    const held = new Map<string, FileHandle>();
+    try {
+      const data = blocks.length
+        ? await this.readVerified(owner, blocks[0]!, sources.get(blocks[0]!) ?? [], Buffer.allocUnsafe(Math.max(1, size)), held)
+        : Buffer.alloc(0);
+      checkLength(size, 0, data.length);
+      return data;
     } finally {
       await Promise.all([...held.values()].map((h) => h.close().catch(() => undefined)));
     }
@@ -170,6 +183,15 @@ export class Assembler {
     }
     // Every copy was gone or damaged (a crash between rename and row, a torn upload): ask for it again.
     throw blockMissing([hash]);
+  }
+}
+
+function checkLength(size: number, i: number, length: number): void {
+  if (length !== blockLength(size, i)) {
+    throw new MyDropboxError(
+      'invalid_request',
+      `Block ${i} is ${length} bytes, but a ${size}-byte file needs ${blockLength(size, i)} there; the size does not match the blocks.`,
+    );
   }
 }
 

@@ -2,6 +2,7 @@
 import type { Readable } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { BLOCK_BATCH_MAX_BYTES, BLOCK_SIZE, MyDropboxError, PART_SIZE, partHashesOf } from '@mydropbox/shared';
+import { inParallel } from '../inParallel';
 import type { BlockStaging } from '../store/blockStaging';
 import type { Quota } from './quota';
 import type { Assembler } from './assembler';
@@ -130,13 +131,4 @@ function batchTooLarge(length?: number): MyDropboxError {
 
 function malformed(what: string): MyDropboxError {
   return new MyDropboxError('invalid_request', `The body is malformed: ${what}.`);
-}
-
-export async function inParallel<T>(items: readonly T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, items.length) }, async () => {
-      while (next < items.length) await fn(items[next++]!);
-    }),
-  );
 }

@@ -6,15 +6,25 @@ import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepos
 import type { UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { PublishedHere } from '../store/publishedHere';
+import type { WriteJournal } from '../store/writeJournal';
 import type { Assembler } from './assembler';
 import type { ChangeFeed } from './changeFeed';
 import type { Quota } from './quota';
 import { KeyedMutex } from './keyedMutex';
-import { inParallel } from './blockUploads';
+import { inParallel } from '../inParallel';
 import { discard, type UploadSessions } from './uploadSessions';
 
 /** Temp files built at once in a batch: their fsyncs overlap, which is where a batch's time goes. */
 const BUILD_WIDTH = 32;
+
+/**
+ * A batch's files up to this size are journaled (one fsync for all, see writeJournal.ts) rather
+ * than fsynced one by one; bigger ones cost an fsync each whatever is done, and their bytes are
+ * not held in memory.
+ */
+const JOURNAL_FILE_MAX_BYTES = 1024 * 1024;
+/** At most this much of one batch goes into its journal (the rest is fsynced file by file). */
+const JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
 
 /** The commit body of shared/src/protocol.ts (uploadId: the session whose temp file holds some blocks). */
 export type CommitInput = CommitRequest;
@@ -35,6 +45,7 @@ export interface WriteDeps {
   sessions: UploadSessions;
   /** Big files this process wrote, so their blocks can be reused without a second hash (see publishedHere.ts). */
   published: PublishedHere;
+  journal: WriteJournal;
 }
 
 function live(row: FileRow | undefined): FileRow | undefined {
@@ -127,30 +138,59 @@ export class FileWrites {
         accepted.flatMap((a) => a.req.blocks),
       );
       const lacking = new Set(missing);
-      const built: { i: number; req: CommitInput; tempPath: string }[] = [];
+      // data: a small file's bytes, which the write journal makes durable instead of an fsync of its own.
+      const built: { i: number; req: CommitInput; tempPath: string; data?: Buffer }[] = [];
+      let journalBytes = 0;
       try {
         await inParallel(accepted, BUILD_WIDTH, async ({ i, req }) => {
           const gone = req.blocks.filter((h) => lacking.has(h));
           if (gone.length) return refuse(i, blockMissingError([...new Set(gone)]));
           try {
-            built.push({ i, req, tempPath: await this.d.assembler.build(owner, req.size, req.blocks, sources) });
+            if (req.blocks.length <= 1 && req.size <= JOURNAL_FILE_MAX_BYTES && journalBytes + req.size <= JOURNAL_MAX_BYTES) {
+              journalBytes += req.size;
+              const data = await this.d.assembler.readSmall(owner, req.size, req.blocks, sources);
+              built.push({ i, req, data, tempPath: await this.d.disk.writeTemp(data) });
+            } else {
+              built.push({ i, req, tempPath: await this.d.assembler.build(owner, req.size, req.blocks, sources) });
+            }
           } catch (err) {
             refuse(i, err);
           }
         });
         built.sort((a, b) => a.i - b.i);
+        const journaled = built.filter((b) => b.data);
+        // Durable before any row says these files exist: recovery rewrites them from here after a crash.
+        const journal = journaled.length
+          ? await this.d.journal.write(
+              journaled.map((b) => ({
+                kind: 'file',
+                owner,
+                path: b.req.path,
+                contentHash: contentHashOfBlocks(b.req.blocks),
+                data: b.data!,
+              })),
+            )
+          : undefined;
         const written = await this.d.publishLock.run(owner, async () => {
-          for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
-          const onePerFolder = new Map(built.map((b) => [parentPath(b.req.path), b.req.path]));
-          for (const p of onePerFolder.values()) await this.d.disk.ensureParent(owner, p);
-          await this.d.disk.publishMany(
-            owner,
-            built.map((b) => ({ tempPath: b.tempPath, path: b.req.path })),
-          );
-          built.length = 0; // renamed: nothing left to clean up
-          const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])));
-          this.d.feed.notify(owner);
-          return out;
+          try {
+            for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
+            const onePerFolder = new Map(built.map((b) => [parentPath(b.req.path), b.req.path]));
+            for (const p of onePerFolder.values()) await this.d.disk.ensureParent(owner, p);
+            await this.d.disk.publishMany(
+              owner,
+              built.map((b) => ({ tempPath: b.tempPath, path: b.req.path, journaled: b.data !== undefined })),
+            );
+            built.length = 0; // renamed: nothing left to clean up
+            const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])));
+            this.d.feed.notify(owner);
+            return out;
+          } finally {
+            if (journal)
+              this.d.journal.checkpoint(
+                journal,
+                journaled.map((b) => this.d.disk.abs(owner, b.req.path)),
+              );
+          }
         });
         const ok = accepted.filter((a) => !results[a.i]);
         ok.forEach((a, k) => (results[a.i] = { file: toEntry(written[k]!) }));

@@ -1,4 +1,5 @@
 // Wires the data server's stores and services together from a database, a storage root and a quota.
+import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Logger } from '@mydropbox/server-common';
 import { FilesRepository } from '../store/filesRepository';
@@ -15,6 +16,7 @@ import { PublishedHere } from '../store/publishedHere';
 import { UploadSessions } from './uploadSessions';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
+import { WriteJournal, type RecoveryTarget } from '../store/writeJournal';
 
 /** Staged blocks no commit used within a day are debris from abandoned uploads. */
 export const STAGING_MAX_AGE_MS = 24 * 60 * 60 * 1000;
@@ -29,9 +31,10 @@ export interface DataServices {
   feed: ChangeFeed;
   /** Explicit folders and whole-folder operations (WebDAV). */
   folders: Folders;
-  /** Removes temp files and stale staged blocks; run before serving. */
-  sweep(): Promise<{ tempFiles: number; stagedBlocks: number }>;
-  close(): void;
+  /** Replays write journals left by a crash, removes temp files and stale staged blocks; run before serving. */
+  sweep(): Promise<{ tempFiles: number; stagedBlocks: number; journals: number }>;
+  /** Stops background work; waits for the write journal's checkpoints. */
+  close(): Promise<void>;
 }
 
 export function createDataServices(deps: { db: Knex; root: string; serverId: number; quotaBytes: number; log: Logger }): DataServices {
@@ -44,7 +47,8 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const published = new PublishedHere();
   const assembler = new Assembler(files, disk, staging, published);
   const sessions = new UploadSessions(disk, quota);
-  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published });
+  const journal = new WriteJournal(path.join(disk.base, '.journal'));
+  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published, journal });
   return {
     serverId: deps.serverId,
     reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
@@ -55,13 +59,28 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
     feed,
     async sweep() {
       const tempFiles = await disk.sweepTemp();
+      const recovered = await journal.recover(recoveryTarget(files, disk));
+      if (recovered.journals) deps.log.warn(recovered, 'replayed write journals left by a crash');
       const stagedBlocks = await staging.sweep(STAGING_MAX_AGE_MS);
       if (tempFiles || stagedBlocks) deps.log.info({ tempFiles, stagedBlocks }, 'removed leftovers of interrupted uploads');
-      return { tempFiles, stagedBlocks };
+      return { tempFiles, stagedBlocks, journals: recovered.journals };
     },
-    close: () => {
+    async close() {
       feed.close();
-      void sessions.closeAll();
+      await Promise.all([sessions.closeAll(), journal.drain()]);
     },
+  };
+}
+
+/** How a journal left by a crash is replayed: against the live rows, through the same durable writes as a commit. */
+function recoveryTarget(files: FilesRepository, disk: UserFiles): RecoveryTarget {
+  return {
+    rowHash: async (owner, p) => (await files.getLive(owner, p))?.contentHash,
+    async rewrite(owner, p, data) {
+      const tempPath = await disk.writeTemp(data, true);
+      await disk.ensureParent(owner, p);
+      await disk.publish(tempPath, owner, p);
+    },
+    patch: (owner, p, parts) => disk.patch(owner, p, parts),
   };
 }

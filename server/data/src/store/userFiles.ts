@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MyDropboxError, parentPath } from '@mydropbox/shared';
 import { fsyncDir, mkdirDurable } from './durable';
+import { inParallel } from '../inParallel';
 
 export type EntryKind = 'file' | 'dir' | 'none';
 
@@ -46,6 +47,21 @@ export class UserFiles {
     const tempPath = path.join(this.tmpDir, `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}`);
     const handle = await fs.open(tempPath, readable ? 'wx+' : 'wx');
     return { tempPath, handle };
+  }
+
+  /** A temp file holding `data`; not fsynced unless `durable` (a write journal may already hold the bytes). */
+  async writeTemp(data: Buffer, durable = false): Promise<string> {
+    const { tempPath, handle } = await this.createTemp();
+    try {
+      await handle.writeFile(data);
+      if (durable) await handle.sync();
+      await handle.close();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(tempPath, { force: true });
+      throw err;
+    }
+    return tempPath;
   }
 
   async kind(owner: string, rel: string): Promise<EntryKind> {
@@ -93,14 +109,17 @@ export class UserFiles {
     await fsyncDir(path.dirname(target));
   }
 
-  /** Moves many finished, fsynced temp files into place, then makes the renames durable with one fsync per folder. */
-  async publishMany(owner: string, items: readonly { tempPath: string; path: string }[]): Promise<void> {
+  /**
+   * Moves many finished temp files into place, then makes the renames durable with one fsync per
+   * folder, except for files a write journal covers (its checkpoint fsyncs their folders).
+   */
+  async publishMany(owner: string, items: readonly { tempPath: string; path: string; journaled?: boolean }[]): Promise<void> {
     const dirs = new Set<string>();
-    for (const t of items) {
+    await inParallel(items, 32, async (t) => {
       const target = this.abs(owner, t.path);
       await fs.rename(t.tempPath, target);
-      dirs.add(path.dirname(target));
-    }
+      if (!t.journaled) dirs.add(path.dirname(target));
+    });
     await Promise.all([...dirs].map((d) => fsyncDir(d)));
   }
 
@@ -130,6 +149,28 @@ export class UserFiles {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
+  }
+
+  /** Overwrites byte ranges of the live file `rel` in place and fsyncs it; false if there is no such file. */
+  async patch(owner: string, rel: string, parts: readonly { offset: number; data: Buffer }[]): Promise<boolean> {
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(this.abs(owner, rel), 'r+');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return false;
+      throw err;
+    }
+    try {
+      for (const p of parts) {
+        for (let done = 0; done < p.data.length;) {
+          done += (await handle.write(p.data, done, p.data.length - done, p.offset + done)).bytesWritten;
+        }
+      }
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    return true;
   }
 
   async open(owner: string, rel: string): Promise<fs.FileHandle> {
