@@ -8,6 +8,7 @@ import type { BlockStaging } from '../store/blockStaging';
 import type { UserFiles } from '../store/userFiles';
 import type { PublishedHere } from '../store/publishedHere';
 import type { UploadSession } from './uploadSessions';
+import { readFull, writeFull } from '../store/fullIo';
 
 export type BlockSource =
   { kind: 'memory'; data: Buffer } | { kind: 'staged'; file: string } | { kind: 'held'; path: string; idx: number; size: number };
@@ -204,22 +205,4 @@ function blockMissing(missing: string[]): MyDropboxError {
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-}
-
-async function readFull(h: FileHandle, buf: Buffer, length: number, position: number): Promise<number> {
-  let got = 0;
-  while (got < length) {
-    const { bytesRead } = await h.read(buf, got, length - got, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-  }
-  return got;
-}
-
-async function writeFull(h: FileHandle, data: Buffer, position: number): Promise<void> {
-  let done = 0;
-  while (done < data.length) {
-    const { bytesWritten } = await h.write(data, done, data.length - done, position + done);
-    done += bytesWritten;
-  }
 }

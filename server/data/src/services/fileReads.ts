@@ -7,6 +7,7 @@ import type { UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { ChangeFeed } from './changeFeed';
 import type { KeyedMutex } from './keyedMutex';
+import type { OpenReads } from '../store/openReads';
 
 export interface ReadDeps {
   files: FilesRepository;
@@ -14,6 +15,8 @@ export interface ReadDeps {
   staging: BlockStaging;
   feed: ChangeFeed;
   publishLock: KeyedMutex;
+  /** Every handle `open` gives out is counted here until closed (an in-place patch waits for none). */
+  openReads: OpenReads;
   quotaBytes: number;
 }
 
@@ -53,7 +56,9 @@ export class FileReads {
       const row = await this.d.files.getLive(owner, path);
       if (!row) throw notFound(path);
       try {
-        return { row, handle: await this.d.disk.open(owner, path) };
+        const handle = await this.d.disk.open(owner, path);
+        this.d.openReads.track(this.d.disk.abs(owner, path), handle);
+        return { row, handle };
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           throw new MyDropboxError('internal', `The bytes of "${path}" are missing on the data server.`);

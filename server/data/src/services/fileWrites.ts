@@ -7,6 +7,8 @@ import type { UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { PublishedHere } from '../store/publishedHere';
 import type { WriteJournal } from '../store/writeJournal';
+import type { OpenReads } from '../store/openReads';
+import { patchInPlace } from './patchInPlace';
 import type { Assembler } from './assembler';
 import type { ChangeFeed } from './changeFeed';
 import type { Quota } from './quota';
@@ -46,6 +48,8 @@ export interface WriteDeps {
   /** Big files this process wrote, so their blocks can be reused without a second hash (see publishedHere.ts). */
   published: PublishedHere;
   journal: WriteJournal;
+  /** Live files open for download: never patched in place. */
+  openReads: OpenReads;
 }
 
 function live(row: FileRow | undefined): FileRow | undefined {
@@ -67,6 +71,19 @@ export class FileWrites {
       checkBase(req.path, current, req.baseRev);
       await this.checkPlacement(owner, req.path);
       await this.d.quota.checkCommit(owner, current?.size ?? 0, req.size);
+      if (current && req.uploadId === undefined) {
+        const patched = await patchInPlace(
+          this.d,
+          owner,
+          req,
+          current,
+          async () => (await this.d.files.apply(owner, writesFor([{ req }])))[0]!,
+        );
+        if (patched) {
+          await this.d.staging.consume(owner, req.blocks);
+          return toEntry(patched);
+        }
+      }
       let tempPath: string;
       if (req.uploadId !== undefined) {
         const session = await this.d.sessions.take(owner, req.uploadId, req.size, req.blocks);

@@ -13,6 +13,7 @@ import { BlockUploads } from './blockUploads';
 import { KeyedMutex } from './keyedMutex';
 import { Quota } from './quota';
 import { PublishedHere } from '../store/publishedHere';
+import { OpenReads } from '../store/openReads';
 import { UploadSessions } from './uploadSessions';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
@@ -48,10 +49,11 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const assembler = new Assembler(files, disk, staging, published);
   const sessions = new UploadSessions(disk, quota);
   const journal = new WriteJournal(path.join(disk.base, '.journal'));
-  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published, journal });
+  const openReads = new OpenReads();
+  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published, journal, openReads });
   return {
     serverId: deps.serverId,
-    reads: new FileReads({ files, disk, staging, feed, publishLock, quotaBytes: deps.quotaBytes }),
+    reads: new FileReads({ files, disk, staging, feed, publishLock, openReads, quotaBytes: deps.quotaBytes }),
     writes,
     folders: new Folders({ files, folders: new FoldersRepository(deps.db), writes, quota }),
     uploads: new BlockUploads(staging, quota, assembler),

@@ -38,17 +38,19 @@ export class PublishedHere {
     if (this.files.size > MAX_ENTRIES) this.files.delete(this.files.keys().next().value as string);
   }
 
+  /** Whether the file at `abs`, now of identity `st`, is still exactly `blocks` as this process wrote them. */
+  trustsWhole(abs: string, st: BigIntStats, blocks: readonly string[]): boolean {
+    const e = this.files.get(abs);
+    return e !== undefined && e.blocks.length === blocks.length && e.blocks.every((h, i) => h === blocks[i]) && sameInode(e, st);
+  }
+
   /** Whether block `idx` of the file at `abs`, now of identity `st`, is `hash` without reading it. */
   trusts(abs: string, st: BigIntStats, idx: number, hash: string): boolean {
     const e = this.files.get(abs);
-    return (
-      e !== undefined &&
-      e.blocks[idx] === hash &&
-      e.ino === st.ino &&
-      e.dev === st.dev &&
-      e.size === st.size &&
-      e.mtimeNs === st.mtimeNs &&
-      e.ctimeNs === st.ctimeNs
-    );
+    return e !== undefined && e.blocks[idx] === hash && sameInode(e, st);
   }
+}
+
+function sameInode(e: Identity, st: BigIntStats): boolean {
+  return e.ino === st.ino && e.dev === st.dev && e.size === st.size && e.mtimeNs === st.mtimeNs && e.ctimeNs === st.ctimeNs;
 }

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { MyDropboxError, parentPath } from '@mydropbox/shared';
 import { fsyncDir, mkdirDurable } from './durable';
 import { inParallel } from '../inParallel';
+import { writeFull } from './fullIo';
 
 export type EntryKind = 'file' | 'dir' | 'none';
 
@@ -161,12 +162,7 @@ export class UserFiles {
       throw err;
     }
     try {
-      for (const p of parts) {
-        for (let done = 0; done < p.data.length;) {
-          done += (await handle.write(p.data, done, p.data.length - done, p.offset + done)).bytesWritten;
-        }
-      }
-      await handle.datasync();
+      await writeParts(handle, parts);
     } finally {
       await handle.close();
     }
@@ -176,4 +172,10 @@ export class UserFiles {
   async open(owner: string, rel: string): Promise<fs.FileHandle> {
     return fs.open(this.abs(owner, rel), 'r');
   }
+}
+
+/** Writes each part at its offset, then fsyncs the file's data. */
+export async function writeParts(h: fs.FileHandle, parts: readonly { offset: number; data: Buffer }[]): Promise<void> {
+  for (const p of parts) await writeFull(h, p.data, p.offset);
+  await h.datasync();
 }
