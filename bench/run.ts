@@ -9,7 +9,7 @@ import { startRsyncDaemon, startRcloneWebdav, copyTree, copyFile, type RsyncDaem
 import { startProxy } from './proxy';
 import { BenchClient, stateDirIn } from './ours';
 import { makeBigFile, makeSmallFiles, flipByte } from './dataset';
-import { loginDaemon, syncOnce, startDaemon, daemonMemory, saveLatencies } from './daemon';
+import { loginDaemon, syncOnce, startDaemon, daemonMemory, saveLatencies, ensureDaemonBundle } from './daemon';
 import { ensureCommands } from './proc';
 import { summarize, type Summary } from './stats';
 import { renderReport, ratioToRsync, type Row } from './table';
@@ -92,6 +92,10 @@ async function main(): Promise<void> {
     };
     if (only.has('W1')) await attempt('W1', () => w1(ctx));
     if (only.has('W2') || only.has('W3') || only.has('W5')) await attempt('W2/W3/W5', () => w2w3w5(ctx, only));
+    if (only.has('W4') || only.has('W6'))
+      await attempt('daemon bundle', async () => {
+        notes.push(`W4 and W6 run ${await ensureDaemonBundle(log)}, as people install it.`);
+      });
     if (only.has('W4')) await attempt('W4', () => w4(ctx));
     if (only.has('W6')) await attempt('W6', () => w6(ctx));
   } finally {
