@@ -16,6 +16,7 @@ import {
   writeFolderStatus,
 } from './config';
 import { readPassword } from './prompt';
+import { keepYoungGenerationSmall } from './youngGeneration';
 // The manifest's version: esbuild inlines the JSON into the bundled daemon, tsx reads it from the repository.
 import { version } from '../../package.json';
 
@@ -177,6 +178,7 @@ async function sync(io: Out, env: NodeJS.ProcessEnv, dir: string, folderArg: str
     io.err('mydropbox: Not signed in. Run `mydropbox login --server URL --username NAME` first.');
     return EXIT.auth;
   }
+  keepYoungGenerationSmall();
   const folder = path.resolve(folderArg ?? defaultFolder());
   fs.mkdirSync(folder, { recursive: true });
   const stateDir = stateDirFor(dir, folder);
