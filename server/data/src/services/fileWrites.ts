@@ -127,6 +127,11 @@ export class FileWrites {
       const ancestors = new Set(reqs.flatMap((r) => ancestorsOf(r.path)));
       const fileAncestors = new Set((await this.d.files.liveAmong(owner, [...ancestors])).map((r) => r.path));
       let { usedBytes } = await this.d.files.usage(owner);
+      // One lstat per path, many at once: asked one by one they were a thousand round trips to the thread pool.
+      const folders = new Set<string>();
+      await inParallel(reqs, BUILD_WIDTH, async (r) => {
+        if ((await this.d.disk.kind(owner, r.path)) === 'dir') folders.add(r.path);
+      });
       const accepted: { i: number; req: CommitInput; current?: FileRow }[] = [];
       const taken = new Set<string>();
       const takenAncestors = new Set<string>();
@@ -138,7 +143,7 @@ export class FileWrites {
           const blocking = ancestorsOf(req.path).find((a) => fileAncestors.has(a) || taken.has(a));
           if (blocking) throw conflict(`"${blocking}" is a file, so "${req.path}" cannot be created inside it.`, null);
           if (takenAncestors.has(req.path)) throw conflict(`"${req.path}" is a folder of another file in this batch.`, null);
-          if ((await this.d.disk.kind(owner, req.path)) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
+          if (folders.has(req.path) && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
             throw conflict(`"${req.path}" is a folder with files in it; a file cannot replace it.`, null);
           }
           this.d.quota.checkCommitWithin(usedBytes, current?.size ?? 0, req.size);
@@ -191,8 +196,13 @@ export class FileWrites {
         const written = await this.d.publishLock.run(owner, async () => {
           try {
             for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
-            const onePerFolder = new Map(built.map((b) => [parentPath(b.req.path), b.req.path]));
-            for (const p of onePerFolder.values()) await this.d.disk.ensureParent(owner, p);
+            // A folder only journaled files need is made durable by the journal's checkpoint (it fsyncs every folder above them).
+            const onePerFolder = new Map<string, { path: string; durable: boolean }>();
+            for (const b of built) {
+              const folder = parentPath(b.req.path);
+              onePerFolder.set(folder, { path: b.req.path, durable: !b.data || onePerFolder.get(folder)?.durable === true });
+            }
+            for (const f of onePerFolder.values()) await this.d.disk.ensureParent(owner, f.path, f.durable);
             await this.d.disk.publishMany(
               owner,
               built.map((b) => ({ tempPath: b.tempPath, path: b.req.path, journaled: b.data !== undefined })),
@@ -202,11 +212,10 @@ export class FileWrites {
             this.d.feed.notify(owner);
             return out;
           } finally {
-            if (journal)
-              this.d.journal.checkpoint(
-                journal,
-                journaled.map((b) => this.d.disk.abs(owner, b.req.path)),
-              );
+            if (journal) {
+              const files = journaled.map((b) => this.d.disk.abs(owner, b.req.path));
+              this.d.journal.checkpoint(journal, files, this.d.disk.base);
+            }
           }
         });
         const ok = accepted.filter((a) => !results[a.i]);

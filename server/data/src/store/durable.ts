@@ -13,11 +13,11 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
- * Creates each missing folder of `rel` under `base`, one level at a time, and fsyncs the parent of
- * every folder it created. `onNotDir` is asked what to do when a non-folder is in the way: it
- * returns true after removing it (so the level is retried) or throws.
+ * Creates each missing folder of `rel` under `base`, one level at a time, and (if `durable`)
+ * fsyncs the parent of every folder it created. `onNotDir` is asked what to do when a non-folder
+ * is in the way: it returns true after removing it (so the level is retried) or throws.
  */
-export async function mkdirDurable(base: string, rel: string, onNotDir: (abs: string) => Promise<boolean>): Promise<void> {
+export async function mkdirDurable(base: string, rel: string, onNotDir: (abs: string) => Promise<boolean>, durable = true): Promise<void> {
   if (rel === '') return;
   let cur = base;
   for (const segment of rel.split('/')) {
@@ -26,7 +26,7 @@ export async function mkdirDurable(base: string, rel: string, onNotDir: (abs: st
     for (let attempt = 0; ; attempt++) {
       try {
         await fs.mkdir(cur);
-        await fsyncDir(parent);
+        if (durable) await fsyncDir(parent);
         break;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -92,15 +92,18 @@ export class UserFiles {
   }
 
   /**
-   * Makes the folders above `rel` exist. A non-folder in the way is a file left by a crash without
-   * a live row (the caller has checked the rows), so it is removed.
+   * Makes the folders above `rel` exist, durably unless `durable` is false (a write journal's
+   * checkpoint then fsyncs them). A non-folder in the way is a file left by a crash without a live
+   * row (the caller has checked the rows), so it is removed.
    */
-  async ensureParent(owner: string, rel: string): Promise<void> {
-    await fs.mkdir(this.userDir(owner), { recursive: true });
-    await mkdirDurable(this.userDir(owner), parentPath(rel), async (abs) => {
+  async ensureParent(owner: string, rel: string, durable = true): Promise<void> {
+    const created = await fs.mkdir(this.userDir(owner), { recursive: true });
+    if (created !== undefined && durable) await fsyncDir(this.base);
+    const removeInTheWay = async (abs: string) => {
       await fs.unlink(abs);
       return true;
-    });
+    };
+    await mkdirDurable(this.userDir(owner), parentPath(rel), removeInTheWay, durable);
   }
 
   /** Moves a finished, fsynced temp file over `rel` and makes the rename durable. */

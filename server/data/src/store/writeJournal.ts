@@ -92,13 +92,14 @@ export class WriteJournal {
   }
 
   /**
-   * In the background: fsyncs the files the journal covered (and their folders), then removes the
-   * journal. A failure leaves the journal for the next start's recovery.
+   * In the background: fsyncs the files the journal covered and every folder above them up to and
+   * including `root` (their folders may be new and not yet durable), then removes the journal. A
+   * failure leaves the journal for the next start's recovery.
    */
-  checkpoint(journal: WrittenJournal, files: readonly string[]): void {
+  checkpoint(journal: WrittenJournal, files: readonly string[], root: string): void {
     const run = (async () => {
       try {
-        await syncAll(files);
+        await syncAll(files, root);
         await fs.rm(journal.file, { force: true });
       } catch {
         // Left in place: recovery at the next start replays it, which is harmless if it was not needed.
@@ -160,8 +161,8 @@ async function replay(r: JournalRecord, target: RecoveryTarget): Promise<boolean
   );
 }
 
-/** fsyncs files (a few dozen at once) and then each of their folders once; files gone since are skipped. */
-async function syncAll(files: readonly string[]): Promise<void> {
+/** fsyncs files (a few dozen at once), then every folder above them up to `root`, deepest first; files gone since are skipped. */
+async function syncAll(files: readonly string[], root: string): Promise<void> {
   const ignoreGone = (err: NodeJS.ErrnoException) => {
     if (err.code !== 'ENOENT') throw err;
   };
@@ -174,7 +175,12 @@ async function syncAll(files: readonly string[]): Promise<void> {
       await handle.close();
     }
   });
-  await Promise.all([...new Set(files.map((f) => path.dirname(f)))].map((d) => fsyncDir(d).catch(ignoreGone)));
+  const folders = new Set<string>([root]);
+  for (const f of files) {
+    for (let d = path.dirname(f); d.startsWith(root + path.sep) && !folders.has(d); d = path.dirname(d)) folders.add(d);
+  }
+  const deepestFirst = [...folders].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
+  for (const d of deepestFirst) await fsyncDir(d).catch(ignoreGone);
 }
 
 /** MAGIC, header length (u32), header JSON, payload, SHA-256 of all that. */
