@@ -35,6 +35,12 @@ export interface HashHint {
   reuse?(p: string, st: fs.Stats, into: CompactTree<LocalEntry>): boolean;
   /** About how many files to expect (the index's size), to size the tree once. */
   expected?: number;
+  /**
+   * Called for each folder (relative, '' for the top) just before it is read: the watcher watches it
+   * here, so the daemon's start walks the tree once, not once for the watcher and once for the scan,
+   * and a file added after the read is still reported.
+   */
+  beforeReading?(dirRel: string): void;
 }
 
 /** Big files hash in parallel, one core each. */
@@ -76,6 +82,10 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
   let seen = 0;
   while (dirs.length > 0) {
     const { abs: dirAbs, rel: dirRel } = dirs.pop()!;
+    hint.beforeReading?.(dirRel);
+    // Joined by hand: path.join normalizes every one of 100,000 paths, and these are normal already
+    // (the folder is resolved, a name from readdir has no separator).
+    const prefix = dirAbs.endsWith(path.sep) ? dirAbs : dirAbs + path.sep;
     let dirents: fs.Dirent[];
     try {
       dirents = fs.readdirSync(dirAbs, { withFileTypes: true });
@@ -91,7 +101,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
     for (const d of dirents) {
       if (++seen % YIELD_EVERY === 0) await yieldNow();
       const rel = dirRel ? `${dirRel}/${d.name}` : d.name;
-      const abs = path.join(dirAbs, d.name);
+      const abs = prefix + d.name;
       if (d.isDirectory()) {
         if (!rules.ignores(rel, true)) dirs.push({ abs, rel });
         continue;

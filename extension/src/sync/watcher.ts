@@ -27,10 +27,20 @@ export class FolderWatcher {
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Resolves once every folder is watched. */
-  async start(): Promise<void> {
-    if (process.platform === 'linux') await this.watchTree('');
-    else this.watchDir('', true);
+  /**
+   * Resolves once every folder is watched, or with `walk: false` (Linux) once the top folder is: the
+   * caller's scan then calls watchFolder for each folder before reading it (one walk instead of two).
+   */
+  async start(opts: { walk?: boolean } = {}): Promise<void> {
+    if (process.platform !== 'linux') this.watchDir('', true);
+    else if (opts.walk === false) this.watchFolder('');
+    else await this.watchTree('');
+  }
+
+  /** Watches one folder found by a scan (below the top, elsewhere than Linux, the recursive watch already covers it). */
+  watchFolder(rel: string): void {
+    if (process.platform !== 'linux' || this.closed || this.watchers.has(rel) || (rel && this.isIgnored(rel, true))) return;
+    this.watchDir(rel, false);
   }
 
   async close(): Promise<void> {

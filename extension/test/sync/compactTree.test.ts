@@ -95,6 +95,42 @@ describe('compact trees', () => {
     assert.ok(!CompactTree.inSync('odd', local, remote, synced), 'not here at all');
   });
 
+  it('forgets a remembered "same" as soon as either tree changes, and copies a tree with free slots whole', () => {
+    const synced = new CompactTree<CompactEntry>();
+    for (let i = 0; i < 10; i++)
+      synced.set(`f${i}`, { size: i, mtime: i + 0.5, ino: i, rev: i + 1, contentHash: hex(`c${i}`), blocks: [hex(`b${i}`)] });
+    synced.delete('f3');
+    synced.delete('f7'); // free slots in the middle
+    const remote = new CompactTree<CompactEntry>();
+    remote.resetToRemoteView(synced);
+    assert.equal(remote.size, 8);
+    assert.equal(remote.has('f3'), false);
+    assert.deepEqual(remote.get('f4'), { size: 4, mtime: 5, rev: 5, contentHash: hex('c4') });
+    assert.ok(CompactTree.sameContentAndRevisions(remote, synced));
+    assert.ok(CompactTree.sameContentAndRevisions(synced, remote));
+    // A change on the synced side, then put back: compared again, not remembered.
+    synced.set('f4', { size: 4, mtime: 1, ino: 4, rev: 9, contentHash: hex('c4'), blocks: [] });
+    assert.ok(!CompactTree.sameContentAndRevisions(remote, synced));
+    synced.set('f4', { size: 4, mtime: 1, ino: 4, rev: 5, contentHash: hex('c4'), blocks: [] });
+    assert.ok(CompactTree.sameContentAndRevisions(remote, synced));
+    // The remote tree reuses the copied free slots for new paths without disturbing the others.
+    remote.set('n1', { size: 1, rev: 1, contentHash: hex('n1') });
+    remote.set('n2', { size: 2, rev: 2, contentHash: hex('n2') });
+    remote.set('n3', { size: 3, rev: 3, contentHash: hex('n3') });
+    assert.ok(!CompactTree.sameContentAndRevisions(synced, remote));
+    for (const p of ['n1', 'n2', 'n3']) remote.delete(p);
+    assert.ok(CompactTree.sameContentAndRevisions(synced, remote));
+    for (let i = 0; i < 10; i++) if (i !== 3 && i !== 7) assert.equal(remote.get(`f${i}`)!.contentHash, hex(`c${i}`));
+    // A copy into a tree is a change of that tree.
+    const local = new CompactTree<CompactEntry>();
+    local.resetToRemoteView(synced);
+    assert.ok(CompactTree.sameContentAndRevisions(local, synced));
+    assert.ok(synced.copyIfSameStat('f5', { size: 5, mtimeMs: 5.5, ino: 5 }, local));
+    assert.ok(!CompactTree.sameContentAndRevisions(local, synced), 'the copy carries no revision');
+    remote.clear();
+    assert.ok(!CompactTree.sameContentAndRevisions(remote, synced));
+  });
+
   it('hands out copies: changing what get returned does not change the tree', () => {
     const tree = new CompactTree<CompactEntry>();
     tree.set('a', { size: 1, contentHash: hex('a'), blocks: [hex('b')] });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startStack, type Stack, type StackUser } from '../../../test/support/stack';
-import { makeClient, type TestClient } from './client';
+import { eventually, makeClient, type TestClient } from './client';
 import { RemoteClient } from '../../src/sync/remote';
 import { deviceTokenSession } from '../../src/sync';
 
@@ -82,6 +82,32 @@ describe('sync engine restart', function () {
     await third.engine.syncNow();
     assert.equal(c3.lists, 0);
     assert.deepEqual(third.tree(), b.tree());
+  });
+
+  it("watches every folder that was there before the start (the first pass's scan installs the watches) and none it ignores", async () => {
+    const root = newRoot();
+    const a = client(root);
+    a.write('top.txt', 'top');
+    a.write('one/two/three/deep.txt', 'deep');
+    a.write('side/file.txt', 'side');
+    a.write('.mydropboxignore', 'skipped/\n');
+    a.write('skipped/inside/x.txt', 'x');
+    await a.engine.syncNow();
+    await a.close();
+
+    const again = client(root);
+    await again.engine.start();
+    again.write('one/two/three/added.txt', 'added while running');
+    again.write('side/file.txt', 'edited while running');
+    again.write('skipped/inside/y.txt', 'never synced');
+    const remote = new RemoteClient(deviceTokenSession(stack.url, user.deviceToken));
+    await eventually(async () => {
+      const files = new Map((await remote.list()).files.map((f) => [f.path, f.size]));
+      assert.equal(files.get('one/two/three/added.txt'), 'added while running'.length);
+      assert.equal(files.get('side/file.txt'), 'edited while running'.length);
+    }, 10_000);
+    const paths = (await remote.list()).files.map((f) => f.path);
+    assert.ok(!paths.some((p) => p.startsWith('skipped/')), paths.join(', '));
   });
 
   it('lists again when the cursor is unknown to the server, unreadable, or belongs to another account', async () => {
