@@ -123,10 +123,22 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
    * does this for every file) when its size, mtime and inode are `stat`'s. Stored without `rev`, as a local entry.
    */
   copyIfSameStat<F extends CompactEntry>(p: string, stat: { size: number; mtimeMs: number; ino: number }, into: CompactTree<F>): boolean {
+    if (!this.statMatches(p, stat)) return false;
+    this.copyTo(p, into);
+    return true;
+  }
+
+  /** Whether `p` is here with exactly this size, mtime and inode (the scanner's "unchanged" test, as hasher.sameStat). */
+  statMatches(p: string, stat: { size: number; mtimeMs: number; ino: number }): boolean {
     const slot = this.slots.get(p);
     if (slot === undefined) return false;
     const n = slot * NUMS;
-    if (this.nums[n] !== stat.size || this.nums[n + 1] !== stat.mtimeMs || this.nums[n + 2] !== stat.ino) return false;
+    return this.nums[n] === stat.size && this.nums[n + 1] === stat.mtimeMs && this.nums[n + 2] === stat.ino;
+  }
+
+  /** Copies the entry at `p` (which must be here) into `into` on the raw columns, without `rev`, as a local entry. */
+  copyTo<F extends CompactEntry>(p: string, into: CompactTree<F>): void {
+    const slot = this.slots.get(p)!;
     into.version++;
     let to = into.slots.get(p);
     if (to === undefined) {
@@ -135,10 +147,11 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
       into.slots.set(key, to);
       into.paths[to] = key;
     }
+    const n = slot * NUMS;
     const m = to * NUMS;
-    into.nums[m] = stat.size;
-    into.nums[m + 1] = stat.mtimeMs;
-    into.nums[m + 2] = stat.ino;
+    into.nums[m] = this.nums[n]!;
+    into.nums[m + 1] = this.nums[n + 1]!;
+    into.nums[m + 2] = this.nums[n + 2]!;
     into.nums[m + 3] = NaN;
     into.blockCounts[to] = this.blockCounts[slot]!;
     this.hashes.copy(into.hashes, to * HASHES * 32, slot * HASHES * 32, (slot + 1) * HASHES * 32);
@@ -148,7 +161,16 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     const more = this.moreBlocks.get(slot);
     if (more) into.moreBlocks.set(to, more);
     else into.moreBlocks.delete(to);
-    return true;
+  }
+
+  /** Where `p`'s entry lives in the columns (stable until `p` is deleted): an overlay keys its marks on it. */
+  slotOf(p: string): number | undefined {
+    return this.slots.get(p);
+  }
+
+  /** Every path with its slot, in insertion order. */
+  slotEntries(): MapIterator<[string, number]> {
+    return this.slots.entries();
   }
 
   /**
@@ -162,20 +184,26 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     synced: CompactTree<CompactEntry>,
   ): boolean {
     const l = local.slots.get(p);
+    const s = synced.slots.get(p);
+    if (l === undefined || s === undefined || local.oddHashes.has(l)) return false;
+    if (!CompactTree.remoteAgrees(p, remote, synced)) return false;
+    const lh = l * HASHES * 32;
+    const sh = s * HASHES * 32;
+    for (let i = 0; i < 32; i++) if (local.hashes[lh + i] !== synced.hashes[sh + i]) return false;
+    return true;
+  }
+
+  /** The server's side of inSync: `remote` holds `p` with the synced content hash and revision (raw columns). */
+  static remoteAgrees(p: string, remote: CompactTree<CompactEntry>, synced: CompactTree<CompactEntry>): boolean {
     const r = remote.slots.get(p);
     const s = synced.slots.get(p);
-    if (l === undefined || r === undefined || s === undefined) return false;
-    if (local.oddHashes.has(l) || remote.oddHashes.has(r) || synced.oddHashes.has(s)) return false;
+    if (r === undefined || s === undefined || remote.oddHashes.has(r) || synced.oddHashes.has(s)) return false;
     const remoteRev = remote.nums[r * NUMS + 3]!;
     const syncedRev = synced.nums[s * NUMS + 3]!;
     if (Number.isNaN(remoteRev) || Number.isNaN(syncedRev) || remoteRev !== syncedRev) return false;
-    const lh = l * HASHES * 32;
     const rh = r * HASHES * 32;
     const sh = s * HASHES * 32;
-    for (let i = 0; i < 32; i++) {
-      const b = synced.hashes[sh + i];
-      if (local.hashes[lh + i] !== b || remote.hashes[rh + i] !== b) return false;
-    }
+    for (let i = 0; i < 32; i++) if (remote.hashes[rh + i] !== synced.hashes[sh + i]) return false;
     return true;
   }
 

@@ -7,7 +7,7 @@ import type { Session } from './session';
 import { RemoteClient, backoffDelay } from './remote';
 import { SyncedIndex } from './syncedIndex';
 import { IgnoreRules, IGNORE_FILE } from './ignore';
-import { scanFolder, statAndHash, type LocalEntry } from './scanner';
+import { scanFolder, statAndHash } from './scanner';
 import { FileChangingError } from './hasher';
 import { plan, pendingCount } from './planner';
 import { execute, type RemoteEntry } from './executor';
@@ -16,6 +16,7 @@ import { applyChanges, POLL_SECONDS } from './changeFeed';
 import { acquireStateLock } from './stateLock';
 import { absolute } from './transfer';
 import { CompactTree } from './compactTree';
+import { LocalTree } from './localTree';
 import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree';
 
 export type SyncStatus =
@@ -54,7 +55,7 @@ export class SyncEngine {
   private index: SyncedIndex | undefined;
   private releaseLock: (() => void) | undefined;
   private rules = IgnoreRules.fromText('');
-  private local = new CompactTree<LocalEntry>();
+  private local = new LocalTree(new CompactTree());
   private readonly remoteTree = new CompactTree<RemoteEntry>((p) => this.index?.canonical(p));
   private readonly tombstones = new Map<string, number>();
   private cursor: string | undefined;
@@ -164,6 +165,9 @@ export class SyncEngine {
     fs.mkdirSync(this.folder, { recursive: true });
     this.releaseLock = acquireStateLock(this.opts.stateDir);
     this.index = SyncedIndex.open(this.opts.stateDir);
+    this.local = new LocalTree(this.index.tree);
+    // Index entries change only inside `exclusive` steps after the scan (never during one), so pinning the current tree is enough.
+    this.index.beforeChange = (p) => this.local.pin(p);
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -218,8 +222,8 @@ export class SyncEngine {
       const scan = await scanFolder(this.folder, this.rules, {
         get: (p) => this.local.get(p) ?? index.get(p),
         canonical: (p) => index.canonical(p),
-        expected: index.size,
-        reuse: (p, st, into) => (this.local.has(p) ? this.local.copyIfSameStat(p, st, into) : index.copyIfSameStat(p, st, into)),
+        base: index.tree,
+        reuse: (p, st, into) => (this.local.has(p) ? this.local.copyIfSameStat(p, st, into) : into.markIfSameAsBase(p, st)),
         beforeReading: (dirRel) => this.watcher?.watchFolder(dirRel),
       });
       this.local = scan.files;
@@ -247,7 +251,7 @@ export class SyncEngine {
     const index = this.index!;
     const synced = index.tree;
     const paths = new Set<string>();
-    for (const p of index.keys()) if (!CompactTree.inSync(p, this.local, this.remoteTree, synced)) paths.add(p);
+    for (const p of index.keys()) if (!this.local.inSync(p, this.remoteTree, synced)) paths.add(p);
     for (const p of this.local.keys()) if (!index.has(p)) paths.add(p);
     for (const p of this.remoteTree.keys()) if (!index.has(p)) paths.add(p);
     return paths;
@@ -286,7 +290,7 @@ export class SyncEngine {
           !this.dirtyLocal.has(p) &&
           !this.failures.has(p) &&
           // What the planner would skip anyway (all three agree), told from the raw hashes without building entries.
-          !(synced instanceof CompactTree && CompactTree.inSync(p, this.local, this.remoteTree, synced)) &&
+          !this.local.inSync(p, this.remoteTree, synced) &&
           !this.rules.ignores(p) &&
           (index.has(p) || isValidPath(p)),
       );

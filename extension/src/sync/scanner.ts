@@ -5,7 +5,8 @@ import { isValidPath } from '@mydropbox/shared';
 import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash } from './hasher';
 import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
-import { CompactTree } from './compactTree';
+import { CompactTree, type CompactEntry } from './compactTree';
+import { LocalTree } from './localTree';
 
 /** A file as it is on disk now. */
 export interface LocalEntry extends TreeEntry {
@@ -17,7 +18,8 @@ export interface LocalEntry extends TreeEntry {
 }
 
 export interface ScanResult {
-  files: CompactTree<LocalEntry>;
+  /** The files found, as an overlay on `HashHint.base`: an unchanged file is a mark on its index entry. */
+  files: LocalTree;
   /** Files that could not be read consistently now (being written, unreadable): leave them out of this pass. */
   unsettled: Set<string>;
   /** Names that cannot be synced as they are (control characters, backslashes, not NFC, too long). */
@@ -31,10 +33,10 @@ export interface HashHint {
   get(p: string): { size: number; mtime: number; ino: number; contentHash: string; blocks: string[] } | undefined;
   /** An equal path string already held elsewhere (the synced index), to store it once. */
   canonical?(p: string): string | undefined;
-  /** Copies the known entry of `p` into `into` if its stat is `st`'s (the no-change case, without building entries). */
-  reuse?(p: string, st: fs.Stats, into: CompactTree<LocalEntry>): boolean;
-  /** About how many files to expect (the index's size), to size the tree once. */
-  expected?: number;
+  /** Records the known entry of `p` in `into` if its stat is `st`'s (the no-change case, without building entries). */
+  reuse?(p: string, st: fs.Stats, into: LocalTree): boolean;
+  /** The synced index's tree, which the result overlays. */
+  base?: CompactTree<CompactEntry>;
   /**
    * Called for each folder (relative, '' for the top) just before it is read: the watcher watches it
    * here, so the daemon's start walks the tree once, not once for the watcher and once for the scan,
@@ -68,8 +70,7 @@ const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
  * files synchronously, big ones with async reads in parallel.
  */
 export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashHint): Promise<ScanResult> {
-  const files = new CompactTree<LocalEntry>((p) => hint.canonical?.(p));
-  files.reserve(hint.expected ?? 0);
+  const files = new LocalTree(hint.base ?? new CompactTree<CompactEntry>());
   const result: ScanResult = {
     files,
     unsettled: new Set(),

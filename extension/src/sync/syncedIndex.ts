@@ -34,6 +34,8 @@ export class SyncedIndex {
   private savedCursor: { cursor: string; server: string } | undefined;
   private lines = 0;
   private compactedLines = 0;
+  /** Told before an entry is changed or dropped: the local tree marks files as "this entry" (localTree.ts) and must keep what it was. */
+  beforeChange: ((p: string) => void) | undefined;
 
   private constructor(private readonly file: string) {}
 
@@ -123,11 +125,6 @@ export class SyncedIndex {
     return this.entries.keys();
   }
 
-  /** See CompactTree.copyIfSameStat: the scanner's no-change case. */
-  copyIfSameStat(p: string, st: fs.Stats, into: CompactTree<TreeEntry & { size: number }>): boolean {
-    return this.entries.copyIfSameStat(p, st, into);
-  }
-
   /** The index's own copy of the path string, so the other trees can share it instead of holding their own. */
   canonical(p: string): string | undefined {
     return this.entries.canonical(p);
@@ -176,12 +173,14 @@ export class SyncedIndex {
 
   set(p: string, entry: SyncedEntry): void {
     this.sending.delete(p);
+    this.beforeChange?.(p);
     this.entries.set(p, entry);
     this.append({ p, e: entry });
   }
 
   delete(p: string): void {
     this.sending.delete(p);
+    this.beforeChange?.(p);
     if (!this.entries.delete(p)) return;
     this.append({ p, d: 1 });
   }
