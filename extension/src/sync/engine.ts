@@ -252,7 +252,7 @@ export class SyncEngine {
     const synced = index.tree;
     const paths = new Set<string>();
     for (const p of index.keys()) if (!this.local.inSync(p, this.remoteTree, synced)) paths.add(p);
-    for (const p of this.local.keys()) if (!index.has(p)) paths.add(p);
+    for (const p of this.local.ownKeys()) if (!index.has(p)) paths.add(p); // a marked path is in the index by definition
     for (const p of this.remoteTree.keys()) if (!index.has(p)) paths.add(p);
     return paths;
   }

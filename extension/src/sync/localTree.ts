@@ -55,6 +55,11 @@ export class LocalTree implements Map<string, LocalEntry> {
     this.sameCount = 0;
   }
 
+  /** The paths stored as entries of their own (not marks): every path here that may be missing from the index. */
+  ownKeys(): MapIterator<string> {
+    return this.own.keys();
+  }
+
   *keys(): MapIterator<string> {
     yield* this.own.keys();
     for (const [p, slot] of this.base.slotEntries()) if (this.same[slot] === 1) yield p;
