@@ -54,14 +54,8 @@ export class SyncedIndex {
 
   /** Replays the journal a megabyte at a time: the whole file as one string (and its lines) would double the peak memory. */
   private load(): void {
-    let snapshot: Buffer | undefined;
-    try {
-      snapshot = fs.readFileSync(this.snapshotFile);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
     // Written whole (temp file, fsync, rename), so a snapshot that does not read back is not ours to guess at.
-    if (snapshot) this.entries.loadBinary(snapshot);
+    readSnapshot(this.snapshotFile, this.entries);
     let fd: number;
     try {
       fd = fs.openSync(this.file, 'r');
@@ -236,6 +230,44 @@ export class SyncedIndex {
 
   flush(): void {
     if (this.fd !== undefined) fs.fsyncSync(this.fd);
+  }
+}
+
+/** Loads `tree` from a snapshot file, if there is one: the header line in pieces, then the columns read straight into the tree. */
+function readSnapshot(file: string, tree: CompactTree<SyncedEntry>): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const pieces: Buffer[] = [];
+    let headBytes = 0;
+    for (let nl = -1; nl < 0;) {
+      const piece = Buffer.allocUnsafe(Math.min(1 << 20, size - headBytes));
+      if (piece.length === 0) throw new Error('The sync index snapshot has no header line.');
+      readFully(fd, piece, headBytes);
+      nl = piece.indexOf(10);
+      pieces.push(nl < 0 ? piece : piece.subarray(0, nl));
+      headBytes += nl < 0 ? piece.length : nl;
+    }
+    const head = Buffer.concat(pieces).toString('utf8');
+    const start = headBytes + 1;
+    tree.loadBinary(head, size - start, (into, at) => readFully(fd, into, start + at));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Fills `into` from `fd` at `position`; a file shorter than that is not a snapshot we wrote. */
+function readFully(fd: number, into: Uint8Array, position: number): void {
+  for (let filled = 0; filled < into.length;) {
+    const n = fs.readSync(fd, into, filled, into.length - filled, position + filled);
+    if (n === 0) throw new Error('The sync index snapshot is cut short.');
+    filled += n;
   }
 }
 

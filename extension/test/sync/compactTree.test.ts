@@ -174,6 +174,43 @@ describe('compact trees', () => {
     }
   });
 
+  it('reads back a snapshot whose header spans several read pieces, and refuses one cut short', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-snapshot-'));
+    try {
+      const long = 'deep/'.repeat(40); // 200-byte folders: 20,000 paths make a header of about 4 MB
+      const index = SyncedIndex.open(dir);
+      for (let i = 0; i < 20_000; i++)
+        index.set(`${long}f${i}`, {
+          size: i,
+          mtime: i + 0.5,
+          ino: i,
+          rev: 3,
+          contentHash: hex(String(i)),
+          blocks: [hex(`b${i}`), hex('x')],
+        });
+      index.set('odd', { size: 1, mtime: 1, ino: 1, rev: 1, contentHash: 'not hex', blocks: ['also not'] });
+      index.close();
+      assert.ok(fs.statSync(path.join(dir, 'index.bin')).size > 3 * (1 << 20));
+      const again = SyncedIndex.open(dir);
+      assert.equal(again.size, 20_001);
+      assert.deepEqual(again.get(`${long}f19999`), {
+        size: 19999,
+        mtime: 19999.5,
+        ino: 19999,
+        rev: 3,
+        contentHash: hex('19999'),
+        blocks: [hex('b19999'), hex('x')],
+      });
+      assert.deepEqual(again.get('odd')!.blocks, ['also not']);
+      again.close();
+      const file = path.join(dir, 'index.bin');
+      fs.truncateSync(file, fs.statSync(file).size - 1);
+      assert.throws(() => SyncedIndex.open(dir));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('keeps journaling cheap while a first sync has tens of thousands of uploads in flight', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
     try {
