@@ -223,6 +223,7 @@ export class SyncEngine {
         get: (p) => this.local.get(p) ?? index.get(p),
         canonical: (p) => index.canonical(p),
         base: index.tree,
+        expected: index.size,
         reuse: (p, st, into) => (this.local.has(p) ? this.local.copyIfSameStat(p, st, into) : into.markIfSameAsBase(p, st)),
         beforeReading: (dirRel) => this.watcher?.watchFolder(dirRel),
       });

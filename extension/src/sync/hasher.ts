@@ -20,8 +20,11 @@ export class FileChangingError extends Error {
   }
 }
 
+/** The part of an lstat the "unchanged" test reads (an fs.Stats, or the scan's columns). */
+export type StatLike = Pick<fs.Stats, 'size' | 'mtimeMs' | 'ino'>;
+
 /** Size, modification time and inode: if none moved, the bytes did not either (as git and rsync assume). */
-export function sameStat(a: { size: number; mtime: number; ino: number }, b: fs.Stats): boolean {
+export function sameStat(a: { size: number; mtime: number; ino: number }, b: StatLike): boolean {
   return a.size === b.size && a.mtime === b.mtimeMs && a.ino === b.ino;
 }
 

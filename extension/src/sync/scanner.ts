@@ -2,11 +2,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isValidPath } from '@mydropbox/shared';
-import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash } from './hasher';
+import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash, type StatLike } from './hasher';
 import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
 import { CompactTree, type CompactEntry } from './compactTree';
 import { LocalTree } from './localTree';
+import { KIND, openLister } from './dirLister';
 
 /** A file as it is on disk now. */
 export interface LocalEntry extends TreeEntry {
@@ -34,7 +35,9 @@ export interface HashHint {
   /** An equal path string already held elsewhere (the synced index), to store it once. */
   canonical?(p: string): string | undefined;
   /** Records the known entry of `p` in `into` if its stat is `st`'s (the no-change case, without building entries). */
-  reuse?(p: string, st: fs.Stats, into: LocalTree): boolean;
+  reuse?(p: string, st: StatLike, into: LocalTree): boolean;
+  /** About how many files to expect (the index's size): a big tree is listed on worker threads. */
+  expected?: number;
   /** The synced index's tree, which the result overlays. */
   base?: CompactTree<CompactEntry>;
   /**
@@ -65,8 +68,8 @@ const YIELD_EVERY = 2000;
 const yieldNow = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /**
- * Walks with synchronous readdir/lstat (a few microseconds per file, no promise per file: a no-change
- * rescan of 100,000 files takes well under a second and no memory), then hashes what changed: small
+ * Walks the folder with readdir/lstat of whole folders (dirLister.ts: on this thread, or on two workers
+ * for a big tree) and compares each file's stat with what it was, then hashes what changed: small
  * files synchronously, big ones with async reads in parallel.
  */
 export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashHint): Promise<ScanResult> {
@@ -79,60 +82,70 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
     hashed: 0,
   };
   const toHash: { rel: string; abs: string; size: number }[] = [];
-  const dirs: { abs: string; rel: string }[] = [{ abs: folder, rel: '' }];
+  const folders: { abs: string; rel: string }[] = [];
+  const lister = openLister(hint.expected ?? 0);
+  const submit = (abs: string, rel: string) => {
+    // Watched before it is read, so a file added after the listing is still reported.
+    hint.beforeReading?.(rel);
+    // Joined by hand from here on: path.join normalizes every one of 100,000 paths, and these are
+    // normal already (the folder is resolved, a name from readdir has no separator).
+    folders.push({ abs: abs.endsWith(path.sep) ? abs : abs + path.sep, rel });
+    lister.submit(folders.at(-1)!.abs, folders.length - 1);
+  };
+  const waiting: { abs: string; rel: string }[] = []; // found, not yet submitted (depth first, as the lister has room)
   let seen = 0;
-  while (dirs.length > 0) {
-    const { abs: dirAbs, rel: dirRel } = dirs.pop()!;
-    hint.beforeReading?.(dirRel);
-    // Joined by hand: path.join normalizes every one of 100,000 paths, and these are normal already
-    // (the folder is resolved, a name from readdir has no separator).
-    const prefix = dirAbs.endsWith(path.sep) ? dirAbs : dirAbs + path.sep;
-    // Names only: the lstat below (needed for size, mtime and inode anyway) also says what each entry is,
-    // and 1,000 Dirent objects per folder outlived V8's young generation into the old one (W6 memory).
-    let names: string[];
-    try {
-      names = fs.readdirSync(dirAbs);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
-      if (isAccessError(err)) {
-        result.skipped.push(dirRel);
-        continue;
+  try {
+    waiting.push({ abs: folder, rel: '' });
+    while (waiting.length > 0 || lister.pending > 0) {
+      while (waiting.length > 0 && lister.canTake) {
+        const next = waiting.pop()!;
+        submit(next.abs, next.rel);
       }
-      throw err;
+      const { tag, result: listing } = await lister.next();
+      const { abs: prefix, rel: dirRel } = folders[tag]!;
+      if ('error' in listing) {
+        if (listing.code === 'ENOENT' || listing.code === 'ENOTDIR') continue;
+        if (listing.code === 'EACCES' || listing.code === 'EPERM' || listing.code === 'EBUSY') {
+          result.skipped.push(dirRel);
+          continue;
+        }
+        throw Object.assign(new Error(listing.error), { code: listing.code });
+      }
+      const { names, stats } = listing;
+      for (let i = 0; i < names.length; i++) {
+        if (++seen % YIELD_EVERY === 0) await yieldNow();
+        const name = names[i]!;
+        const kind = stats[i * 4];
+        const rel = dirRel ? `${dirRel}/${name}` : name;
+        if (kind === KIND.gone) continue; // removed since the listing
+        if (kind === KIND.denied) {
+          result.skipped.push(rel);
+          continue;
+        }
+        if (kind === KIND.dir) {
+          if (!rules.ignores(rel, true)) waiting.push({ abs: prefix + name, rel });
+          continue;
+        }
+        // Symbolic links and special files are not synced: following them could leave the folder.
+        if (kind !== KIND.file) continue;
+        const abs = prefix + name;
+        if (name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
+        if (rules.ignores(rel)) continue;
+        const st = { size: stats[i * 4 + 1]!, mtimeMs: stats[i * 4 + 2]!, ino: stats[i * 4 + 3]! };
+        // A path the index or the last scan holds was validated when it got there: only new names are checked.
+        if (hint.reuse?.(rel, st, result.files)) continue;
+        const h = hint.get(rel);
+        if (!h && (!isValidPath(rel) || rel.normalize('NFC') !== rel)) {
+          result.skipped.push(rel);
+          continue;
+        }
+        if (h && sameStat(h, st)) {
+          result.files.set(rel, { size: h.size, mtime: h.mtime, ino: h.ino, contentHash: h.contentHash, blocks: h.blocks });
+        } else toHash.push({ rel, abs, size: st.size });
+      }
     }
-    for (const name of names) {
-      if (++seen % YIELD_EVERY === 0) await yieldNow();
-      const rel = dirRel ? `${dirRel}/${name}` : name;
-      const abs = prefix + name;
-      let st: fs.Stats | undefined;
-      try {
-        st = fs.lstatSync(abs, { throwIfNoEntry: false });
-      } catch (err) {
-        if (!isAccessError(err) && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
-        result.skipped.push(rel);
-        continue;
-      }
-      if (!st) continue; // gone since the listing
-      if (st.isDirectory()) {
-        if (!rules.ignores(rel, true)) dirs.push({ abs, rel });
-        continue;
-      }
-      // Symbolic links and special files are not synced: following them could leave the folder.
-      if (!st.isFile()) continue;
-      if (name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
-      if (rules.ignores(rel)) continue;
-      // A path the index or the last scan holds was validated when it got there: only new names are checked.
-      if (hint.reuse?.(rel, st, result.files)) continue;
-      const h = hint.get(rel);
-      if (!h && (!isValidPath(rel) || rel.normalize('NFC') !== rel)) {
-        result.skipped.push(rel);
-        continue;
-      }
-      if (h && sameStat(h, st)) {
-        result.files.set(rel, { size: h.size, mtime: h.mtime, ino: h.ino, contentHash: h.contentHash, blocks: h.blocks });
-      } else toHash.push({ rel, abs, size: st.size });
-    }
+  } finally {
+    await lister.close();
   }
 
   const small = toHash.filter((f) => f.size <= SMALL_FILE);
