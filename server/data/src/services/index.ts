@@ -15,6 +15,7 @@ import { Quota } from './quota';
 import { PublishedHere } from '../store/publishedHere';
 import { OpenReads } from '../store/openReads';
 import { UploadSessions } from './uploadSessions';
+import { HashPool } from './hashPool';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
 import { WriteJournal, type RecoveryTarget } from '../store/writeJournal';
@@ -47,7 +48,8 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const publishLock = new KeyedMutex();
   const published = new PublishedHere();
   const assembler = new Assembler(files, disk, staging, published);
-  const sessions = new UploadSessions(disk, quota);
+  const hashes = new HashPool();
+  const sessions = new UploadSessions(disk, quota, hashes);
   const journal = new WriteJournal(path.join(disk.base, '.journal'));
   const openReads = new OpenReads();
   const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published, journal, openReads });
@@ -70,6 +72,7 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
     async close() {
       feed.close();
       await Promise.all([sessions.closeAll(), journal.drain()]);
+      await hashes.close();
     },
   };
 }

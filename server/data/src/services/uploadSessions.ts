@@ -2,11 +2,13 @@
 import type { FileHandle } from 'node:fs/promises';
 import fs from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { BLOCK_SIZE, MyDropboxError, blockCount, blockLength } from '@mydropbox/shared';
 import type { UserFiles } from '../store/userFiles';
 import type { Quota } from './quota';
 import { readBodyChunks } from './boundedBody';
+import type { HashPool } from './hashPool';
+import { writeFull } from '../store/fullIo';
 
 /** Open sessions per user: enough for a client's parallel big uploads, few enough to bound the disk they hold. */
 export const SESSIONS_PER_USER = 4;
@@ -38,6 +40,7 @@ export class UploadSessions {
   constructor(
     private readonly disk: UserFiles,
     private readonly quota: Quota,
+    private readonly hashes: HashPool,
   ) {}
 
   /** Opens a session for a file of `size` bytes made of `blocks`; its temp file counts against the upload quota. */
@@ -80,28 +83,30 @@ export class UploadSessions {
     const want = blockLength(s.size, index);
     const tooLarge = () => new MyDropboxError('payload_too_large', `Block ${index} of this upload is ${want} bytes.`);
     if (declaredLength !== undefined && declaredLength > want) throw tooLarge();
-    const hasher = createHash('sha256');
-    const { chunks, received } = await readBodyChunks(body, want, tooLarge, (chunk) => hasher.update(chunk));
+    const { chunks, received } = await readBodyChunks(body, want, tooLarge);
     if (received !== want) throw new MyDropboxError('invalid_request', `Block ${index} of this upload is ${want} bytes, not ${received}.`);
-    const actual = hasher.digest('hex');
-    if (actual !== s.blocks[index]) {
-      throw new MyDropboxError('hash_mismatch', `Block ${index} has SHA-256 ${actual}, not ${s.blocks[index]}; send it again.`, { actual });
-    }
-    if (this.sessions.get(id) !== s) throw gone(); // committed or dropped while the body arrived
-    s.touched = Date.now();
-    if (s.written.has(index)) return;
-    const write = (async () => {
-      // One writev of the body's chunks, with no copy; a short write (rare on a regular file) finishes with plain writes.
-      const pos = index * BLOCK_SIZE;
-      const { bytesWritten } = await s.handle.writev(chunks, pos);
-      if (bytesWritten < want) {
-        const rest = Buffer.concat(chunks, want);
-        for (let done = bytesWritten; done < want;) {
-          done += (await s.handle.write(rest, done, want - done, pos + done)).bytesWritten;
-        }
+    const block = await this.hashes.hash(chunks, received);
+    try {
+      if (block.hash !== s.blocks[index]) {
+        const actual = block.hash;
+        throw new MyDropboxError('hash_mismatch', `Block ${index} has SHA-256 ${actual}, not ${s.blocks[index]}; send it again.`, {
+          actual,
+        });
       }
+      if (this.sessions.get(id) !== s) throw gone(); // committed or dropped while the body arrived
+      s.touched = Date.now();
+      if (!s.written.has(index)) await this.write(s, index, block.data);
+    } finally {
+      block.release();
+    }
+  }
+
+  /** Writes a verified block at its offset; every SYNC_EVERY bytes start a background fdatasync. */
+  private async write(s: UploadSession, index: number, data: Buffer): Promise<void> {
+    const write = (async () => {
+      await writeFull(s.handle, data, index * BLOCK_SIZE);
       s.written.add(index);
-      s.unsynced += want;
+      s.unsynced += data.length;
       if (s.unsynced >= SYNC_EVERY && !s.syncing) this.syncInBackground(s);
     })();
     s.pending.add(write);
