@@ -38,8 +38,14 @@ export class HashPool {
   private readonly spare: SharedArrayBuffer[] = [];
   private nextId = 0;
 
-  constructor(size = Math.max(1, Math.min(4, os.availableParallelism()))) {
-    for (let i = 0; i < size; i++) {
+  private closed = false;
+
+  constructor(private readonly size = Math.max(1, Math.min(4, os.availableParallelism()))) {}
+
+  /** Workers start with the first block, so a data server that never sees a big upload has none. */
+  private start(): void {
+    if (this.closed || this.workers.length) return;
+    for (let i = 0; i < this.size; i++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
       worker.unref(); // idle workers must not keep the process alive
       const slot = { worker, busy: 0 };
@@ -73,6 +79,7 @@ export class HashPool {
       released = true;
       if (buffer.byteLength === BLOCK_SIZE && this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
     };
+    this.start();
     const slot = this.workers.reduce((a, b) => (b.busy < a.busy ? b : a), this.workers[0]!);
     if (!slot) return { hash: sha256Hex(data), data, release };
     const id = this.nextId++;
@@ -92,6 +99,7 @@ export class HashPool {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await Promise.all(this.workers.map((w) => w.worker.terminate()));
     this.workers.length = 0;
   }
