@@ -181,7 +181,7 @@ async function w1({ work, sizes, system, rsync, rclone, rows, notes }: Ctx): Pro
     met: (row) => (ratioToRsync(row) === undefined ? undefined : ratioToRsync(row)! <= 1.5),
   });
   notes.push(
-    `W1: plain \`cp -r\` takes ${summarize(t.cp).median.toFixed(3)} s; MyDropbox used ${t.requests} HTTP requests for ${sizes.w1Files} files (engine's \`syncNow()\` from an empty account; the server fsyncs every file before its row commits).`,
+    `W1: plain \`cp -r\` takes ${summarize(t.cp).median.toFixed(3)} s; MyDropbox used ${t.requests} HTTP requests for ${sizes.w1Files} files (engine's \`syncNow()\` from an empty account; every file is durable before its row commits: the batch's bytes go into one fsynced write-ahead journal, the files themselves are fsynced in the background).`,
   );
 }
 
