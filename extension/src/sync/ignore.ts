@@ -34,12 +34,39 @@ export const DEFAULT_IGNORES: readonly string[] = [
  */
 const CACHE_LIMIT = 500;
 
+/**
+ * DEFAULT_IGNORES as one test of a file's name. A rule without a slash (but a trailing one, which only
+ * folders match) is matched against the last part of a path only, so for a file whose folders are not
+ * ignored, these rules alone decide by its name. Built from the list itself, with gitignore's `*`
+ * (any characters but `/`) and a leading `\` escape, case-insensitive like the matcher; undefined
+ * (always ask the matcher) if a default ever uses more syntax than that.
+ */
+const DEFAULT_FILE_NAMES = ((): RegExp | undefined => {
+  const alternatives: string[] = [];
+  for (const rule of DEFAULT_IGNORES) {
+    if (rule.endsWith('/')) continue; // folders only: never a file
+    const body = rule.startsWith('\\') ? rule.slice(1) : rule;
+    if (/[/?[\]!\\\s]/.test(body) || body.includes('**')) return undefined;
+    alternatives.push(
+      body
+        .split('*')
+        .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+        .join('[^/]*'),
+    );
+  }
+  return new RegExp(`^(?:${alternatives.join('|')})$`, 'i');
+})();
+
 export class IgnoreRules {
   private matcher: Ignore;
   private asked = 0;
+  /** Set when the folder has no rules of its own: the defaults then decide a file by its name (DEFAULT_FILE_NAMES). */
+  private readonly fileNames: RegExp | undefined;
 
   private constructor(readonly userRules: string) {
     this.matcher = IgnoreRules.compile(userRules);
+    const ownRules = userRules.split(/\r?\n/).filter((line) => line.trim() !== '' && !line.startsWith('#'));
+    this.fileNames = ownRules.length === 0 ? DEFAULT_FILE_NAMES : undefined;
   }
 
   private static compile(userRules: string): Ignore {
@@ -56,6 +83,14 @@ export class IgnoreRules {
   static async load(folder: string): Promise<IgnoreRules> {
     const text = await fs.promises.readFile(path.join(folder, IGNORE_FILE), 'utf8').catch(() => '');
     return IgnoreRules.fromText(text);
+  }
+
+  /**
+   * `ignores(rel)` for a file named `name` whose folders are known not to be ignored (the scan enters no
+   * other): one regex test of the name instead of the matcher's ~14 (W6: ~150 ms of a 100,000-file restart).
+   */
+  ignoresFile(rel: string, name: string): boolean {
+    return this.fileNames ? this.fileNames.test(name) : this.ignores(rel);
   }
 
   /** `relPath` is `/`-separated and relative; a rule on a folder also hides everything below it. */

@@ -130,7 +130,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
         if (kind !== KIND.file) continue;
         const abs = prefix + name;
         if (name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
-        if (rules.ignores(rel)) continue;
+        if (rules.ignoresFile(rel, name)) continue;
         const st = { size: stats[i * 4 + 1]!, mtimeMs: stats[i * 4 + 2]!, ino: stats[i * 4 + 3]! };
         // A path the index or the last scan holds was validated when it got there: only new names are checked.
         if (hint.reuse?.(rel, st, result.files)) continue;

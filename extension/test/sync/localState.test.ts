@@ -6,7 +6,8 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { BLOCK_SIZE, blockHashesOf, contentHashOfBlocks } from '@mydropbox/shared';
-import { IgnoreRules } from '../../src/sync/ignore';
+import ignore from 'ignore';
+import { DEFAULT_IGNORES, IgnoreRules } from '../../src/sync/ignore';
 import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
 import { scanFolder } from '../../src/sync/scanner';
 import { FileChangingError, hashFile, PARALLEL_HASH_MIN } from '../../src/sync/hasher';
@@ -43,6 +44,58 @@ describe('sync engine local state', () => {
     assert.equal(rules.ignores('.git', true), true);
     for (const p of ['notes.txt', 'node_modules/x/index.js', 'keep.log', 'building.txt', '.mydropboxignore', 'a.tmpl'])
       assert.equal(rules.ignores(p), false, p);
+  });
+
+  it('decides a file by its name alone, exactly as the matcher does, only while the folder has no rules of its own', () => {
+    const matcher = ignore().add([...DEFAULT_IGNORES]);
+    const stems = [
+      'a',
+      'notes.txt',
+      'x.SWP',
+      'y.swp.bak',
+      '.swp',
+      'file~',
+      '~file',
+      '.#x',
+      '.#',
+      '#x#',
+      '##',
+      '#x',
+      'x#',
+      '.ds_store',
+      '.DS_Store',
+    ];
+    const more = [
+      'THUMBS.DB',
+      'Thumbs.db.old',
+      'desktop.ini',
+      'x.tmp',
+      'x.tmpl',
+      'x.TMP',
+      'y.crdownload',
+      'z.part',
+      'z.party',
+      '.~lock.a#',
+    ];
+    const names = [
+      ...stems,
+      ...more,
+      '.~lock.#',
+      '.~lockx#',
+      '.mydropbox-tmp-1',
+      '.mydropbox-tmp',
+      '.MYDROPBOX-TMP-x',
+      '.git',
+      'a.b.c',
+      'ünïcode.tmp',
+    ];
+    const rules = IgnoreRules.fromText('# only a comment\n\n');
+    for (const name of names)
+      for (const rel of [name, `f/${name}`, `f/g/${name}`]) assert.equal(rules.ignoresFile(rel, name), matcher.ignores(rel), rel);
+    // A rule of the folder's own may name any path: then the matcher decides.
+    const own = IgnoreRules.fromText('f/a\n');
+    assert.equal(own.ignoresFile('f/a', 'a'), true);
+    assert.equal(own.ignoresFile('a', 'a'), false);
   });
 
   it('hashes files in 4 MiB blocks as the server does, including empty and multi-block files', async () => {
