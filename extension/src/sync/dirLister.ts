@@ -78,11 +78,14 @@ export interface DirLister {
   readonly pending: number;
   /** Whether another folder may be submitted now (bounded so the lists in flight stay small). */
   readonly canTake: boolean;
+  /** How many folders a worker listed (the rest were listed on this thread). */
+  readonly fromWorkers: number;
   next(): Promise<{ tag: number; result: ListResult }>;
   close(): Promise<void>;
 }
 
 class SyncLister implements DirLister {
+  readonly fromWorkers = 0;
   private readonly queue: { dir: string; tag: number }[] = [];
   get pending(): number {
     return this.queue.length;
@@ -108,6 +111,7 @@ const PER_WORKER = 2;
 class WorkerLister implements DirLister {
   private readonly dirs = new Map<number, string>(); // in flight: tag -> folder, to list here if a worker fails
   private readonly done: { tag: number; result: ListResult }[] = [];
+  fromWorkers = 0;
   private wake: (() => void) | undefined;
   private failed = false;
   private nextWorker = 0;
@@ -157,6 +161,7 @@ class WorkerLister implements DirLister {
 
   private settle(tag: number, result: ListResult): void {
     if (!this.dirs.delete(tag)) return;
+    this.fromWorkers++;
     this.done.push({ tag, result });
     this.poke();
   }

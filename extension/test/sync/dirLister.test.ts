@@ -49,7 +49,9 @@ describe('folder lister', () => {
   it('lists on worker threads exactly what it lists on this thread, missing folders included', async () => {
     const dirs = [root, ...fs.readdirSync(root).map((n) => path.join(root, n)), path.join(root, 'nope')].map((d) => d + path.sep);
     const here = await listAll(openLister(0), dirs);
-    const workers = await listAll(openLister(PARALLEL_LIST_MIN), dirs);
+    const lister = openLister(PARALLEL_LIST_MIN);
+    const workers = await listAll(lister, dirs);
+    assert.equal(lister.fromWorkers, dirs.length, 'every folder was listed by a worker');
     assert.equal(here.size, dirs.length);
     for (const d of dirs) assert.deepEqual(plain(workers.get(d)), plain(here.get(d)), d);
     const top = plain(here.get(root + path.sep)) as { name: string; kind: number; size: number }[];
