@@ -1,4 +1,4 @@
-// Upload-session throughput of a data server in its own process (main.ts): 1 GiB of pre-hashed 4 MiB blocks, 3 in flight, then the commit.
+// Upload-session throughput of a data server in its own process (main.ts): 1 GiB of pre-hashed 4 MiB blocks, INFLIGHT (default 3) at once, then the commit.
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -76,7 +76,7 @@ function request(
     const { uploadId } = JSON.parse(opened.text) as { uploadId: string };
     let next = 0;
     await Promise.all(
-      Array.from({ length: 3 }, async () => {
+      Array.from({ length: Number(process.env.INFLIGHT ?? 3) }, async () => {
         for (let i = next++; i < blocksN; i = next++) {
           const res = await request(`${url}/v1/uploads/${uploadId}/blocks/${i}`, 'PUT', token, blocks[i]);
           if (res.status !== 204) throw new Error(`block ${i}: ${res.status} ${res.text}`);
