@@ -100,6 +100,23 @@ describe('data server write journal', () => {
     assert.deepEqual((await h.as(user).download('d/b.txt')).data, b);
   });
 
+  it('writes new files in place, over a crash leftover without a row, and beside bigger files in new folders', async () => {
+    fs.mkdirSync(path.dirname(onDisk('stray.txt')), { recursive: true });
+    fs.writeFileSync(onDisk('stray.txt'), 'a leftover of a crash: on disk, never committed');
+    const small = bytes(2000, 21);
+    const stray = bytes(3000, 22);
+    const big = bytes(2 * 1024 * 1024, 23); // one block, too big to journal: fsynced on its own, its new folders too
+    await commitSmall(client, [
+      { path: 'new/deep/small.bin', data: small },
+      { path: 'stray.txt', data: stray },
+      { path: 'new/deep/er/big.bin', data: big },
+    ]);
+    assert.deepEqual(fs.readFileSync(onDisk('new/deep/small.bin')), small);
+    assert.deepEqual(fs.readFileSync(onDisk('stray.txt')), stray, 'the leftover is replaced');
+    assert.deepEqual(fs.readFileSync(onDisk('new/deep/er/big.bin')), big);
+    assert.deepEqual(fs.readdirSync(path.join(h.root, String(SERVER_ID), '.tmp')), [], 'no temp file left behind');
+  });
+
   it('leaves nothing to replay after a clean shutdown', async () => {
     await commitSmall(client, [{ path: 'x.txt', data: bytes(100, 5) }]);
     await h.restart(() => assert.deepEqual(journals(), [], 'close waits for the checkpoint'));

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import type { CommitRequest, CommitResult, CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
 import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
-import type { UserFiles } from '../store/userFiles';
+import type { EntryKind, UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { PublishedHere } from '../store/publishedHere';
 import type { WriteJournal } from '../store/writeJournal';
@@ -128,9 +128,9 @@ export class FileWrites {
       const fileAncestors = new Set((await this.d.files.liveAmong(owner, [...ancestors])).map((r) => r.path));
       let { usedBytes } = await this.d.files.usage(owner);
       // One lstat per path, many at once: asked one by one they were a thousand round trips to the thread pool.
-      const folders = new Set<string>();
+      const kinds = new Map<string, EntryKind>();
       await inParallel(reqs, BUILD_WIDTH, async (r) => {
-        if ((await this.d.disk.kind(owner, r.path)) === 'dir') folders.add(r.path);
+        kinds.set(r.path, await this.d.disk.kind(owner, r.path));
       });
       const accepted: { i: number; req: CommitInput; current?: FileRow }[] = [];
       const taken = new Set<string>();
@@ -143,7 +143,7 @@ export class FileWrites {
           const blocking = ancestorsOf(req.path).find((a) => fileAncestors.has(a) || taken.has(a));
           if (blocking) throw conflict(`"${blocking}" is a file, so "${req.path}" cannot be created inside it.`, null);
           if (takenAncestors.has(req.path)) throw conflict(`"${req.path}" is a folder of another file in this batch.`, null);
-          if (folders.has(req.path) && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
+          if (kinds.get(req.path) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
             throw conflict(`"${req.path}" is a folder with files in it; a file cannot replace it.`, null);
           }
           this.d.quota.checkCommitWithin(usedBytes, current?.size ?? 0, req.size);
@@ -161,17 +161,36 @@ export class FileWrites {
       );
       const lacking = new Set(missing);
       // data: a small file's bytes, which the write journal makes durable instead of an fsync of its own.
-      const built: { i: number; req: CommitInput; tempPath: string; data?: Buffer }[] = [];
+      // inPlace: written straight at its path, where nothing was (no row, no file); else in tempPath until renamed.
+      const built: { i: number; req: CommitInput; tempPath?: string; inPlace?: boolean; data?: Buffer }[] = [];
+      let committed = false;
       let journalBytes = 0;
+      const journaling = new Set<CommitInput>();
+      for (const { req } of accepted) {
+        if (req.blocks.length > 1 || req.size > JOURNAL_FILE_MAX_BYTES || journalBytes + req.size > JOURNAL_MAX_BYTES) continue;
+        journaling.add(req);
+        journalBytes += req.size;
+      }
+      // Folders this batch creates are made durable by the journal's checkpoint (it fsyncs every folder
+      // above the files) when only journaled files need them; any other file needs them durable now.
+      const durableFolders = journaling.size < accepted.length;
+      // A new small file goes straight to its folder: parallel creations in the users' folders do not
+      // queue on one temp folder, and need no rename (W1: 1,000 creations 0.55 s -> 0.33 s in a probe).
+      // Unseen before its row commits, it is removed if the rows do not commit.
+      const fresh = new Set(
+        accepted.filter((a) => journaling.has(a.req) && !a.current && kinds.get(a.req.path) === 'none').map((a) => a.req.path),
+      );
       try {
+        for (const p of new Map([...fresh].map((p) => [parentPath(p), p])).values())
+          await this.d.disk.ensureParent(owner, p, durableFolders);
         await inParallel(accepted, BUILD_WIDTH, async ({ i, req }) => {
           const gone = req.blocks.filter((h) => lacking.has(h));
           if (gone.length) return refuse(i, blockMissingError([...new Set(gone)]));
           try {
-            if (req.blocks.length <= 1 && req.size <= JOURNAL_FILE_MAX_BYTES && journalBytes + req.size <= JOURNAL_MAX_BYTES) {
-              journalBytes += req.size;
+            if (journaling.has(req)) {
               const data = await this.d.assembler.readSmall(owner, req.size, req.blocks, sources);
-              built.push({ i, req, data, tempPath: await this.d.disk.writeTemp(data) });
+              const inPlace = fresh.has(req.path) && (await this.d.disk.writeNew(owner, req.path, data));
+              built.push(inPlace ? { i, req, data, inPlace } : { i, req, data, tempPath: await this.d.disk.writeTemp(data) });
             } else {
               built.push({ i, req, tempPath: await this.d.assembler.build(owner, req.size, req.blocks, sources) });
             }
@@ -196,19 +215,16 @@ export class FileWrites {
         const written = await this.d.publishLock.run(owner, async () => {
           try {
             for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
-            // A folder only journaled files need is made durable by the journal's checkpoint (it fsyncs every folder above them).
-            const onePerFolder = new Map<string, { path: string; durable: boolean }>();
-            for (const b of built) {
-              const folder = parentPath(b.req.path);
-              onePerFolder.set(folder, { path: b.req.path, durable: !b.data || onePerFolder.get(folder)?.durable === true });
-            }
-            for (const f of onePerFolder.values()) await this.d.disk.ensureParent(owner, f.path, f.durable);
-            await this.d.disk.publishMany(
-              owner,
-              built.map((b) => ({ tempPath: b.tempPath, path: b.req.path, journaled: b.data !== undefined })),
+            const renamed = built.flatMap((b) =>
+              b.tempPath ? [{ tempPath: b.tempPath, path: b.req.path, journaled: b.data !== undefined }] : [],
             );
-            built.length = 0; // renamed: nothing left to clean up
+            for (const p of new Map(renamed.map((r) => [parentPath(r.path), r.path])).values()) {
+              await this.d.disk.ensureParent(owner, p, durableFolders);
+            }
+            await this.d.disk.publishMany(owner, renamed);
+            for (const b of built) b.tempPath = undefined; // renamed: nothing left to clean up
             const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])));
+            committed = true;
             this.d.feed.notify(owner);
             return out;
           } finally {
@@ -226,7 +242,10 @@ export class FileWrites {
         );
         return results;
       } finally {
-        await Promise.all(built.map((b) => fs.rm(b.tempPath, { force: true })));
+        if (!committed) {
+          const leftovers = built.flatMap((b) => (b.inPlace ? [this.d.disk.abs(owner, b.req.path)] : b.tempPath ? [b.tempPath] : []));
+          await Promise.all(leftovers.map((f) => fs.rm(f, { force: true })));
+        }
       }
     });
   }

@@ -37,3 +37,21 @@ export async function mkdirDurable(base: string, rel: string, onNotDir: (abs: st
     }
   }
 }
+
+/**
+ * fsyncs each folder in `dirs` and every folder above it up to and including `root`, deepest first.
+ * A folder made by a batch whose write journal has not been checkpointed yet is not durable in its
+ * parent; a file fsynced into it is durable only once the whole chain is. Folders gone since are skipped.
+ */
+export async function fsyncChain(root: string, dirs: Iterable<string>): Promise<void> {
+  const chain = new Set<string>([root]);
+  for (const dir of dirs) {
+    for (let d = dir; d.startsWith(root + path.sep) && !chain.has(d); d = path.dirname(d)) chain.add(d);
+  }
+  const deepestFirst = [...chain].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
+  for (const d of deepestFirst) {
+    await fsyncDir(d).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  }
+}

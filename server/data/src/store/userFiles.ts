@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { MyDropboxError, parentPath } from '@mydropbox/shared';
-import { fsyncDir, mkdirDurable } from './durable';
+import { fsyncChain, fsyncDir, mkdirDurable } from './durable';
 import { inParallel } from '../inParallel';
 import { writeFull } from './fullIo';
 
@@ -65,6 +65,30 @@ export class UserFiles {
     return tempPath;
   }
 
+  /**
+   * Creates `rel` holding `data` (not fsynced: a write journal holds the bytes); false, writing
+   * nothing, if something is already there (a leftover of a crash: the caller goes through a temp file).
+   */
+  async writeNew(owner: string, rel: string, data: Buffer): Promise<boolean> {
+    const target = this.abs(owner, rel);
+    let handle: fs.FileHandle;
+    try {
+      handle = await fs.open(target, 'wx');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw err;
+    }
+    try {
+      await handle.writeFile(data);
+      await handle.close();
+    } catch (err) {
+      await handle.close().catch(() => undefined);
+      await fs.rm(target, { force: true });
+      throw err;
+    }
+    return true;
+  }
+
   async kind(owner: string, rel: string): Promise<EntryKind> {
     try {
       const st = await fs.lstat(this.abs(owner, rel));
@@ -106,16 +130,16 @@ export class UserFiles {
     await mkdirDurable(this.userDir(owner), parentPath(rel), removeInTheWay, durable);
   }
 
-  /** Moves a finished, fsynced temp file over `rel` and makes the rename durable. */
+  /** Moves a finished, fsynced temp file over `rel` and makes the rename durable (its folder and every one above). */
   async publish(tempPath: string, owner: string, rel: string): Promise<void> {
     const target = this.abs(owner, rel);
     await fs.rename(tempPath, target);
-    await fsyncDir(path.dirname(target));
+    await fsyncChain(this.base, [path.dirname(target)]);
   }
 
   /**
    * Moves many finished temp files into place, then makes the renames durable with one fsync per
-   * folder, except for files a write journal covers (its checkpoint fsyncs their folders).
+   * folder (and per folder above), except for files a write journal covers (its checkpoint does that).
    */
   async publishMany(owner: string, items: readonly { tempPath: string; path: string; journaled?: boolean }[]): Promise<void> {
     const dirs = new Set<string>();
@@ -124,7 +148,7 @@ export class UserFiles {
       await fs.rename(t.tempPath, target);
       if (!t.journaled) dirs.add(path.dirname(target));
     });
-    await Promise.all([...dirs].map((d) => fsyncDir(d)));
+    if (dirs.size) await fsyncChain(this.base, dirs);
   }
 
   /** Removes `rel` (gone already is fine) and every folder above it that is left empty. */

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { fsyncDir } from './durable';
+import { fsyncChain, fsyncDir } from './durable';
 import { inParallel } from '../inParallel';
 
 /**
@@ -175,12 +175,10 @@ async function syncAll(files: readonly string[], root: string): Promise<void> {
       await handle.close();
     }
   });
-  const folders = new Set<string>([root]);
-  for (const f of files) {
-    for (let d = path.dirname(f); d.startsWith(root + path.sep) && !folders.has(d); d = path.dirname(d)) folders.add(d);
-  }
-  const deepestFirst = [...folders].sort((a, b) => b.split(path.sep).length - a.split(path.sep).length);
-  for (const d of deepestFirst) await fsyncDir(d).catch(ignoreGone);
+  await fsyncChain(
+    root,
+    files.map((f) => path.dirname(f)),
+  );
 }
 
 /** MAGIC, header length (u32), header JSON, payload, SHA-256 of all that. */
