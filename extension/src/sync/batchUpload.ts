@@ -70,7 +70,7 @@ export async function uploadSmallFiles(
         const mine: string[] = [];
         try {
           for (const hash of new Set(item.local.blocks)) if (await claims.claim(hash)) mine.push(hash);
-          const data = await readChecked(folder, item.path, item.local, mine.length > 0);
+          const data = readChecked(folder, item.path, item.local, mine.length > 0);
           if (data) {
             batch.blocks.push({ hash: item.local.blocks[0]!, data });
             batch.bytes += FRAME_HEADER + data.length;
@@ -122,17 +122,24 @@ export async function uploadSmallFiles(
   return results;
 }
 
-/** The file's bytes when `needBytes`, checked against the scan's hash and stat; the stat alone otherwise. */
-async function readChecked(folder: string, rel: string, local: LocalEntry, needBytes: boolean): Promise<Buffer | undefined> {
+/**
+ * The file's bytes when `needBytes`, checked against the scan's hash and stat; the stat alone otherwise.
+ * Synchronous, like the scan's reads of small files: at most 1 MiB from the page cache costs less
+ * than the five trips through libuv's pool (four threads) the promise calls take (W1: 1,000 files
+ * read in ~90 ms that way).
+ */
+function readChecked(folder: string, rel: string, local: LocalEntry, needBytes: boolean): Buffer | undefined {
   const abs = absolute(folder, rel);
   let data: Buffer | undefined;
   if (needBytes) {
-    data = await fs.promises.readFile(abs).catch((err: NodeJS.ErrnoException) => {
-      throw err.code === 'ENOENT' ? new LocalChangedError(rel) : err;
-    });
+    try {
+      data = fs.readFileSync(abs);
+    } catch (err) {
+      throw (err as NodeJS.ErrnoException).code === 'ENOENT' ? new LocalChangedError(rel) : err;
+    }
     if (data.length !== local.size || createHash('sha256').update(data).digest('hex') !== local.blocks[0]) throw new FileChangingError(abs);
   }
-  const st = await fs.promises.lstat(abs).catch(() => null);
+  const st = fs.lstatSync(abs, { throwIfNoEntry: false });
   if (!st || !sameStat(local, st)) throw new FileChangingError(abs);
   return data;
 }
