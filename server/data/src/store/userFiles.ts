@@ -53,15 +53,7 @@ export class UserFiles {
   /** A temp file holding `data`; not fsynced unless `durable` (a write journal may already hold the bytes). */
   async writeTemp(data: Buffer, durable = false): Promise<string> {
     const { tempPath, handle } = await this.createTemp();
-    try {
-      await handle.writeFile(data);
-      if (durable) await handle.sync();
-      await handle.close();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(tempPath, { force: true });
-      throw err;
-    }
+    await fill(handle, tempPath, data, durable);
     return tempPath;
   }
 
@@ -78,14 +70,7 @@ export class UserFiles {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw err;
     }
-    try {
-      await handle.writeFile(data);
-      await handle.close();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(target, { force: true });
-      throw err;
-    }
+    await fill(handle, target, data, false);
     return true;
   }
 
@@ -205,4 +190,17 @@ export class UserFiles {
 export async function writeParts(h: fs.FileHandle, parts: readonly { offset: number; data: Buffer }[]): Promise<void> {
   for (const p of parts) await writeFull(h, p.data, p.offset);
   await h.datasync();
+}
+
+/** Writes `data` into a file just created, fsyncs it if `durable`, and closes it; on failure the file is removed. */
+async function fill(handle: fs.FileHandle, file: string, data: Buffer, durable: boolean): Promise<void> {
+  try {
+    await handle.writeFile(data);
+    if (durable) await handle.sync();
+    await handle.close();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+    throw err;
+  }
 }
