@@ -110,8 +110,9 @@ export class FileWrites {
 
   /**
    * Many commits under one lock: the same checks as `commit` for each (a refused one gets its error
-   * and the rest go on), the temp files built and fsynced in parallel, renamed, each folder fsynced
-   * once, and all rows in one transaction.
+   * and the rest go on); small files' bytes made durable by one write journal and written without
+   * fsyncs of their own (new ones straight at their paths), bigger ones built and fsynced in parallel
+   * in temp files and renamed, folders fsynced once; all rows in one transaction.
    */
   async commitBatch(owner: string, reqs: readonly CommitInput[]): Promise<CommitResult[]> {
     return this.userLock.run(owner, async () => {
@@ -120,41 +121,7 @@ export class FileWrites {
         if (!(err instanceof MyDropboxError)) throw err;
         results[i] = { error: err.toBody().error };
       };
-      const rows = await this.d.files.getMany(
-        owner,
-        reqs.map((r) => r.path),
-      );
-      const ancestors = new Set(reqs.flatMap((r) => ancestorsOf(r.path)));
-      const fileAncestors = new Set((await this.d.files.liveAmong(owner, [...ancestors])).map((r) => r.path));
-      let { usedBytes } = await this.d.files.usage(owner);
-      // One lstat per path, many at once: asked one by one they were a thousand round trips to the thread pool.
-      const kinds = new Map<string, EntryKind>();
-      await inParallel(reqs, BUILD_WIDTH, async (r) => {
-        kinds.set(r.path, await this.d.disk.kind(owner, r.path));
-      });
-      const accepted: { i: number; req: CommitInput; current?: FileRow }[] = [];
-      const taken = new Set<string>();
-      const takenAncestors = new Set<string>();
-      for (const [i, req] of reqs.entries()) {
-        try {
-          if (taken.has(req.path)) throw new MyDropboxError('invalid_request', `"${req.path}" is in this batch twice; send it once.`);
-          const current = live(rows.get(req.path));
-          checkBase(req.path, current, req.baseRev);
-          const blocking = ancestorsOf(req.path).find((a) => fileAncestors.has(a) || taken.has(a));
-          if (blocking) throw conflict(`"${blocking}" is a file, so "${req.path}" cannot be created inside it.`, null);
-          if (takenAncestors.has(req.path)) throw conflict(`"${req.path}" is a folder of another file in this batch.`, null);
-          if (kinds.get(req.path) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
-            throw conflict(`"${req.path}" is a folder with files in it; a file cannot replace it.`, null);
-          }
-          this.d.quota.checkCommitWithin(usedBytes, current?.size ?? 0, req.size);
-          usedBytes += req.size - (current?.size ?? 0);
-          taken.add(req.path);
-          for (const a of ancestorsOf(req.path)) takenAncestors.add(a);
-          accepted.push({ i, req, current });
-        } catch (err) {
-          refuse(i, err);
-        }
-      }
+      const { accepted, kinds } = await this.checkBatch(owner, reqs, refuse);
       const { sources, missing } = await this.d.assembler.locateSome(
         owner,
         accepted.flatMap((a) => a.req.blocks),
@@ -248,6 +215,53 @@ export class FileWrites {
         }
       }
     });
+  }
+
+  /**
+   * The checks of `commit` for each commit of a batch, with its rows and folder checks read at once:
+   * the commits that may go ahead (with their current rows), and what is on disk at each path.
+   */
+  private async checkBatch(
+    owner: string,
+    reqs: readonly CommitInput[],
+    refuse: (i: number, err: unknown) => void,
+  ): Promise<{ accepted: { i: number; req: CommitInput; current?: FileRow }[]; kinds: Map<string, EntryKind> }> {
+    const rows = await this.d.files.getMany(
+      owner,
+      reqs.map((r) => r.path),
+    );
+    const ancestors = new Set(reqs.flatMap((r) => ancestorsOf(r.path)));
+    const fileAncestors = new Set((await this.d.files.liveAmong(owner, [...ancestors])).map((r) => r.path));
+    let { usedBytes } = await this.d.files.usage(owner);
+    // One lstat per path, many at once: asked one by one they were a thousand round trips to the thread pool.
+    const kinds = new Map<string, EntryKind>();
+    await inParallel(reqs, BUILD_WIDTH, async (r) => {
+      kinds.set(r.path, await this.d.disk.kind(owner, r.path));
+    });
+    const accepted: { i: number; req: CommitInput; current?: FileRow }[] = [];
+    const taken = new Set<string>();
+    const takenAncestors = new Set<string>();
+    for (const [i, req] of reqs.entries()) {
+      try {
+        if (taken.has(req.path)) throw new MyDropboxError('invalid_request', `"${req.path}" is in this batch twice; send it once.`);
+        const current = live(rows.get(req.path));
+        checkBase(req.path, current, req.baseRev);
+        const blocking = ancestorsOf(req.path).find((a) => fileAncestors.has(a) || taken.has(a));
+        if (blocking) throw conflict(`"${blocking}" is a file, so "${req.path}" cannot be created inside it.`, null);
+        if (takenAncestors.has(req.path)) throw conflict(`"${req.path}" is a folder of another file in this batch.`, null);
+        if (kinds.get(req.path) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
+          throw conflict(`"${req.path}" is a folder with files in it; a file cannot replace it.`, null);
+        }
+        this.d.quota.checkCommitWithin(usedBytes, current?.size ?? 0, req.size);
+        usedBytes += req.size - (current?.size ?? 0);
+        taken.add(req.path);
+        for (const a of ancestorsOf(req.path)) takenAncestors.add(a);
+        accepted.push({ i, req, current });
+      } catch (err) {
+        refuse(i, err);
+      }
+    }
+    return { accepted, kinds };
   }
 
   async copy(owner: string, req: CopyInput): Promise<FileEntry> {
