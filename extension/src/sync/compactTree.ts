@@ -62,15 +62,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
   }
 
   set(p: string, e: E): this {
-    this.version++;
-    let slot = this.slots.get(p);
-    if (slot === undefined) {
-      slot = this.free.pop() ?? this.grow();
-      const key = this.intern?.(p) ?? p;
-      this.slots.set(key, slot);
-      this.paths[slot] = key;
-    }
-    this.write(slot, e);
+    this.write(this.slotFor(p), e);
     return this;
   }
 
@@ -139,14 +131,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
   /** Copies the entry at `p` (which must be here) into `into` on the raw columns, without `rev`, as a local entry. */
   copyTo<F extends CompactEntry>(p: string, into: CompactTree<F>): void {
     const slot = this.slots.get(p)!;
-    into.version++;
-    let to = into.slots.get(p);
-    if (to === undefined) {
-      to = into.free.pop() ?? into.grow();
-      const key = into.intern?.(p) ?? p;
-      into.slots.set(key, to);
-      into.paths[to] = key;
-    }
+    const to = into.slotFor(p);
     const n = slot * NUMS;
     const m = to * NUMS;
     into.nums[m] = this.nums[n]!;
@@ -330,6 +315,19 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
   /** Makes room for `count` entries at once: growing by doubling to 100,000 leaves as much again in dropped columns. */
   reserve(count: number): void {
     if (count > this.blockCounts.length) this.resize(count);
+  }
+
+  /** The slot of `p`, taken (from the free list, else a new one) if `p` is not here yet; the tree counts as changed. */
+  private slotFor(p: string): number {
+    this.version++;
+    let slot = this.slots.get(p);
+    if (slot === undefined) {
+      slot = this.free.pop() ?? this.grow();
+      const key = this.intern?.(p) ?? p;
+      this.slots.set(key, slot);
+      this.paths[slot] = key;
+    }
+    return slot;
   }
 
   private grow(): number {
