@@ -11,19 +11,7 @@ import {
   type CommitBatchResponse,
   type ErrorBody,
 } from '@mydropbox/shared';
-import { bytes, DataClient, Harness, SERVER_ID, sha256, startHarness } from './harness';
-
-/** The POST /v1/blocks/batch body: [32-byte hash][u32 length][bytes] per block. */
-function batchBody(blocks: Buffer[], hashes = blocks.map(sha256)): Buffer {
-  return Buffer.concat(
-    blocks.flatMap((b, i) => {
-      const head = Buffer.alloc(36);
-      Buffer.from(hashes[i]!, 'hex').copy(head, 0);
-      head.writeUInt32BE(b.length, 32);
-      return [head, b];
-    }),
-  );
-}
+import { batchBody, bytes, DataClient, Harness, SERVER_ID, sha256, startHarness } from './harness';
 
 /** The PUT /v1/blocks/:hash/delta body: [u32 part index][u32 length][bytes] per part. */
 function deltaBody(parts: [number, Buffer][]): Buffer {

@@ -64,6 +64,18 @@ export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** The POST /v1/blocks/batch body: [32-byte hash][u32 length][bytes] per block. */
+export function batchBody(blocks: Buffer[], hashes = blocks.map(sha256)): Buffer {
+  return Buffer.concat(
+    blocks.flatMap((b, i) => {
+      const head = Buffer.alloc(36);
+      Buffer.from(hashes[i]!, 'hex').copy(head, 0);
+      head.writeUInt32BE(b.length, 32);
+      return [head, b];
+    }),
+  );
+}
+
 /** Deterministic pseudo-random bytes, so failures replay. */
 export function bytes(length: number, seed = 1): Buffer {
   const out = Buffer.allocUnsafe(Math.ceil(length / 4) * 4);

@@ -4,18 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { blockHashesOf, contentHashOfBlocks, type CommitBatchResponse } from '@mydropbox/shared';
 import { WriteJournal } from '../src/store/writeJournal';
-import { bytes, DataClient, Harness, SERVER_ID, sha256, startHarness } from './harness';
-
-function batchBody(blocks: Buffer[]): Buffer {
-  return Buffer.concat(
-    blocks.flatMap((b) => {
-      const head = Buffer.alloc(36);
-      Buffer.from(sha256(b), 'hex').copy(head, 0);
-      head.writeUInt32BE(b.length, 32);
-      return [head, b];
-    }),
-  );
-}
+import { batchBody, bytes, DataClient, Harness, SERVER_ID, startHarness } from './harness';
 
 async function commitSmall(client: DataClient, files: { path: string; data: Buffer }[]): Promise<void> {
   const sent = await client.request('POST', '/v1/blocks/batch', {
