@@ -18,6 +18,7 @@ import {
 import fs from 'node:fs';
 import type { FileEntry } from '@mydropbox/shared';
 import { isSmall, uploadSmallFiles, type SmallUpload } from './batchUpload';
+import { TransferCancelledError, type ActivityTracker, type TransferHandle } from './activity';
 
 /** The server's view of a file (modifiedAt goes into `mtime`). */
 export interface RemoteEntry extends TreeEntry {
@@ -37,6 +38,8 @@ export interface ExecutorContext {
   tombstones: Map<string, number>;
   onConflict?(info: { path: string; conflictPath: string }): void;
   onProgress?(remaining: number): void;
+  /** Told when each action starts and ends (the Activity view); cancels transfers. */
+  activity?: ActivityTracker;
 }
 
 /** Content hash -> a local path holding it, built once per run for the downloads that can copy locally. */
@@ -93,14 +96,21 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
   const runSmall = async () => {
     if (!small.length) return;
     const byPath = new Map(small.map((u) => [u.path, u.local]));
-    for (const u of small) ctx.index.markSending(u.path, { ...u.local, rev: 0 });
+    const actionOf = new Map(transfers.map((a) => [a.path, a]));
+    for (const u of small) {
+      ctx.index.markSending(u.path, { ...u.local, rev: 0 });
+      ctx.activity?.begin(actionOf.get(u.path)!, u.local.size);
+    }
     for (const r of await uploadSmallFiles(ctx.remote, ctx.folder, small, claims!)) {
       if ('file' in r) {
         recordUpload(ctx, r.path, byPath.get(r.path)!, r.file);
         report.outcomes.set(r.path, 'done');
+        ctx.activity?.end(actionOf.get(r.path)!, undefined, false, { size: r.file.size });
       } else {
-        report.outcomes.set(r.path, classify(r.error));
+        const outcome = classify(r.error);
+        report.outcomes.set(r.path, outcome);
         report.errors.set(r.path, r.error);
+        ctx.activity?.end(actionOf.get(r.path)!, r.error, outcome !== 'failed');
       }
       ctx.onProgress?.(--remaining);
     }
@@ -110,12 +120,18 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
     const worker = async () => {
       while (next < list.length) {
         const a = list[next++]!;
+        const transfer = ctx.activity?.begin(a, sizeOf(a));
         try {
-          await runOne(ctx, a, report, twins, claims);
+          await runOne(ctx, a, report, twins, claims, transfer);
           report.outcomes.set(a.path, 'done');
-        } catch (err) {
-          report.outcomes.set(a.path, classify(err));
+          ctx.activity?.end(a, undefined, false, { size: sizeOf(a) });
+        } catch (thrown) {
+          // Whatever a cancelled request threw (an AbortError from fetch, a half-written temp file), the person cancelled it.
+          const err = transfer?.signal.aborted ? new TransferCancelledError(a.path) : thrown;
+          const outcome = classify(err);
+          report.outcomes.set(a.path, outcome);
           report.errors.set(a.path, err);
+          ctx.activity?.end(a, err, outcome !== 'failed');
         }
         ctx.onProgress?.(--remaining);
       }
@@ -125,6 +141,10 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
   await Promise.all([runSmall(), run(oneByOne)]);
   await run(deletes);
   return report;
+}
+
+function sizeOf(a: Action): number {
+  return a.kind === 'upload' ? a.local.size : a.kind === 'download' || a.kind === 'conflict' ? a.remote.size : 0;
 }
 
 export function classify(err: unknown): Outcome {
@@ -161,19 +181,26 @@ function recordUpload(ctx: ExecutorContext, path: string, local: LocalEntry, fil
   });
 }
 
-async function runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport, twins: Twins, claims?: BlockClaims): Promise<void> {
+async function runOne(
+  ctx: ExecutorContext,
+  a: Action,
+  report: ExecutionReport,
+  twins: Twins,
+  claims?: BlockClaims,
+  transfer?: TransferHandle,
+): Promise<void> {
   switch (a.kind) {
     case 'upload': {
       const local = ctx.local.get(a.path);
       if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
       const baseBlocks = ctx.index.get(a.path)?.blocks;
       ctx.index.markSending(a.path, { ...local, rev: 0 });
-      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev, claims, baseBlocks);
+      const file = await uploadFile(ctx.remote, ctx.folder, a.path, local, a.baseRev, claims, baseBlocks, transfer);
       recordUpload(ctx, a.path, local, file);
       return;
     }
     case 'download':
-      await download(ctx, a.path, a.remote, a.local ? ctx.local.get(a.path) : undefined, a.local !== undefined, twins);
+      await download(ctx, a.path, a.remote, a.local ? ctx.local.get(a.path) : undefined, a.local !== undefined, twins, transfer);
       return;
     case 'conflict': {
       const local = ctx.local.get(a.path);
@@ -194,7 +221,7 @@ async function runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport, 
       ctx.local.set(a.conflictPath, local);
       report.touched.add(a.conflictPath);
       ctx.onConflict?.({ path: a.path, conflictPath: a.conflictPath });
-      await download(ctx, a.path, a.remote, undefined, false, twins);
+      await download(ctx, a.path, a.remote, undefined, false, twins, transfer);
       return;
     }
     case 'deleteRemote': {
@@ -235,6 +262,7 @@ async function download(
   expectLocal: LocalEntry | undefined,
   hadLocal: boolean,
   twins: Twins,
+  transfer?: TransferHandle,
 ): Promise<void> {
   if (hadLocal && !expectLocal) throw new LocalChangedError(path);
   const remoteEntry = ctx.remoteTree.get(path);
@@ -256,8 +284,14 @@ async function download(
     });
   }
   if (!written) {
-    const { body } = await ctx.remote.download(path);
-    written = await writeFileSafely(ctx.folder, path, body, { contentHash: want.contentHash, modifiedAt: remoteEntry.mtime }, expectLocal);
+    const { body } = await ctx.remote.download(path, transfer?.signal);
+    written = await writeFileSafely(
+      ctx.folder,
+      path,
+      transfer ? counted(body, transfer) : body,
+      { contentHash: want.contentHash, modifiedAt: remoteEntry.mtime },
+      expectLocal,
+    );
   }
   ctx.local.set(path, {
     size: written.size,
@@ -274,4 +308,14 @@ async function download(
     blocks: written.blocks,
     rev: remoteEntry.rev,
   });
+}
+
+/** Passes the bytes through, telling the transfer how far it got. */
+async function* counted(body: AsyncIterable<Uint8Array>, transfer: TransferHandle): AsyncIterable<Uint8Array> {
+  let bytes = 0;
+  for await (const chunk of body) {
+    bytes += chunk.length;
+    transfer.progress(bytes);
+    yield chunk;
+  }
 }

@@ -7,6 +7,7 @@ import { FileChangingError, sameStat } from './hasher';
 import { TEMP_PREFIX } from './ignore';
 import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
+import type { TransferHandle } from './activity';
 
 /** What a file on disk was when planned (undefined: there was none). */
 export type Expected = { size: number; mtime: number; ino: number } | undefined;
@@ -91,6 +92,7 @@ export async function uploadFile(
   baseRev: number | null,
   claims?: BlockClaims,
   baseBlocks?: readonly string[],
+  transfer?: TransferHandle,
 ): Promise<FileEntry> {
   const abs = absolute(folder, rel);
   const blockClaims = claims ?? (await BlockClaims.ask(remote, local.blocks));
@@ -108,6 +110,8 @@ export async function uploadFile(
     let slot = 0;
     try {
       for (let idx = 0; idx < local.blocks.length && failure === undefined; idx++) {
+        transfer?.signal.throwIfAborted();
+        transfer?.progress(idx * BLOCK_SIZE);
         const hash = local.blocks[idx]!;
         const base = baseBlocks?.[idx];
         const delta = base !== undefined && base !== hash ? base : undefined;
@@ -158,6 +162,8 @@ export async function uploadFile(
   }
   const st = await fs.promises.lstat(abs).catch(() => null);
   if (!st || !sameStat(local, st)) throw new FileChangingError(abs);
+  transfer?.signal.throwIfAborted();
+  transfer?.progress(local.size);
   return remote.commit({
     path: rel,
     size: local.size,
