@@ -18,6 +18,8 @@ import { absolute } from './transfer';
 import { CompactTree } from './compactTree';
 import { LocalTree } from './localTree';
 import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree';
+import { ActivityTracker, type ActivityEvent, type TransferProgress } from './activity';
+import { pathState, type PathState } from './pathStates';
 
 export type SyncStatus =
   | { kind: 'upToDate'; lastSyncAt?: number }
@@ -31,6 +33,10 @@ export interface SyncEvents {
   status?(status: SyncStatus): void;
   log?(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
   conflict?(info: { path: string; conflictPath: string }): void; // both versions kept; tell the person
+  /** A transfer started, an action finished or failed (activity.ts). */
+  activity?(event: ActivityEvent): void;
+  /** These paths' pathState() may have changed; undefined: any path's may have. */
+  pathsChanged?(paths: readonly string[] | undefined): void;
 }
 
 export interface EngineOptions {
@@ -79,6 +85,10 @@ export class SyncEngine {
   private stopped = false;
   private started = false;
   private current: SyncStatus = { kind: 'upToDate' };
+  private readonly activity = new ActivityTracker((e) => {
+    this.opts.events?.activity?.(e);
+    this.opts.events?.pathsChanged?.(e.kind === 'started' ? [e.transfer.path] : [e.path]);
+  });
 
   constructor(private readonly opts: EngineOptions) {
     this.folder = path.resolve(opts.folder);
@@ -155,6 +165,45 @@ export class SyncEngine {
     return this.current;
   }
 
+  /** Where one path stands (synced, pending, moving, not synced and why, ignored), from what the engine knows; cheap enough to ask per file shown. */
+  pathState(p: string): PathState | undefined {
+    const index = this.index;
+    if (!index) return undefined;
+    return pathState(
+      {
+        ignored: (q) => this.rules.ignores(q),
+        notSynced: (q) => this.failures.get(q),
+        transferring: (q) => this.activity.direction(q),
+        changedHere: (q) => this.dirtyLocal.has(q),
+        hasLocal: (q) => this.local.has(q),
+        hasRemote: (q) => this.remoteTree.has(q),
+        hasSynced: (q) => index.has(q),
+        inSync: (q) => this.local.inSync(q, this.remoteTree, index.tree),
+        localDiffers: (q) => this.local.get(q)?.contentHash !== index.get(q)?.contentHash,
+      },
+      p,
+    );
+  }
+
+  /** Transfers in progress (path, direction, bytes so far). */
+  transfers(): TransferProgress[] {
+    return this.activity.transfers();
+  }
+
+  /** Stops the transfer of `p`; the path is then listed as not synced until retry(). False when nothing was moving there. */
+  cancelTransfer(p: string): boolean {
+    return this.activity.cancel(p);
+  }
+
+  /** Looks at a path left out (a failure, a cancelled transfer) again. */
+  retry(p: string): void {
+    this.failures.delete(p);
+    this.dirtyLocal.add(p);
+    this.dirtyRemote.add(p);
+    this.opts.events?.pathsChanged?.([p]);
+    this.schedule();
+  }
+
   /** The files as last synced (for status displays). */
   get syncedCount(): number {
     return this.index?.size ?? 0;
@@ -196,6 +245,7 @@ export class SyncEngine {
       for (const p of [...this.local.keys(), ...this.index!.keys()]) if (p.startsWith(d + '/')) this.dirtyLocal.add(p);
       for (const p of listFilesBelow(this.folder, d)) this.dirtyLocal.add(p);
     }
+    this.opts.events?.pathsChanged?.(batch.dirs.size ? undefined : [...batch.files]);
     this.schedule();
   }
 
@@ -237,9 +287,11 @@ export class SyncEngine {
       index.settleSending((p) => this.remoteTree.get(p));
       this.failures.clear();
       for (const p of scan.unsettled) this.dirtyLocal.add(p);
+      this.opts.events?.pathsChanged?.(undefined);
       await this.reconcile(this.pathsToPlan());
       this.saveCursorIfInSync();
       index.flush();
+      this.opts.events?.pathsChanged?.(undefined);
     });
   }
 
@@ -311,6 +363,7 @@ export class SyncEngine {
             this.opts.events?.conflict?.(info);
           },
           onProgress: (remaining) => this.setStatus({ kind: 'syncing', pending: remaining }),
+          activity: this.activity,
         },
         actions,
       );
@@ -431,6 +484,7 @@ export class SyncEngine {
         const changed = applyChanges(res.changes, this.remoteTree, this.tombstones);
         if (changed.length) {
           for (const p of changed) this.dirtyPlan.add(p);
+          this.opts.events?.pathsChanged?.(changed);
           this.schedule();
         }
       } catch (err) {
