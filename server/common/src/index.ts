@@ -7,3 +7,4 @@ export * from './bearer';
 export * from './http';
 export * from './config';
 export * from './processLifecycle';
+export * from './userContent';

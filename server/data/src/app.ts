@@ -1,7 +1,7 @@
 // Builds the data server's Koa app from its services and the router's public key; no env, no listening.
 import Koa from 'koa';
 import Router from '@koa/router';
-import { AccessTokenVerifier, Logger, errorMiddleware } from '@mydropbox/server-common';
+import { AccessTokenVerifier, Logger, apiResponseHeaders, errorMiddleware } from '@mydropbox/server-common';
 import type { DataServices } from './services';
 import { authenticate, DataState } from './auth';
 import { filesRouter } from './routes/files';
@@ -19,6 +19,7 @@ export interface DataAppDeps {
 
 export function createApp(deps: DataAppDeps): Koa<DataState> {
   const app = new Koa<DataState>();
+  app.use(apiResponseHeaders());
   app.use(errorMiddleware(deps.log));
 
   const health = new Router();

@@ -2,7 +2,7 @@
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { MyDropboxError } from '@mydropbox/shared';
-import { errorMiddleware, Logger } from '@mydropbox/server-common';
+import { apiResponseHeaders, errorMiddleware, Logger } from '@mydropbox/server-common';
 import type { RouterServices } from './services';
 import { usersRoutes } from './routes/users';
 import { sessionsRoutes } from './routes/sessions';
@@ -33,6 +33,7 @@ export function createApp(deps: RouterAppDeps): Koa {
     if (err.code && CLIENT_GONE.has(err.code)) log.debug({ err }, 'client went away during the response');
     else log.warn({ err }, 'response failed after it started');
   });
+  app.use(apiResponseHeaders());
   app.use(errorMiddleware(log));
   app.use(async (ctx, next) => {
     try {

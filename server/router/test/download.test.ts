@@ -112,7 +112,7 @@ describe('downloads through the router from a real data server', () => {
     const res = await download('notes/Grüße «ünïcødé» "quoted".txt');
     assert.equal(res.status, 200);
     const disposition = res.headers.get('content-disposition') ?? '';
-    assert.match(disposition, /^attachment; filename="Gr__e __n_c_d__ _quoted_.txt"; filename\*=UTF-8''/);
+    assert.match(disposition, /^attachment; filename="Gru_e _unic_de_ _quoted_.txt"; filename\*=UTF-8''/);
     assert.equal(decodeURIComponent(disposition.split("UTF-8''")[1]), 'Grüße «ünïcødé» "quoted".txt');
     assert.deepEqual(Buffer.from(await res.arrayBuffer()), small);
     const e = await download('empty.txt');

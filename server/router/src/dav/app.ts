@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import Koa, { type Context } from 'koa';
 import type { Knex } from 'knex';
-import type { Logger } from '@mydropbox/server-common';
+import { apiResponseHeaders, type Logger } from '@mydropbox/server-common';
 import type { RouterServices } from '../services';
 import { DavError, toDavFailure } from './davError';
 import { authenticateBasic, DAV_REALM } from './auth';
@@ -66,6 +66,7 @@ export function createDavHandler(deps: DavDeps): http.RequestListener {
     else log.warn({ err }, 'WebDAV response failed after it started');
   });
 
+  app.use(apiResponseHeaders());
   app.use(async (ctx, next) => {
     try {
       await next();

@@ -2,6 +2,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { MyDropboxError, baseName, parentPath } from '@mydropbox/shared';
+import { setUserContentHeaders } from '@mydropbox/server-common';
 import { DavError } from './davError';
 import { checkPreconditions, type DavRequest } from './context';
 import { contentTypeOf } from './liveProperties';
@@ -50,11 +51,12 @@ export async function handleGet(dav: DavRequest): Promise<void> {
     ctx.body = Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>);
   }
   ctx.status = res.status;
-  ctx.type = contentTypeOf(dav.path);
   for (const name of PASSED_HEADERS) {
     const value = res.headers.get(name);
     if (value !== null) ctx.set(name, value);
   }
+  // A browser opening /dav/page.html must download it, never run it with the site's cookies.
+  setUserContentHeaders(ctx, { filename: dav.path, contentType: contentTypeOf(dav.path) });
 }
 
 /** Parent must be an existing folder: 409 otherwise (RFC 4918: "intermediate collections" are not made). */

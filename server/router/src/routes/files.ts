@@ -1,15 +1,9 @@
 // GET /api/v1/files (listing) and GET /api/v1/files/content?path= (streaming download) through the user's data server.
 import Router from '@koa/router';
-import { MyDropboxError, baseName, normalizePath } from '@mydropbox/shared';
+import { MyDropboxError, normalizePath } from '@mydropbox/shared';
+import { setUserContentHeaders } from '@mydropbox/server-common';
 import type { RouterServices } from '../services';
 import { deviceOf, requireDevice } from '../requestInput';
-
-/** An attachment header that survives any file name: an ASCII fallback plus the RFC 5987 UTF-8 form. */
-export function attachmentDisposition(path: string): string {
-  const name = baseName(path);
-  const ascii = name.replace(/[^\x20-\x7e]|["\\%]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)}`;
-}
 
 export function filesRoutes(services: RouterServices): Router {
   const router = new Router();
@@ -27,10 +21,7 @@ export function filesRoutes(services: RouterServices): Router {
     ctx.status = download.status;
     ctx.body = download.body;
     ctx.set(download.headers);
-    // Never let a browser render user content on our origin: always a download, never sniffed.
-    ctx.set('Content-Type', 'application/octet-stream');
-    ctx.set('Content-Disposition', attachmentDisposition(path));
-    ctx.set('X-Content-Type-Options', 'nosniff');
+    setUserContentHeaders(ctx, { filename: path });
     ctx.set('Cache-Control', 'private, no-store');
   });
   return router;

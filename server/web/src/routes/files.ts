@@ -1,6 +1,7 @@
 // The file list (folders, breadcrumbs, sizes, dates, quota) and downloads streamed from the user's data server.
 import Router from '@koa/router';
 import { MyDropboxError, baseName, normalizePath } from '@mydropbox/shared';
+import { setUserContentHeaders } from '@mydropbox/server-common';
 import { requireUser, type WebState } from '../state';
 import type { RouteDeps } from '../app';
 import { breadcrumbs, folderView } from '../folderView';
@@ -50,25 +51,13 @@ export function fileRoutes({ services, render }: RouteDeps): Router<WebState> {
       const value = headerValue(answer.headers, name);
       if (value !== undefined) ctx.set(name, value);
     }
-    // Always an attachment of opaque bytes: a stored .html or .svg must never run as part of this site.
-    ctx.attachment(baseName(path), { fallback: asciiFallback(baseName(path)) });
-    ctx.type = 'application/octet-stream';
-    ctx.set('X-Content-Type-Options', 'nosniff');
+    // Always an attachment: a stored .html or .svg must never run as part of this site.
+    setUserContentHeaders(ctx, { filename: path });
     ctx.set('Cache-Control', 'private, no-cache');
-    ctx.set('Content-Security-Policy', "default-src 'none'; sandbox");
     ctx.body = answer.body;
   });
 
   return router;
-}
-
-/** The plain-ASCII name old browsers use; newer ones read the exact UTF-8 name from filename* (RFC 5987). */
-function asciiFallback(name: string): string {
-  const ascii = name
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .replace(/[^\x20-\x7e]/g, '_');
-  return ascii.replace(/["\\]/g, '_') || 'download';
 }
 
 function headerValue(headers: unknown, name: string): string | undefined {
