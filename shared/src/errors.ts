@@ -20,6 +20,7 @@ export const ERROR_STATUS = {
   server_unavailable: 503,
   no_capacity: 503,
   quota_exceeded: 507,
+  insufficient_storage: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
@@ -69,7 +70,14 @@ export function errorFromResponse(status: number, body: unknown): MyDropboxError
   return new MyDropboxError('invalid_request', `The server answered ${status}.`);
 }
 
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['server_unavailable', 'internal', 'rate_limited', 'block_missing']);
+// insufficient_storage: the data server's disk is full; the same call succeeds once it has room again.
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'server_unavailable',
+  'internal',
+  'rate_limited',
+  'block_missing',
+  'insufficient_storage',
+]);
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',

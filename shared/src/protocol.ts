@@ -37,7 +37,15 @@ import type { ErrorBody } from './errors';
 //   DELETE /v1/folders?path=           -> FolderChangeResponse (the folder, its files and subfolders)
 //   POST   /v1/folders/copy            CopyRequest -> FolderChangeResponse (409 if `to` exists unless overwrite)
 //   POST   /v1/folders/move            CopyRequest -> FolderChangeResponse
-//   GET    /healthz
+//   GET    /v1/versions?path=          -> VersionsResponse (kept versions of a path, newest first; 404 if it never existed)
+//   GET    /v1/versions/content?id=    the bytes of a kept version; honours Range
+//   GET    /v1/deleted?under=&limit=&before= -> DeletedResponse (deleted paths with a kept version, newest deletion first)
+//   POST   /v1/restore                 RestoreRequest -> RestoreResponse (a new commit; beside the path when it is taken)
+//   POST   /v1/restore/folder          RestoreFolderRequest -> RestoreFolderResponse
+//   DELETE /v1/account                 (router scope only) removes everything of the user on this server -> 204
+//   GET    /healthz                    -> DataHealth
+// Router-scope calls name the door they serve in the header X-MyDropbox-Device ("Website", "WebDAV"); user
+// tokens carry the device's name in the claim `dn`. The data server records it as the `device` of a change.
 
 /** Every user's quota: 5 GB (decimal, as storage is sold). */
 export const QUOTA_BYTES = 5_000_000_000;
@@ -106,7 +114,11 @@ export interface AccessClaims {
   did?: number; // device id (absent for the router's own calls)
   scope: 'user' | 'router';
   exp: number; // seconds since epoch
+  dn?: string; // the device's name (user tokens), recorded as who made a change
 }
+
+/** The header a router-scope call names its door in ("Website", "WebDAV"); trusted only with a router-scope token. */
+export const DEVICE_HEADER = 'X-MyDropbox-Device';
 
 export interface FileEntry {
   path: string;
@@ -114,6 +126,8 @@ export interface FileEntry {
   contentHash: string;
   rev: number;
   modifiedAt: number; // ms since epoch, as the client reported it
+  device?: string | null; // which device changed it last ("Website", "WebDAV", a device name)
+  executable?: boolean;
 }
 
 export interface FileEntryWithBlocks extends FileEntry {
@@ -122,6 +136,8 @@ export interface FileEntryWithBlocks extends FileEntry {
 
 export interface ListResponse {
   files: FileEntry[];
+  /** Explicit folders (made on purpose, possibly empty); older servers leave it out. */
+  folders?: FolderEntry[];
   cursor: string; // pass to /v1/changes to follow from this listing on
 }
 
@@ -142,6 +158,8 @@ export interface CommitRequest {
   modifiedAt?: number;
   /** POST /v1/commit only: the upload session whose temp file holds the blocks sent to it. */
   uploadId?: string;
+  /** The file's executable bit (absent: false). */
+  executable?: boolean;
 }
 
 /**
@@ -190,6 +208,10 @@ export interface Change {
   size: number;
   contentHash: string;
   modifiedAt: number;
+  /** Absent: a file. 'folder': an explicit folder was created or (deleted: true) removed; rev, size and hash are 0/empty. */
+  kind?: 'file' | 'folder';
+  executable?: boolean;
+  device?: string | null;
 }
 
 export interface ChangesResponse {
@@ -256,4 +278,68 @@ export interface FolderChangeResponse {
   path: string;
   /** How many files were copied, moved or deleted. */
   files: number;
+}
+
+/** One kept version of a file: what a path held before an overwrite, delete, move or restore replaced it. */
+export interface VersionEntry {
+  id: string; // opaque, stable
+  path: string;
+  size: number;
+  contentHash: string;
+  rev: number; // the revision this content had
+  modifiedAt: number; // ms, as reported by the device that wrote it
+  replacedAt: number; // ms, when it stopped being current (overwritten, deleted, moved away, restored over)
+  device: string | null; // which device wrote this version ("Website", "WebDAV", a device name)
+  reason: 'edit' | 'delete' | 'move' | 'restore'; // what replaced it
+  executable?: boolean;
+}
+
+export interface VersionsResponse {
+  path: string;
+  current: FileEntry | null;
+  versions: VersionEntry[];
+}
+
+export interface DeletedEntry {
+  path: string;
+  size: number;
+  deletedAt: number;
+  device: string | null;
+  versionId: string;
+  contentHash: string;
+}
+
+export interface DeletedResponse {
+  deleted: DeletedEntry[];
+  next?: string;
+}
+
+/** No versionId: the newest kept version of a deleted path. */
+export interface RestoreRequest {
+  path: string;
+  versionId?: string;
+}
+
+/** restoredTo differs from path when the path was taken: "name (restored).ext". */
+export interface RestoreResponse {
+  file: FileEntry;
+  restoredTo: string;
+}
+
+/** Everything deleted under the folder ('' = all). */
+export interface RestoreFolderRequest {
+  path: string;
+}
+
+export interface RestoreFolderResponse {
+  restored: number;
+  files: RestoreResponse[];
+}
+
+/** GET /healthz of a data server. `diskNearlyFull`: the router places no new users here. */
+export interface DataHealth {
+  status: 'ok';
+  serverId: number;
+  diskNearlyFull?: boolean;
+  freeBytes?: number;
 }

@@ -102,7 +102,12 @@ for (const kind of DATABASE_KINDS) {
     describe('device tokens', () => {
       it('authenticates a token until it is revoked, then refuses it at once', async () => {
         const { deviceToken, deviceId } = await signIn('password1');
-        assert.deepEqual(await h.services.devices.authenticate(deviceToken), { username: 'erin', deviceId, kind: 'daemon' });
+        assert.deepEqual(await h.services.devices.authenticate(deviceToken), {
+          username: 'erin',
+          deviceId,
+          kind: 'daemon',
+          name: 'MyDropbox daemon',
+        });
         await h.services.devices.revoke('erin', deviceId);
         await assert.rejects(h.services.devices.authenticate(deviceToken), is('unauthorized'));
         await assert.rejects(h.services.accessTokens.issue(deviceToken), is('unauthorized'));
@@ -197,7 +202,7 @@ for (const kind of DATABASE_KINDS) {
         assert.equal(issued.dataServer.id, 1);
         assert.equal(issued.dataServer.url, `http://127.0.0.1:${endpoint.port}`);
         const claims = h.verifier.verify(issued.accessToken, 1, h.clock.now());
-        assert.deepEqual({ ...claims, exp: 0 }, { sub: 'erin', sid: 1, did: deviceId, scope: 'user', exp: 0 });
+        assert.deepEqual({ ...claims, exp: 0 }, { sub: 'erin', sid: 1, did: deviceId, scope: 'user', dn: 'MyDropbox daemon', exp: 0 });
         assert.ok(issued.expiresAt - h.clock.now() <= 300_000 && issued.expiresAt - h.clock.now() > 290_000);
       });
 

@@ -32,7 +32,7 @@ export function createAccessTokenService(deps: {
   async function issueForDevice(device: AuthenticatedDevice): Promise<AccessTokenResponse> {
     const dataServer = await homeOf(device.username);
     const { token, expiresAt } = signer.sign(
-      { sub: device.username, sid: dataServer.id, did: device.deviceId, scope: 'user' },
+      { sub: device.username, sid: dataServer.id, did: device.deviceId, scope: 'user', ...(device.name ? { dn: device.name } : {}) },
       undefined,
       now(),
     );

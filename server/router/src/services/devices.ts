@@ -19,6 +19,8 @@ export interface AuthenticatedDevice {
   username: string;
   deviceId: number;
   kind: DeviceKind;
+  /** The name the person gave the device; data servers record it as who made a change. */
+  name?: string;
 }
 
 export interface DeviceService {
@@ -74,7 +76,7 @@ export function createDeviceService(deps: { db: Knex; throttle: Throttle; now: (
         throw new MyDropboxError('unauthorized', 'This device is signed out or its token is not valid; please sign in again.');
       }
       await touch(d);
-      return { username: d.username, deviceId: d.id, kind: d.kind };
+      return { username: d.username, deviceId: d.id, kind: d.kind, name: d.name };
     },
     async list(username) {
       return (await listActiveDevices(db, username)).map(info);
