@@ -16,7 +16,14 @@ import {
   type Listening,
   type Logger,
 } from '@mydropbox/server-common';
-import { createDavHandler, createRouterServices, createApp as createRouterApp, type RouterServices } from '@mydropbox/router';
+import {
+  createDavHandler,
+  createRouterServices,
+  createApp as createRouterApp,
+  DEFAULT_THROTTLE_POLICY,
+  type RouterServices,
+  type ThrottlePolicy,
+} from '@mydropbox/router';
 import { startDataServer } from '@mydropbox/data-server';
 import { createApp as createWebApp, createDispatcher } from '@mydropbox/web';
 import { createTestDatabase, type DatabaseKind, type TestDatabase } from './databases';
@@ -34,9 +41,18 @@ export interface StackOptions {
    * default: the real one (createDavHandler), false: none.
    */
   dav?: ((deps: { services: RouterServices; log: Logger; db: Knex }) => http.RequestListener) | false;
+  /** Default: TEST_THROTTLE_POLICY. */
+  throttlePolicy?: ThrottlePolicy;
   /** Each data server's per-user quota (default: the real 5 GB). */
   quotaBytes?: number;
 }
+
+/** The real policy, except that a test suite signs up many accounts from the one loopback address. */
+export const TEST_THROTTLE_POLICY: ThrottlePolicy = {
+  ...DEFAULT_THROTTLE_POLICY,
+  signUpAddress: { ...DEFAULT_THROTTLE_POLICY.signUpAddress, limit: 10_000 },
+  signUpGlobal: { ...DEFAULT_THROTTLE_POLICY.signUpGlobal, limit: 10_000 },
+};
 
 export interface StackDataServer {
   id: number;
@@ -112,7 +128,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dataServers.push({ id, url: server.url, close: () => server.close() });
     }
 
-    const services = createRouterServices({ db, signer: new AccessTokenSigner(keys.privateKeyPem), log, pollHealth: false });
+    const services = createRouterServices({
+      db,
+      signer: new AccessTokenSigner(keys.privateKeyPem),
+      log,
+      pollHealth: false,
+      throttlePolicy: opts.throttlePolicy ?? TEST_THROTTLE_POLICY,
+    });
     cleanups.push(() => services.close());
     for (const s of dataServers) {
       const u = new URL(s.url);

@@ -21,6 +21,9 @@ export interface RouterConfig {
   trustProxy: boolean;
   healthPollMs: number;
   logLevel: string;
+  /** New accounts allowed per hour from one address, and from everywhere together. */
+  signUpsPerAddressPerHour: number;
+  signUpsPerHour: number;
 }
 
 const flag = z
@@ -38,6 +41,8 @@ export const routerEnvShape = {
   DATA_SERVER_CAPACITY_GB: z.coerce.number().int().min(0).default(1000),
   TRUST_PROXY: flag,
   HEALTH_POLL_MS: z.coerce.number().int().min(100).default(5000),
+  SIGNUPS_PER_ADDRESS_PER_HOUR: z.coerce.number().int().min(1).default(5),
+  SIGNUPS_PER_HOUR: z.coerce.number().int().min(1).default(50),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
 
@@ -77,6 +82,8 @@ export function loadRouterConfig(env: NodeJS.ProcessEnv = process.env): RouterCo
     trustProxy: e.TRUST_PROXY,
     healthPollMs: e.HEALTH_POLL_MS,
     logLevel: e.LOG_LEVEL,
+    signUpsPerAddressPerHour: e.SIGNUPS_PER_ADDRESS_PER_HOUR,
+    signUpsPerHour: e.SIGNUPS_PER_HOUR,
   };
 }
 

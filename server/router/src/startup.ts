@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { createPublicKey } from 'node:crypto';
 import { AccessTokenSigner, generateSigningKeys, KeyPairPem, Logger, migrateLatest, openDatabase } from '@mydropbox/server-common';
-import { createRouterServices, RouterServices } from './services';
+import { createRouterServices, DEFAULT_THROTTLE_POLICY, RouterServices } from './services';
 import type { RouterConfig } from './config';
 import { publicKeyFileFor } from './config';
 
@@ -47,6 +47,11 @@ export async function startRouterServices(config: RouterConfig, log: Logger): Pr
       signer: new AccessTokenSigner(keys.privateKeyPem),
       healthPollMs: config.healthPollMs,
       pollHealth: false,
+      throttlePolicy: {
+        ...DEFAULT_THROTTLE_POLICY,
+        signUpAddress: { ...DEFAULT_THROTTLE_POLICY.signUpAddress, limit: config.signUpsPerAddressPerHour },
+        signUpGlobal: { ...DEFAULT_THROTTLE_POLICY.signUpGlobal, limit: config.signUpsPerHour },
+      },
     });
     for (const s of config.dataServers) {
       await services.dataServers.register({ id: s.id, host: s.host, port: s.port, capacityGb: config.dataServerCapacityGb });

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import type { FileEntry } from '@mydropbox/shared';
-import { startStack, uploadFile, type Stack } from '../../../test/support/stack';
+import { startStack, uploadFile, TEST_THROTTLE_POLICY, type Stack } from '../../../test/support/stack';
 import { davRequest, davUser, type DavUser } from '../../../test/e2e/davSupport';
 
 const QUOTA = 12 * 1024 * 1024;
@@ -54,15 +54,6 @@ describe('WebDAV refusals and statuses', function () {
       const device = (await stack.services.devices.list(carol.username)).find((d) => d.kind === 'webdav')!;
       await stack.services.devices.revoke(carol.username, device.id);
       assert.equal((await as(carol, 'PROPFIND', '/dav/', { headers: { depth: '0' } })).status, 401);
-    });
-
-    it('throttles wrong app passwords like website sign-ins (429 with Retry-After), even for the right one then', async () => {
-      const dave = await davUser(stack);
-      const wrong = `Basic ${Buffer.from(`${dave.username}:mdbw_not-the-password`).toString('base64')}`;
-      for (let i = 0; i < 5; i++) assert.equal((await davRequest(stack.url, 'GET', '/dav/', { auth: wrong })).status, 401);
-      const locked = await as(dave, 'GET', '/dav/');
-      assert.equal(locked.status, 429);
-      assert.ok(Number(locked.headers['retry-after']) > 0);
     });
   });
 
@@ -282,5 +273,38 @@ describe('WebDAV refusals and statuses', function () {
       assert.equal((await as(alice, 'UNLOCK', '/dav/inside.txt', { headers: { 'lock-token': token } })).status, 204);
       assert.equal((await as(alice, 'DELETE', '/dav/inside.txt')).status, 204);
     });
+  });
+});
+
+describe('WebDAV throttling', function () {
+  this.timeout(60_000);
+  // Its own stack: locking out 127.0.0.1 would refuse every other test's requests.
+  let own: Stack;
+  before(async () => {
+    own = await startStack({ throttlePolicy: { ...TEST_THROTTLE_POLICY, appPassword: { ...TEST_THROTTLE_POLICY.appPassword, limit: 3 } } });
+  });
+  after(async () => own?.close());
+
+  it('throttles wrong app passwords per address (429 with Retry-After), and wrong account passwords never lock WebDAV out', async () => {
+    const dave = await davUser(own);
+    for (let i = 0; i < 6; i++) {
+      const signIn = await fetch(`${own.apiUrl}/sessions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: dave.username, password: `wrong ${i}` }),
+      });
+      await signIn.arrayBuffer();
+    }
+    assert.equal(
+      (await davRequest(own.url, 'PROPFIND', '/dav/', { auth: dave.authorization, headers: { depth: '0' } })).status,
+      207,
+      'the app password still works',
+    );
+    const wrong = `Basic ${Buffer.from(`${dave.username}:mdbw_not-the-password`).toString('base64')}`;
+    for (let i = 0; i < 3; i++) assert.equal((await davRequest(own.url, 'GET', '/dav/', { auth: wrong })).status, 401);
+    const locked = await davRequest(own.url, 'GET', '/dav/', { auth: dave.authorization });
+    assert.equal(locked.status, 429);
+    assert.ok(Number(locked.headers['retry-after']) > 0);
+    assert.match(locked.text, /Too many wrong app passwords from your network address/);
   });
 });

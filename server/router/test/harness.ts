@@ -14,6 +14,7 @@ import {
 } from '@mydropbox/server-common';
 import { createApp, createRouterServices, RouterServices, ThrottlePolicy } from '@mydropbox/router';
 import { createTestDatabase, DatabaseKind, TestDatabase } from '../../../test/support/databases';
+import { TEST_THROTTLE_POLICY } from '../../../test/support/stack';
 
 export interface TestClock {
   now(): number;
@@ -54,7 +55,7 @@ export async function startRouter(
       signer: new AccessTokenSigner(keys.privateKeyPem),
       now: clock.now,
       pollHealth: false,
-      throttlePolicy: opts.throttlePolicy,
+      throttlePolicy: opts.throttlePolicy ?? TEST_THROTTLE_POLICY,
     });
   const services = make();
   const extra: RouterServices[] = [];

@@ -46,7 +46,7 @@ describe('website deployment settings', function () {
   it('throttles by the real client address whatever X-Forwarded-For says (no trusted proxy)', async () => {
     const url = await site({});
     await stack.signUpAndSignIn('spoofvictim');
-    const limit = DEFAULT_THROTTLE_POLICY.addressLimit;
+    const limit = DEFAULT_THROTTLE_POLICY.address.limit;
     // Different accounts each time, so only the address counter can trip; each request claims another address.
     for (let i = 0; i < limit; i++) {
       const web = new WebClient(url);
@@ -69,6 +69,6 @@ describe('website deployment settings', function () {
       body: new URLSearchParams({ _csrf: token, username: 'spoofvictim', password: TEST_PASSWORD }).toString(),
     });
     assert.equal(res.status, 429);
-    assert.match(alertText(await res.text()) ?? '', /Too many failed sign-in attempts for your network address/);
+    assert.match(alertText(await res.text()) ?? '', /Too many failed sign-in attempts from your network address/);
   });
 });

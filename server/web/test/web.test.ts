@@ -222,7 +222,7 @@ describe('website (HTTP)', function () {
       for (let i = 0; i < 5; i++) res = await web.submit('/login', '/login', { username: 'throttled', password: `wrong-${i}-password` });
       res = await web.submit('/login', '/login', { username: 'throttled', password: TEST_PASSWORD });
       assert.equal(res.status, 429);
-      assert.match(alertText(res.html) ?? '', /Too many failed sign-in attempts.*wait \d+ (second|minute)/);
+      assert.match(alertText(res.html) ?? '', /Too many failed sign-in attempts.*try again in \d+ (second|minute)/);
       assert.ok(!web.cookies.has('mdb_session'));
     });
 

@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { RouterServices } from '../services';
-import { parseBody } from '../requestInput';
+import { clientAddress, parseBody } from '../requestInput';
 
 const signUpBody = z.object({ username: z.string(), email: z.string(), password: z.string() });
 
@@ -10,7 +10,7 @@ export function usersRoutes(services: RouterServices): Router {
   const router = new Router();
   router.post('/api/v1/users', async (ctx) => {
     const input = parseBody(signUpBody, ctx.request.body);
-    ctx.body = await services.accounts.signUp(input);
+    ctx.body = await services.accounts.signUp({ ...input, clientAddress: clientAddress(ctx) });
     ctx.status = 201;
   });
   return router;

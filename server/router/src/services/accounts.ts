@@ -13,6 +13,8 @@ export interface SignUpInput {
   username: string;
   email: string;
   password: string;
+  /** Where the request came from, for the sign-up throttle; in-process callers (tests, tools) may leave it out. */
+  clientAddress?: string;
 }
 
 export interface SignInInput {
@@ -49,6 +51,7 @@ export function createAccountService(deps: {
       const username = normalizeUsername(input?.username);
       const email = normalizeEmail(input?.email);
       const password = checkNewPassword(input?.password);
+      if (input.clientAddress !== undefined) await throttle.takeSignUp(input.clientAddress);
       // Hash before the transaction: the locks below are held for milliseconds, not for argon2's time.
       const passwordHash = await hashPassword(password);
       let serverId: number;
@@ -79,17 +82,17 @@ export function createAccountService(deps: {
         username = normalizeUsername(input?.username);
       } catch {
         // Still count the attempt: a malformed name is a wrong name, and says nothing about which names exist.
-        username = typeof input?.username === 'string' ? input.username.slice(0, 255).toLowerCase() : '';
+        username = typeof input?.username === 'string' ? input.username.slice(0, 200).toLowerCase() : '';
       }
       const subject = { account: username, clientAddress: input.clientAddress };
-      await throttle.assertAllowed(subject);
+      await throttle.assertSignInAllowed(subject);
       const user = await findUser(db, username);
       if (!(await passwordMatches(user?.passwordHash, typeof input.password === 'string' ? input.password : ''))) {
-        await throttle.recordFailure(subject);
+        await throttle.recordSignInFailure(subject);
         log.info({ username, clientAddress: input.clientAddress }, 'sign-in failed');
         throw new MyDropboxError('bad_credentials', BAD_CREDENTIALS);
       }
-      await throttle.recordSuccess(subject);
+      await throttle.recordSignInSuccess(subject);
       const { token, device } = await devices.create(user!.username, input.deviceName, input.deviceKind);
       return {
         username: user!.username,

@@ -31,7 +31,7 @@ export interface DeviceService {
   list(username: string): Promise<DeviceInfo[]>;
   revoke(username: string, deviceId: number): Promise<void>;
   createAppPassword(username: string, name: string): Promise<{ password: string; device: DeviceInfo }>;
-  /** For WebDAV Basic auth; throttled like sign-ins. Wrong user or password → bad_credentials. */
+  /** For WebDAV Basic auth; wrong ones are throttled per address. Wrong user or password → bad_credentials. */
   authenticateAppPassword(username: string, password: string, clientAddress: string): Promise<AuthenticatedDevice>;
 }
 
@@ -95,22 +95,21 @@ export function createDeviceService(deps: { db: Knex; throttle: Throttle; now: (
       try {
         account = normalizeUsername(username);
       } catch {
-        account = String(username).slice(0, 255).toLowerCase();
+        account = String(username).slice(0, 200).toLowerCase();
       }
-      const subject = { account, clientAddress };
-      const { accountHasFailures } = await throttle.assertAllowed(subject);
+      // Only the address is throttled: a 256-bit secret cannot be guessed, and wrong account passwords must not lock it out.
+      await throttle.assertAppPasswordAllowed(clientAddress);
       const d =
         typeof password === 'string' && password.startsWith(APP_PASSWORD_PREFIX)
           ? await findActiveDeviceByHash(db, hashSecret(password))
           : undefined;
       if (!d || d.kind !== 'webdav' || d.username !== account) {
-        await throttle.recordFailure(subject);
+        await throttle.recordAppPasswordFailure(clientAddress);
         throw new MyDropboxError(
           'bad_credentials',
           'The username or app password is not right. Create an app password on the website under Devices.',
         );
       }
-      if (accountHasFailures) await throttle.recordSuccess(subject);
       await touch(d);
       return { username: d.username, deviceId: d.id, kind: d.kind };
     },

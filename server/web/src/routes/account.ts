@@ -63,7 +63,7 @@ export function accountRoutes({ services, render, cookies }: RouteDeps): Router<
           : '';
     if (missing) return showSignup(ctx, values, missing, 400);
     try {
-      await services.accounts.signUp({ username: values.username, email: values.email, password });
+      await services.accounts.signUp({ username: values.username, email: values.email, password, clientAddress: clientAddress(ctx) });
       await signInBrowser(ctx, values.username, password);
       ctx.redirect('/files');
     } catch (err) {
