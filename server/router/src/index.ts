@@ -10,3 +10,5 @@ export { clientAddress } from './requestInput';
 export { createDavHandler, DAV_METHODS } from './dav/app';
 export type { DavDeps } from './dav/app';
 export { LockManager } from './dav/locks';
+export { DEFAULT_DAV_LIMITS } from './dav/limits';
+export type { DavLimits } from './dav/limits';

@@ -10,6 +10,7 @@ import { rawPathOf, userPathOf } from './davPaths';
 import { DataClient } from './dataClient';
 import { PropertyStore } from './propertyStore';
 import { LockManager } from './locks';
+import { DEFAULT_DAV_LIMITS, type DavLimits } from './limits';
 import { readIfHeader, type DavRequest } from './context';
 import { handleDelete, handleGet, handleMkcol, handlePut } from './fileMethods';
 import { handleCopyMove } from './copyMove';
@@ -26,6 +27,8 @@ export interface DavDeps {
   locks?: LockManager;
   /** Use X-Forwarded-For (last hop) as the client address for throttling; only behind your own proxy. */
   trustProxy?: boolean;
+  /** What dead properties and locks may hold; DEFAULT_DAV_LIMITS unless given. */
+  limits?: DavLimits;
 }
 
 export const DAV_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPFIND', 'PROPPATCH', 'LOCK', 'UNLOCK'];
@@ -58,8 +61,9 @@ function answerOptions(ctx: Context): void {
 /** The handler for everything under /dav; give it to createDispatcher({ dav }). */
 export function createDavHandler(deps: DavDeps): http.RequestListener {
   const { services, log } = deps;
-  const props = new PropertyStore(deps.db);
-  const locks = deps.locks ?? new LockManager();
+  const limits = deps.limits ?? DEFAULT_DAV_LIMITS;
+  const props = new PropertyStore(deps.db, limits);
+  const locks = deps.locks ?? new LockManager(Date.now, limits);
   const app = new Koa({ proxy: deps.trustProxy === true, maxIpsCount: 1 });
   app.on('error', (err: { code?: string }) => {
     if (err.code && CLIENT_GONE.has(err.code)) log.debug({ err }, 'WebDAV client went away during the response');
@@ -110,6 +114,7 @@ export function createDavHandler(deps: DavDeps): http.RequestListener {
       locks,
       ifHeader: readIfHeader(ctx),
       log,
+      limits,
     };
     await handler(dav);
   });

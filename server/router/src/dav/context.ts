@@ -6,6 +6,7 @@ import type { DataClient } from './dataClient';
 import type { PropertyStore } from './propertyStore';
 import { LockManager, parseIfHeader, type IfHeader } from './locks';
 import { DavError } from './davError';
+import type { DavLimits } from './limits';
 import { etagOf } from './liveProperties';
 
 export interface DavRequest {
@@ -18,6 +19,7 @@ export interface DavRequest {
   locks: LockManager;
   ifHeader: IfHeader | undefined;
   log: Logger;
+  limits: DavLimits;
 }
 
 export function readIfHeader(ctx: Context): IfHeader | undefined {

@@ -3,6 +3,16 @@ import { isInside, parentPath } from '@mydropbox/shared';
 import { DavError } from './davError';
 import { checkPreconditions, type DavRequest } from './context';
 import { destinationOf } from './davPaths';
+import { PropertyLimitError } from './propertyStore';
+
+async function assertPropertyRoom(dav: DavRequest, to: string, onlySelf: boolean): Promise<void> {
+  try {
+    await dav.props.assertRoomToCopy(dav.username, dav.path, to, onlySelf);
+  } catch (err) {
+    if (err instanceof PropertyLimitError) throw new DavError(507, `${err.message} Nothing was copied.`);
+    throw err;
+  }
+}
 
 export async function handleCopyMove(dav: DavRequest, op: 'copy' | 'move'): Promise<void> {
   const { ctx } = dav;
@@ -32,6 +42,7 @@ export async function handleCopyMove(dav: DavRequest, op: 'copy' | 'move'): Prom
   if (op === 'move') dav.locks.assertUnlocked(dav.username, dav.path, dav.ifHeader, true);
   dav.locks.assertUnlocked(dav.username, to, dav.ifHeader, true);
 
+  if (op === 'copy') await assertPropertyRoom(dav, to, source.kind === 'folder' && depthHeader === '0');
   // Replacing something of the other kind (a file by a folder or back) means deleting it first.
   if (target && target.kind !== source.kind) {
     if (target.kind === 'folder') await dav.data.deleteFolder(to);
@@ -49,7 +60,12 @@ export async function handleCopyMove(dav: DavRequest, op: 'copy' | 'move'): Prom
     await dav.props.copyTree(dav.username, dav.path, to, { andRemove: true });
     dav.locks.removeWithin(dav.username, dav.path);
   } else {
-    await dav.props.copyTree(dav.username, dav.path, to, { onlySelf: source.kind === 'folder' && depthHeader === '0' });
+    try {
+      await dav.props.copyTree(dav.username, dav.path, to, { onlySelf: source.kind === 'folder' && depthHeader === '0' });
+    } catch (err) {
+      if (err instanceof PropertyLimitError) throw new DavError(507, `The copy was made without its properties: ${err.message}`);
+      throw err;
+    }
   }
   ctx.status = target ? 204 : 201;
 }

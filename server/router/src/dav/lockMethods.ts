@@ -42,6 +42,10 @@ export async function handleLock(dav: DavRequest): Promise<void> {
   const typeEl = parts.find((e) => isDav(e, 'locktype'));
   if (!typeEl || !childElements(typeEl).some((e) => isDav(e, 'write'))) throw new DavError(400, 'Only write locks exist.');
   const ownerEl = parts.find((e) => isDav(e, 'owner'));
+  const ownerXml = ownerEl ? serializeContent(ownerEl) : '';
+  // Kept in memory for the lock's life and sent back in every lockdiscovery: clients send a name or a URL.
+  if (Buffer.byteLength(ownerXml) > dav.limits.lockOwnerBytes)
+    throw new DavError(400, `The lock owner is longer than ${dav.limits.lockOwnerBytes} bytes; send a name or an address.`);
   const depthHeader = (ctx.get('Depth') || 'infinity').toLowerCase();
   if (depthHeader !== '0' && depthHeader !== 'infinity') throw new DavError(400, 'A lock has Depth 0 or infinity.');
 
@@ -59,7 +63,7 @@ export async function handleLock(dav: DavRequest): Promise<void> {
     rootIsFolder: entry?.kind === 'folder',
     depth: depthHeader === '0' ? 0 : 'infinity',
     scope: scopeName,
-    ownerXml: ownerEl ? serializeContent(ownerEl) : '',
+    ownerXml,
     timeoutSeconds,
   });
   if (!entry) {

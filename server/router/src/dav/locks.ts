@@ -4,6 +4,7 @@ import { isInside } from '@mydropbox/shared';
 import { DavError } from './davError';
 import { escapeXml, propTag } from './xmlWriter';
 import { hrefOf, rawPathOf, userPathOf } from './davPaths';
+import { DEFAULT_DAV_LIMITS, type DavLimits } from './limits';
 
 export interface Lock {
   token: string;
@@ -19,7 +20,6 @@ export interface Lock {
 }
 
 export const MAX_LOCK_SECONDS = 3600;
-export const MAX_LOCKS_PER_USER = 1000;
 
 /** One condition list of an If header: all conditions must hold for the list to match. */
 interface IfList {
@@ -101,7 +101,10 @@ export function parseIfHeader(value: string | undefined): IfHeader | undefined {
 export class LockManager {
   private readonly byToken = new Map<string, Lock>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly limits: Pick<DavLimits, 'locksPerAccount' | 'locksInTotal'> = DEFAULT_DAV_LIMITS,
+  ) {}
 
   private live(username: string): Lock[] {
     const t = this.now();
@@ -136,8 +139,10 @@ export class LockManager {
     if (existing.some((l) => l.scope === 'exclusive') || (existing.length > 0 && input.scope === 'exclusive')) {
       throw new DavError(423, 'The resource is locked by another lock.', 'no-conflicting-lock');
     }
-    if (this.live(input.username).length >= MAX_LOCKS_PER_USER)
-      throw new DavError(503, 'Too many locks are held on this account; unlock some first.');
+    if (this.live(input.username).length >= this.limits.locksPerAccount)
+      throw new DavError(503, `Too many locks are held on this account (at most ${this.limits.locksPerAccount}); unlock some first.`);
+    if (this.byToken.size >= this.limits.locksInTotal)
+      throw new DavError(503, 'Too many locks are held on this server right now; try again later.');
     const lock: Lock = { ...input, token: `opaquelocktoken:${randomUUID()}`, expiresAt: this.now() + input.timeoutSeconds * 1000 };
     this.byToken.set(lock.token, lock);
     return lock;

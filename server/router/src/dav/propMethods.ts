@@ -8,7 +8,7 @@ import { readXml } from './xmlBody';
 import { errorXml, multistatusXml, propTag, responseXml, serializeContent } from './xmlWriter';
 import { LIVE_PROPERTIES, PROTECTED_PROPERTIES, QUOTA_PROPERTIES, liveProperty } from './liveProperties';
 import { SUPPORTED_LOCK_XML, lockDiscoveryXml } from './locks';
-import type { DeadProperty, PropertyChange } from './propertyStore';
+import { PropertyLimitError, type DeadProperty, type PropertyChange } from './propertyStore';
 
 type PropName = { ns: string; name: string };
 type Request = { kind: 'allprop'; include: PropName[] } | { kind: 'propname' } | { kind: 'prop'; names: PropName[] };
@@ -117,20 +117,37 @@ export async function handleProppatch(dav: DavRequest): Promise<void> {
     }
   }
   const refused = changes.filter((c) => c.ns === 'DAV:' && PROTECTED_PROPERTIES.has(c.name));
-  if (refused.length === 0) await dav.props.apply(dav.username, dav.path, changes);
+  let tooMuch: string | undefined;
+  if (refused.length === 0) {
+    try {
+      await dav.props.apply(dav.username, dav.path, changes);
+    } catch (err) {
+      if (!(err instanceof PropertyLimitError)) throw err;
+      tooMuch = err.message;
+    }
+  }
   const tags = (list: PropertyChange[]) => list.map((c) => propTag(c.ns, c.name));
   const href = hrefOf(entry.path, entry.kind === 'folder');
+  const sets = changes.filter((c) => c.kind === 'set');
   ctx.status = 207;
   ctx.type = 'application/xml; charset=utf-8';
   ctx.body = multistatusXml([
     responseXml(
       href,
-      refused.length === 0
-        ? [{ status: 200, props: tags(changes) }]
-        : [
+      refused.length > 0
+        ? [
             { status: 403, props: tags(refused) },
             { status: 424, props: tags(changes.filter((c) => !refused.includes(c))) },
-          ],
+          ]
+        : tooMuch !== undefined
+          ? [
+              // RFC 4918 9.2.1: 507 for what could not be stored, 424 for the rest of the all-or-nothing update.
+              { status: 507, props: tags(sets) },
+              { status: 424, props: tags(changes.filter((c) => c.kind !== 'set')) },
+            ]
+          : [{ status: 200, props: tags(changes) }],
+      undefined,
+      tooMuch,
     ),
   ]);
 }

@@ -59,14 +59,15 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** One <D:response>: an href and its properties grouped by status (or one status for the whole resource). */
-export function responseXml(href: string, propstats: { status: number; props: string[] }[], status?: number): string {
+export function responseXml(href: string, propstats: { status: number; props: string[] }[], status?: number, description?: string): string {
   if (status !== undefined)
     return `<D:response><D:href>${escapeText(href)}</D:href><D:status>${statusLine(status)}</D:status></D:response>`;
   const groups = propstats
     .filter((g) => g.props.length > 0)
     .map((g) => `<D:propstat><D:prop>${g.props.join('')}</D:prop><D:status>${statusLine(g.status)}</D:status></D:propstat>`)
     .join('');
-  return `<D:response><D:href>${escapeText(href)}</D:href>${groups}</D:response>`;
+  const said = description === undefined ? '' : `<D:responsedescription>${escapeText(description)}</D:responsedescription>`;
+  return `<D:response><D:href>${escapeText(href)}</D:href>${groups}${said}</D:response>`;
 }
 
 export function multistatusXml(responses: string[]): string {
