@@ -8,6 +8,7 @@ import type {
   CommitRequest,
   CommitResult,
   DeleteResponse,
+  EntriesResponse,
   FileEntry,
   FileEntryWithBlocks,
   ListResponse,
@@ -70,6 +71,11 @@ export class RemoteClient {
 
   list(signal?: AbortSignal): Promise<ListResponse> {
     return this.json<ListResponse>({ method: 'GET', path: '/v1/files', signal, timeoutMs: 120_000 });
+  }
+
+  /** A file or folder and, with depth 1, a folder's direct children ('' is the top): for browsing the server's tree one folder at a time. */
+  entries(path: string, depth: 0 | 1 = 1, signal?: AbortSignal): Promise<EntriesResponse> {
+    return this.json<EntriesResponse>({ method: 'GET', path: `/v1/entries?path=${encodeURIComponent(path)}&depth=${depth}`, signal });
   }
 
   meta(path: string): Promise<FileEntryWithBlocks> {
