@@ -32,7 +32,18 @@ export function conflictedCopyPath(path: string, deviceName: string, now: number
   }
 }
 
+const CONFLICT_LABEL = / \(conflicted copy from .+ \d{4}-\d{2}-\d{2} \d{4}( \d+)?\)/;
+
 /** Whether a name is one of our conflicted copies (shown differently, never re-conflicted on purpose). */
 export function isConflictedCopy(path: string): boolean {
-  return / \(conflicted copy from .+ \d{4}-\d{2}-\d{2} \d{4}( \d+)?\)/.test(baseName(path));
+  return CONFLICT_LABEL.test(baseName(path));
+}
+
+/** The path a conflicted copy was made from (`dir/name (conflicted copy from …).ext` -> `dir/name.ext`); undefined for other names. */
+export function originalOfConflictedCopy(path: string): string | undefined {
+  const name = baseName(path);
+  if (!CONFLICT_LABEL.test(name)) return undefined;
+  const dir = parentPath(path);
+  const original = name.replace(CONFLICT_LABEL, '');
+  return dir ? `${dir}/${original}` : original;
 }

@@ -20,6 +20,7 @@ import { LocalTree } from './localTree';
 import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree';
 import { ActivityTracker, type ActivityEvent, type TransferProgress } from './activity';
 import { pathState, type PathState } from './pathStates';
+import { isConflictedCopy } from './conflict';
 
 export type SyncStatus =
   | { kind: 'upToDate'; lastSyncAt?: number }
@@ -185,6 +186,13 @@ export class SyncEngine {
     );
   }
 
+  /** The conflicted copies in the folder (a walk of the local tree: ask after a pass, not per file). */
+  conflictedCopies(): string[] {
+    const copies: string[] = [];
+    for (const p of this.local.keys()) if (isConflictedCopy(p)) copies.push(p);
+    return copies.sort();
+  }
+
   /** Transfers in progress (path, direction, bytes so far). */
   transfers(): TransferProgress[] {
     return this.activity.transfers();
@@ -245,7 +253,8 @@ export class SyncEngine {
       for (const p of [...this.local.keys(), ...this.index!.keys()]) if (p.startsWith(d + '/')) this.dirtyLocal.add(p);
       for (const p of listFilesBelow(this.folder, d)) this.dirtyLocal.add(p);
     }
-    this.opts.events?.pathsChanged?.(batch.dirs.size ? undefined : [...batch.files]);
+    // New ignore rules or a whole folder can change any path's state below it.
+    this.opts.events?.pathsChanged?.(batch.dirs.size || batch.files.has(IGNORE_FILE) ? undefined : [...batch.files]);
     this.schedule();
   }
 

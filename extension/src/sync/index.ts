@@ -7,5 +7,5 @@ export { RemoteClient } from './remote';
 export { TransferCancelledError } from './activity';
 export type { ActivityEvent, ChangeKind, TransferDirection, TransferProgress } from './activity';
 export type { PathState, PathStateKind } from './pathStates';
-export { isConflictedCopy } from './conflict';
+export { isConflictedCopy, originalOfConflictedCopy } from './conflict';
 export { IGNORE_FILE } from './ignore';
