@@ -13,20 +13,32 @@ export interface Settings {
   serverUrl: string;
   /** Absolute path from `mydropbox.folder`, or undefined when unset. */
   folder: string | undefined;
+  /** `mydropbox.decorations`: sync state on files in the Explorer and on tabs. */
+  decorations: boolean;
+  /** `mydropbox.openConflictDiff`: a conflict opens both versions side by side at once. */
+  openConflictDiff: boolean;
 }
 
 export function readSettings(host: Host): Settings {
   const config = host.workspace.getConfiguration(SECTION);
   const serverUrl = config.get<string>('serverUrl')?.trim() || DEFAULT_SERVER_URL;
   const rawFolder = config.get<string>('folder')?.trim();
-  return { serverUrl, folder: rawFolder ? expandHome(rawFolder) : undefined };
+  return {
+    serverUrl,
+    folder: rawFolder ? expandHome(rawFolder) : undefined,
+    decorations: config.get<boolean>('decorations') !== false,
+    openConflictDiff: config.get<boolean>('openConflictDiff') !== false,
+  };
 }
 
 /**
  * The folder to sync: `mydropbox.folder` when set, else the workspace folder named `myDropbox`
  * (a local one; remote workspaces have no path the engine can watch), else none.
  */
-export function resolveSyncFolder(settings: Settings, workspaceFolders: readonly vscode.WorkspaceFolder[] | undefined): string | undefined {
+export function resolveSyncFolder(
+  settings: Pick<Settings, 'folder'>,
+  workspaceFolders: readonly vscode.WorkspaceFolder[] | undefined,
+): string | undefined {
   if (settings.folder) return settings.folder;
   const named = workspaceFolders?.find((f) => f.uri.scheme === 'file' && path.basename(f.uri.fsPath) === SYNC_FOLDER_NAME);
   return named?.uri.fsPath;

@@ -2,24 +2,25 @@
 import type * as vscode from 'vscode';
 import type { Host } from './host';
 import type { SyncStatus } from './sync';
+import { formatAgo, formatIn } from './format';
+import { t } from './l10n';
 
 export const STATUS_ITEM_ID = 'mydropbox.status';
 
-/** Command ids the item can run on click (declared in commands.ts, repeated here to keep this module free of it). */
+/** The command the item runs on click: a quick pick of the actions that apply now (commands.ts). */
 export interface StatusCommands {
-  signIn: string;
-  showLog: string;
   showMenu: string;
-  chooseFolder: string;
 }
 
-/** The engine's status plus the one state only the glue knows: signed in, but no folder to sync yet. */
-export type ShownStatus = SyncStatus | { kind: 'noFolder' };
+/** The engine's status plus what only the glue knows: signed in but no folder to sync yet, or the folder's workspace not trusted yet. */
+export type ShownStatus = SyncStatus | { kind: 'noFolder' } | { kind: 'restricted' };
 
 export interface StatusContext {
   serverUrl?: string;
   username?: string;
   folder?: string;
+  /** Paths left out of sync (shown in the tooltip when there are any). */
+  notSynced?: number;
 }
 
 export interface StatusView {
@@ -37,57 +38,63 @@ export function describeStatus(
   now: number = Date.now(),
 ): StatusView {
   const details = detailLines(context);
+  const view = (text: string, ...tooltip: (string | string[] | undefined)[]): StatusView => ({
+    text,
+    tooltip: join(...tooltip),
+    command: commands.showMenu,
+  });
   switch (status.kind) {
     case 'upToDate': {
-      const last = status.lastSyncAt === undefined ? 'Last sync: not yet' : `Last sync: ${formatAgo(status.lastSyncAt, now)}`;
-      return { text: '$(check) MyDropbox', tooltip: join('MyDropbox: up to date', details, last), command: commands.showMenu };
+      const last = status.lastSyncAt === undefined ? t('Last sync: not yet') : t('Last sync: {0}', formatAgo(status.lastSyncAt, now));
+      return view('$(check) MyDropbox', t('MyDropbox: up to date'), details, last);
     }
     case 'syncing': {
-      const files = status.pending === 1 ? '1 file' : `${status.pending} files`;
-      const text = status.pending > 0 ? `$(sync~spin) Syncing ${files}` : '$(sync~spin) Syncing';
-      return { text, tooltip: join(`MyDropbox: syncing${status.pending > 0 ? ` ${files}` : ''}`, details), command: commands.showMenu };
+      const files = status.pending === 1 ? t('1 file') : t('{0} files', status.pending);
+      const text = status.pending > 0 ? `$(sync~spin) ${t('Syncing {0}', files)}` : `$(sync~spin) ${t('Syncing')}`;
+      return view(text, status.pending > 0 ? t('MyDropbox: syncing {0}', files) : t('MyDropbox: syncing'), details);
     }
     case 'paused':
-      return {
-        text: '$(debug-pause) MyDropbox paused',
-        tooltip: join('MyDropbox: sync is paused', details, 'Click for actions, or run "MyDropbox: Resume Sync".'),
-        command: commands.showMenu,
-      };
+      return view(
+        `$(debug-pause) ${t('MyDropbox paused')}`,
+        t('MyDropbox: sync is paused'),
+        details,
+        t('Click for actions, or run "MyDropbox: Resume Sync".'),
+      );
     case 'offline': {
-      const retry = status.retryAt === undefined ? undefined : `Retrying ${formatIn(status.retryAt, now)}`;
+      const retry = status.retryAt === undefined ? undefined : t('Retrying {0}', formatIn(status.retryAt, now));
       return {
-        text: '$(debug-disconnect) MyDropbox offline',
-        tooltip: join(
-          `MyDropbox: offline (${status.reason})`,
+        ...view(
+          `$(debug-disconnect) ${t('MyDropbox offline')}`,
+          t('MyDropbox: offline ({0})', status.reason),
           details,
           retry,
-          'Changes are kept and sent when the server is back. Click to show the log.',
+          t('Changes are kept and sent when the server is back.'),
         ),
-        command: commands.showLog,
         background: 'statusBarItem.warningBackground',
       };
     }
     case 'signedOut':
-      return {
-        text: '$(sign-in) MyDropbox: Sign In',
-        tooltip: join('MyDropbox: signed out', details, 'Click to sign in.'),
-        command: commands.signIn,
-      };
+      return view(`$(sign-in) ${t('MyDropbox: Sign In')}`, t('MyDropbox: signed out'), details, t('Click to sign in.'));
     case 'noFolder':
+      return view(
+        `$(folder) ${t('MyDropbox: Choose Folder')}`,
+        t('MyDropbox: signed in, but no folder to sync'),
+        details,
+        t('Open a folder named myDropbox, set "mydropbox.folder", or click to choose one.'),
+      );
+    case 'restricted':
       return {
-        text: '$(folder) MyDropbox: Choose Folder',
-        tooltip: join(
-          'MyDropbox: signed in, but no folder to sync',
+        ...view(
+          `$(workspace-untrusted) ${t('MyDropbox: Restricted Mode')}`,
+          t('MyDropbox: not syncing this folder until you trust it'),
           details,
-          'Open a folder named myDropbox, set "mydropbox.folder", or click to choose one.',
+          t('Click to manage workspace trust.'),
         ),
-        command: commands.chooseFolder,
+        background: 'statusBarItem.warningBackground',
       };
     case 'error':
       return {
-        text: '$(error) MyDropbox error',
-        tooltip: join(`MyDropbox: ${status.message}`, details, 'Click to show the log.'),
-        command: commands.showLog,
+        ...view(`$(error) ${t('MyDropbox error')}`, t('MyDropbox: {0}', status.message), details, t('Click for actions, or show the log.')),
         background: 'statusBarItem.errorBackground',
       };
   }
@@ -125,9 +132,10 @@ export class SyncStatusBar implements vscode.Disposable {
 
 function detailLines(context: StatusContext): string[] {
   const lines: string[] = [];
-  if (context.username) lines.push(`Signed in as: ${context.username}`);
-  if (context.serverUrl) lines.push(`Server: ${context.serverUrl}`);
-  if (context.folder) lines.push(`Folder: ${context.folder}`);
+  if (context.username) lines.push(t('Signed in as: {0}', context.username));
+  if (context.serverUrl) lines.push(t('Server: {0}', context.serverUrl));
+  if (context.folder) lines.push(t('Folder: {0}', context.folder));
+  if (context.notSynced) lines.push(context.notSynced === 1 ? t('1 item not synced') : t('{0} items not synced', context.notSynced));
   return lines;
 }
 
@@ -136,17 +144,4 @@ function join(...parts: (string | string[] | undefined)[]): string {
     .flat()
     .filter((p): p is string => p !== undefined && p !== '')
     .join('\n');
-}
-
-function formatAgo(at: number, now: number): string {
-  const seconds = Math.max(0, Math.round((now - at) / 1000));
-  if (seconds < 5) return 'just now';
-  if (seconds < 60) return `${seconds} s ago`;
-  if (seconds < 3600) return `${Math.round(seconds / 60)} min ago`;
-  return new Date(at).toLocaleString();
-}
-
-function formatIn(at: number, now: number): string {
-  const seconds = Math.max(0, Math.round((at - now) / 1000));
-  return seconds <= 1 ? 'now' : `in ${seconds} s`;
 }

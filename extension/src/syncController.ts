@@ -4,8 +4,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type * as vscode from 'vscode';
 import type * as sync from './sync';
-import type { SyncEngine } from './sync';
+import type { ActivityEvent, RemoteClient, SyncEngine } from './sync';
 import { readSettings, resolveSyncFolder } from './config';
+import { CONTEXT_KEYS, type ContextKeys } from './contextKeys';
 import type { ConflictNotifier } from './conflicts';
 import type { Host } from './host';
 import { writeLog } from './log';
@@ -13,7 +14,17 @@ import type { DeviceCredentials, DeviceSecrets } from './secrets';
 import type { ShownStatus, SyncStatusBar } from './statusBar';
 
 /** The parts of the engine module the glue uses; injected so tests and the daemon-free build share one wiring. */
-export type SyncModule = Pick<typeof sync, 'SyncEngine' | 'signIn' | 'signOut' | 'deviceTokenSession' | 'discover'>;
+export type SyncModule = Pick<typeof sync, 'SyncEngine' | 'signIn' | 'signOut' | 'deviceTokenSession' | 'discover' | 'RemoteClient'>;
+
+/** What the views and decorations follow; every member optional. */
+export interface SyncListener {
+  /** An engine started or stopped (undefined). */
+  engineChanged?(engine: SyncEngine | undefined): void;
+  /** The engine's pathsChanged: these paths' state may differ now (undefined: any path's). */
+  pathsChanged?(paths: readonly string[] | undefined): void;
+  activity?(event: ActivityEvent): void;
+  status?(status: ShownStatus): void;
+}
 
 export interface ControllerDeps {
   host: Host;
@@ -22,6 +33,7 @@ export interface ControllerDeps {
   log: vscode.LogOutputChannel;
   statusBar: SyncStatusBar;
   conflicts: ConflictNotifier;
+  contextKeys: ContextKeys;
   /** Engine state lives below here, one directory per (folder, server, user). */
   stateRoot: string;
   deviceName: string;
@@ -35,7 +47,11 @@ export class SyncController implements vscode.Disposable {
   private firstSync: { report(message: string): void; done(): void } | undefined;
   /** Signed in from this window: only then does a window without a sync folder show the item (to choose one). */
   private engaged = false;
+  /** The folder to sync is in a workspace not trusted yet. */
+  private restricted = false;
   private readonly statusWaiters = new Set<(s: ShownStatus) => void>();
+  private readonly listeners = new Set<SyncListener>();
+  private remoteClient: { token: string; client: RemoteClient } | undefined;
 
   constructor(private readonly deps: ControllerDeps) {}
 
@@ -51,6 +67,30 @@ export class SyncController implements vscode.Disposable {
     return this.folder;
   }
 
+  /** The running engine, if any (decorations and the Activity view read its state). */
+  get syncEngine(): SyncEngine | undefined {
+    return this.engine;
+  }
+
+  /** A client of the signed-in account's data server (the engine's own while it runs); undefined when signed out. */
+  remote(): RemoteClient | undefined {
+    if (this.engine) return this.engine.remote;
+    const credentials = this.credentials;
+    if (!credentials) return undefined;
+    if (this.remoteClient?.token !== credentials.deviceToken)
+      this.remoteClient = {
+        token: credentials.deviceToken,
+        client: new this.deps.sync.RemoteClient(this.deps.sync.deviceTokenSession(credentials.serverUrl, credentials.deviceToken)),
+      };
+    return this.remoteClient.client;
+  }
+
+  /** Follows engines, paths and status from now on; dispose to stop. */
+  listen(listener: SyncListener): vscode.Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
   /** The address for links and sign-in: the signed-in server, else the setting. */
   get serverUrl(): string {
     return this.credentials?.serverUrl ?? readSettings(this.deps.host).serverUrl;
@@ -62,20 +102,26 @@ export class SyncController implements vscode.Disposable {
     await this.refresh();
   }
 
-  /** Settings or workspace folders changed: (re)start the engine if the folder it should sync changed. */
+  /**
+   * Settings, workspace folders or trust changed: (re)start the engine if the folder it should sync changed.
+   * A folder that comes from an untrusted workspace (rather than the person's own `mydropbox.folder`)
+   * waits until the workspace is trusted: opening someone else's project must not start uploading it.
+   */
   async refresh(): Promise<void> {
-    const folder = resolveSyncFolder(readSettings(this.deps.host), this.deps.host.workspace.workspaceFolders);
-    const wantEngine = this.credentials !== undefined && folder !== undefined;
+    const settings = readSettings(this.deps.host);
+    const folder = resolveSyncFolder(settings, this.deps.host.workspace.workspaceFolders);
+    this.restricted = folder !== undefined && settings.folder === undefined && !this.deps.host.workspace.isTrusted;
+    const wantEngine = this.credentials !== undefined && folder !== undefined && !this.restricted;
     if (folder !== this.folder || wantEngine !== (this.engine !== undefined)) {
       await this.stopEngine();
       this.folder = folder;
-      if (this.credentials && folder) {
+      if (this.credentials && folder && wantEngine) {
         await this.startEngine(this.credentials, folder);
         return;
       }
     }
     if (this.engine) this.render();
-    else this.setStatus(this.credentials ? { kind: 'noFolder' } : { kind: 'signedOut' });
+    else this.setStatus(!this.credentials ? { kind: 'signedOut' } : this.restricted ? { kind: 'restricted' } : { kind: 'noFolder' });
   }
 
   async signInWithPassword(serverUrl: string, username: string, password: string): Promise<DeviceCredentials> {
@@ -164,15 +210,22 @@ export class SyncController implements vscode.Disposable {
           if (this.engine === engine) this.setStatus(s);
         },
         log: (level, message) => writeLog(this.deps.log, level, message),
+        pathsChanged: (paths) => {
+          if (this.engine === engine) for (const l of this.listeners) l.pathsChanged?.(paths);
+        },
+        activity: (event) => {
+          if (this.engine === engine) for (const l of this.listeners) l.activity?.(event);
+        },
         conflict: (info) => {
           this.deps.log.warn(`Conflict on ${info.path}: both versions kept, the other as ${info.conflictPath}.`);
           void this.deps.conflicts
-            .notify(folder, info)
+            .notify(folder, info, readSettings(this.deps.host).openConflictDiff)
             .catch((err: unknown) => this.deps.log.error(`Could not open the conflict diff: ${String(err)}`));
         },
       },
     });
     this.engine = engine;
+    for (const l of this.listeners) l.engineChanged?.(engine);
     this.deps.log.info(`Syncing ${folder} with ${credentials.serverUrl} as ${credentials.username}.`);
     if (firstTime) this.showFirstSyncProgress(folder);
     this.setStatus({ kind: 'syncing', pending: 0 });
@@ -194,6 +247,7 @@ export class SyncController implements vscode.Disposable {
     this.engine = undefined;
     this.firstSync?.done();
     if (!engine) return;
+    for (const l of this.listeners) l.engineChanged?.(undefined);
     try {
       await engine.stop();
     } catch (err) {
@@ -259,17 +313,30 @@ export class SyncController implements vscode.Disposable {
       else this.firstSync.done();
     }
     this.render();
+    for (const l of this.listeners) l.status?.(status);
     for (const waiter of [...this.statusWaiters]) waiter(status);
   }
 
   private render(): void {
     const status = this.lastStatus;
+    const keys = this.deps.contextKeys;
+    keys.set(CONTEXT_KEYS.signedIn, this.credentials !== undefined);
+    keys.set(CONTEXT_KEYS.active, this.engine !== undefined);
+    keys.set(CONTEXT_KEYS.paused, this.engine !== undefined && status.kind === 'paused');
+    keys.set(CONTEXT_KEYS.syncing, this.engine !== undefined && status.kind === 'syncing');
+    keys.set(CONTEXT_KEYS.upToDate, this.engine !== undefined && status.kind === 'upToDate');
+    keys.set(CONTEXT_KEYS.restricted, this.restricted && this.credentials !== undefined);
     // An unrelated workspace: stay out of the status bar unless the person signed in from this window.
     if (!this.folder && (status.kind === 'signedOut' || (status.kind === 'noFolder' && !this.engaged))) {
       this.deps.statusBar.hide();
       return;
     }
-    this.deps.statusBar.show(status, { serverUrl: this.credentials?.serverUrl, username: this.credentials?.username, folder: this.folder });
+    this.deps.statusBar.show(status, {
+      serverUrl: this.credentials?.serverUrl,
+      username: this.credentials?.username,
+      folder: this.folder,
+      notSynced: this.engine?.failures.size,
+    });
   }
 }
 

@@ -2,6 +2,7 @@
 //
 // It implements the same `Host` interface that the real `vscode` module is checked against in
 // extension.ts, with types from @types/vscode, so a change on either side breaks the build, not the tests.
+import fs from 'node:fs';
 import path from 'node:path';
 import type * as vscode from 'vscode';
 import type { Host, HostContext } from '../../src/host';
@@ -30,6 +31,16 @@ export class UriDouble implements vscode.Uri {
     return new UriDouble('file', '', path.resolve(fsPath), '', '');
   }
 
+  static from(components: { scheme: string; authority?: string; path?: string; query?: string; fragment?: string }): UriDouble {
+    return new UriDouble(
+      components.scheme,
+      components.authority ?? '',
+      components.path ?? '',
+      components.query ?? '',
+      components.fragment ?? '',
+    );
+  }
+
   get fsPath(): string {
     return this.path;
   }
@@ -53,8 +64,10 @@ export class UriDouble implements vscode.Uri {
   }
 }
 
-export class EventEmitterDouble<T> {
+export class EventEmitterDouble<T> implements vscode.EventEmitter<T> {
   private readonly listeners = new Set<(e: T) => unknown>();
+  /** Every event fired, in order. */
+  readonly fired: T[] = [];
 
   readonly event: vscode.Event<T> = (listener) => {
     this.listeners.add(listener);
@@ -62,8 +75,164 @@ export class EventEmitterDouble<T> {
   };
 
   fire(e: T): void {
+    this.fired.push(e);
     for (const listener of [...this.listeners]) listener(e);
   }
+
+  dispose(): void {
+    this.listeners.clear();
+  }
+}
+
+class ThemeIconDouble implements vscode.ThemeIcon {
+  static readonly File = new ThemeIconDouble('file');
+  static readonly Folder = new ThemeIconDouble('folder');
+  constructor(
+    readonly id: string,
+    readonly color?: vscode.ThemeColor,
+  ) {}
+}
+
+class ThemeColorDouble implements vscode.ThemeColor {
+  constructor(readonly id: string) {}
+}
+
+class TreeItemDouble implements vscode.TreeItem {
+  id?: string;
+  iconPath?: vscode.TreeItem['iconPath'];
+  description?: string | boolean;
+  resourceUri?: vscode.Uri;
+  tooltip?: string | vscode.MarkdownString;
+  command?: vscode.Command;
+  contextValue?: string;
+  accessibilityInformation?: vscode.AccessibilityInformation;
+  checkboxState?: vscode.TreeItem['checkboxState'];
+  constructor(
+    public label?: string | vscode.TreeItemLabel,
+    public collapsibleState?: vscode.TreeItemCollapsibleState,
+  ) {}
+}
+
+class FileDecorationDouble implements vscode.FileDecoration {
+  propagate?: boolean;
+  constructor(
+    public badge?: string,
+    public tooltip?: string,
+    public color?: vscode.ThemeColor,
+  ) {}
+}
+
+class MarkdownStringDouble implements vscode.MarkdownString {
+  isTrusted?: boolean;
+  supportHtml?: boolean;
+  baseUri?: vscode.Uri;
+  constructor(
+    public value = '',
+    public supportThemeIcons = false,
+  ) {}
+  appendText(value: string): this {
+    this.value += value.replace(/[\\`*_{}[\]()#+\-.!]/g, '\\$&');
+    return this;
+  }
+  appendMarkdown(value: string): this {
+    this.value += value;
+    return this;
+  }
+  appendCodeblock(value: string, language = ''): this {
+    this.value += `\n\`\`\`${language}\n${value}\n\`\`\`\n`;
+    return this;
+  }
+}
+
+class FileSystemErrorDouble extends Error implements vscode.FileSystemError {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = `FileSystemError (${code})`;
+  }
+  private static make(code: string, messageOrUri?: string | vscode.Uri): FileSystemErrorDouble {
+    return new FileSystemErrorDouble(code, typeof messageOrUri === 'string' ? messageOrUri : `${code}: ${messageOrUri?.toString() ?? ''}`);
+  }
+  static FileNotFound = (m?: string | vscode.Uri) => FileSystemErrorDouble.make('FileNotFound', m);
+  static NoPermissions = (m?: string | vscode.Uri) => FileSystemErrorDouble.make('NoPermissions', m);
+  static Unavailable = (m?: string | vscode.Uri) => FileSystemErrorDouble.make('Unavailable', m);
+  static FileIsADirectory = (m?: string | vscode.Uri) => FileSystemErrorDouble.make('FileIsADirectory', m);
+}
+
+/** A tree view as VS Code holds one: the provider, and what the view shows besides its rows. */
+export class TreeViewDouble<T> implements vscode.TreeView<T> {
+  readonly onDidExpandElement = new EventEmitterDouble<vscode.TreeViewExpansionEvent<T>>().event;
+  readonly onDidCollapseElement = new EventEmitterDouble<vscode.TreeViewExpansionEvent<T>>().event;
+  readonly selection: readonly T[] = [];
+  readonly onDidChangeSelection = new EventEmitterDouble<vscode.TreeViewSelectionChangeEvent<T>>().event;
+  readonly visibility = new EventEmitterDouble<vscode.TreeViewVisibilityChangeEvent>();
+  readonly onDidChangeVisibility = this.visibility.event;
+  readonly onDidChangeCheckboxState = new EventEmitterDouble<vscode.TreeCheckboxChangeEvent<T>>().event;
+  message?: string;
+  title?: string;
+  description?: string;
+  badge?: vscode.ViewBadge;
+  visible = true;
+  disposed = false;
+
+  constructor(
+    readonly id: string,
+    readonly provider: vscode.TreeDataProvider<T>,
+  ) {}
+
+  async reveal(): Promise<void> {}
+
+  dispose(): void {
+    this.disposed = true;
+  }
+
+  /** The rows as shown with every Expanded item open and Collapsed ones closed unless `open` says so: [item, children]. */
+  async rows(open: (item: vscode.TreeItem) => boolean = () => false): Promise<RenderedRow<T>[]> {
+    const walk = async (parent: T | undefined): Promise<RenderedRow<T>[]> => {
+      const children = (await this.provider.getChildren(parent)) ?? [];
+      const rows: RenderedRow<T>[] = [];
+      for (const element of children) {
+        const item = await this.provider.getTreeItem(element);
+        const expanded = item.collapsibleState === 2 || (item.collapsibleState === 1 && open(item));
+        rows.push({ element, item, children: expanded ? await walk(element) : [] });
+      }
+      return rows;
+    };
+    return walk(undefined);
+  }
+}
+
+export interface RenderedRow<T> {
+  element: T;
+  item: vscode.TreeItem;
+  children: RenderedRow<T>[];
+}
+
+/** A row's label as text. */
+export function labelOf(item: vscode.TreeItem): string {
+  return typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+}
+
+class MementoDouble implements vscode.Memento {
+  readonly values = new Map<string, unknown>();
+  keys(): readonly string[] {
+    return [...this.values.keys()];
+  }
+  get<T>(key: string, defaultValue?: T): T | undefined {
+    return this.values.has(key) ? (this.values.get(key) as T) : defaultValue;
+  }
+  async update(key: string, value: unknown): Promise<void> {
+    if (value === undefined) this.values.delete(key);
+    else this.values.set(key, value);
+  }
+  setKeysForSync(): void {}
+}
+
+/** VS Code's l10n.t without a translation: fills {0}-style placeholders. */
+function fillPlaceholders(message: string, ...args: (string | number | boolean)[]): string {
+  return message.replace(/\{(\d+)\}/g, (whole, i: string) => (args[Number(i)] === undefined ? whole : String(args[Number(i)])));
 }
 
 class StatusBarItemDouble implements vscode.StatusBarItem {
@@ -236,6 +405,27 @@ export interface VscodeDouble {
   answerMessages: (message: ShownMessage) => string | undefined;
   answerQuickPick: (items: readonly vscode.QuickPickItem[]) => vscode.QuickPickItem | undefined;
   answerOpenDialog: () => vscode.Uri[] | undefined;
+  answerSaveDialog: () => vscode.Uri | undefined;
+  /** Every quick pick shown, with its items and options. */
+  quickPicks: { items: readonly vscode.QuickPickItem[]; options: vscode.QuickPickOptions | undefined }[];
+  /** The values of `setContext` calls, by key. */
+  contextKeys: Map<string, unknown>;
+  decorationProviders: vscode.FileDecorationProvider[];
+  treeViews: Map<string, TreeViewDouble<unknown>>;
+  fileSystems: Map<
+    string,
+    {
+      provider: vscode.FileSystemProvider;
+      options: { isReadonly?: boolean | vscode.MarkdownString; isCaseSensitive?: boolean } | undefined;
+    }
+  >;
+  clipboard: string[];
+  trusted: boolean;
+  trustGranted: EventEmitterDouble<void>;
+  activeEditorUri: vscode.Uri | undefined;
+  globalState: MementoDouble;
+  /** Files deleted through workspace.fs, with whether the trash was asked for. */
+  deleted: { uri: vscode.Uri; useTrash: boolean }[];
   dispose(): Promise<void>;
 }
 
@@ -246,7 +436,12 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
 
   const double: VscodeDouble = {
     host: undefined as unknown as Host, // set below, once the closures can see `double`
-    context: { subscriptions: [], secrets: new SecretStorageDouble(), globalStorageUri: UriDouble.file(storageDir) },
+    context: {
+      subscriptions: [],
+      secrets: new SecretStorageDouble(),
+      globalStorageUri: UriDouble.file(storageDir),
+      globalState: new MementoDouble(),
+    },
     statusItems: [],
     channels: [],
     secrets: undefined as unknown as SecretStorageDouble,
@@ -265,11 +460,25 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
     answerMessages: () => undefined,
     answerQuickPick: () => undefined,
     answerOpenDialog: () => undefined,
+    answerSaveDialog: () => undefined,
+    quickPicks: [],
+    contextKeys: new Map(),
+    decorationProviders: [],
+    treeViews: new Map(),
+    fileSystems: new Map(),
+    clipboard: [],
+    trusted: true,
+    trustGranted: new EventEmitterDouble<void>(),
+    activeEditorUri: undefined,
+    globalState: undefined as unknown as MementoDouble,
+    deleted: [],
     async dispose() {
       for (const d of double.context.subscriptions.splice(0).reverse()) await d.dispose();
     },
   };
   double.secrets = double.context.secrets as SecretStorageDouble;
+  double.globalState = double.context.globalState as MementoDouble;
+  const activeEditorChanged = new EventEmitterDouble<vscode.TextEditor | undefined>();
 
   const message =
     (level: MessageLevel) =>
@@ -303,9 +512,33 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
           double.refusedInputs.push({ value: answer as string, problem: typeof problem === 'string' ? problem : problem.message });
         }
       },
-      async showQuickPick<T extends vscode.QuickPickItem>(items: readonly T[]) {
-        return double.answerQuickPick(items) as T | undefined;
+      // Why the cast: showQuickPick is overloaded (one pick or many); one implementation answers both.
+      showQuickPick: (async <T extends vscode.QuickPickItem>(
+        items: readonly T[] | Thenable<readonly T[]>,
+        options?: vscode.QuickPickOptions,
+      ) => {
+        const shown = await items;
+        double.quickPicks.push({ items: shown, options });
+        return double.answerQuickPick(shown);
+      }) as Host['window']['showQuickPick'],
+      async showSaveDialog() {
+        return double.answerSaveDialog();
       },
+      registerFileDecorationProvider(provider) {
+        double.decorationProviders.push(provider);
+        return { dispose: () => double.decorationProviders.splice(double.decorationProviders.indexOf(provider), 1) };
+      },
+      createTreeView<T>(id: string, options: vscode.TreeViewOptions<T>) {
+        const view = new TreeViewDouble<T>(id, options.treeDataProvider);
+        double.treeViews.set(id, view as TreeViewDouble<unknown>);
+        return view;
+      },
+      get activeTextEditor() {
+        const uri = double.activeEditorUri;
+        // Why the cast: the glue reads only document.uri of the active editor.
+        return uri ? ({ document: { uri } } as vscode.TextEditor) : undefined;
+      },
+      onDidChangeActiveTextEditor: activeEditorChanged.event,
       showInformationMessage: message('info'),
       showWarningMessage: message('warning'),
       showErrorMessage: message('error'),
@@ -337,6 +570,10 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
         return { dispose: () => double.commands.delete(id) };
       },
       async executeCommand<T>(id: string, ...args: unknown[]): Promise<T> {
+        if (id === 'setContext') {
+          double.contextKeys.set(args[0] as string, args[1]);
+          return undefined as T;
+        }
         const command = double.commands.get(id);
         if (command) return (await command(...args)) as T;
         double.externalCommands.push({ id, args });
@@ -350,21 +587,55 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
       get workspaceFolders() {
         return double.workspaceFolders;
       },
+      registerFileSystemProvider(scheme, provider, options) {
+        double.fileSystems.set(scheme, { provider, options });
+        return { dispose: () => double.fileSystems.delete(scheme) };
+      },
+      get isTrusted() {
+        return double.trusted;
+      },
+      onDidGrantWorkspaceTrust: double.trustGranted.event,
+      fs: {
+        async writeFile(uri, content) {
+          fs.writeFileSync(uri.fsPath, content);
+        },
+        async delete(uri, options) {
+          double.deleted.push({ uri, useTrash: options?.useTrash ?? false });
+          fs.rmSync(uri.fsPath, { recursive: options?.recursive ?? false });
+        },
+      },
     },
     env: {
       appName: 'VS Code double',
+      clipboard: {
+        async readText() {
+          return double.clipboard.at(-1) ?? '';
+        },
+        async writeText(value) {
+          double.clipboard.push(value);
+        },
+      },
       async openExternal(target) {
         double.opened.push(target);
         return true;
       },
     },
+    l10n: { t: fillPlaceholders },
     Uri: UriDouble,
     StatusBarAlignment: { Left: 1 },
     ProgressLocation: { Notification: 15, Window: 10 },
     ConfigurationTarget: { Global: 1 },
-    ThemeColor: class ThemeColor {
-      constructor(readonly id: string) {}
-    },
+    TreeItemCollapsibleState: { None: 0, Collapsed: 1, Expanded: 2 },
+    FileType: { File: 1, Directory: 2 },
+    FileChangeType: { Changed: 1 },
+    FilePermission: { Readonly: 1 },
+    ThemeColor: ThemeColorDouble,
+    ThemeIcon: ThemeIconDouble,
+    TreeItem: TreeItemDouble,
+    FileDecoration: FileDecorationDouble,
+    MarkdownString: MarkdownStringDouble,
+    EventEmitter: EventEmitterDouble,
+    FileSystemError: FileSystemErrorDouble,
   };
   double.host = host;
   return double;

@@ -47,24 +47,31 @@ describe('status bar', () => {
     {
       status: { kind: 'offline', reason: 'ECONNREFUSED', retryAt: NOW + 8_000 },
       text: '$(debug-disconnect) MyDropbox offline',
-      command: COMMANDS.showLog,
+      command: COMMANDS.showMenu,
       background: 'statusBarItem.warningBackground',
-      tooltip: [/offline \(ECONNREFUSED\)/, /Retrying in 8 s/],
+      tooltip: [/offline \(ECONNREFUSED\)/, /Retrying in 8 s/, /sent when the server is back/],
     },
     {
       status: { kind: 'signedOut' },
       text: '$(sign-in) MyDropbox: Sign In',
-      command: COMMANDS.signIn,
+      command: COMMANDS.showMenu,
       tooltip: [/signed out/, /Click to sign in/],
     },
     {
       status: { kind: 'error', message: 'Quota exceeded: 5.0 GB used of 5 GB' },
       text: '$(error) MyDropbox error',
-      command: COMMANDS.showLog,
+      command: COMMANDS.showMenu,
       background: 'statusBarItem.errorBackground',
       tooltip: [/Quota exceeded: 5.0 GB used of 5 GB/, /show the log/],
     },
-    { status: { kind: 'noFolder' }, text: '$(folder) MyDropbox: Choose Folder', command: COMMANDS.chooseFolder, tooltip: [/no folder/] },
+    { status: { kind: 'noFolder' }, text: '$(folder) MyDropbox: Choose Folder', command: COMMANDS.showMenu, tooltip: [/no folder/] },
+    {
+      status: { kind: 'restricted' },
+      text: '$(workspace-untrusted) MyDropbox: Restricted Mode',
+      command: COMMANDS.showMenu,
+      background: 'statusBarItem.warningBackground',
+      tooltip: [/not syncing this folder until you trust it/, /manage workspace trust/],
+    },
   ];
 
   for (const c of cases) {
@@ -81,7 +88,12 @@ describe('status bar', () => {
 
   it('covers every status kind the engine can report', () => {
     const kinds = new Set(cases.map((c) => c.status.kind));
-    assert.deepEqual([...kinds].sort(), ['error', 'noFolder', 'offline', 'paused', 'signedOut', 'syncing', 'upToDate']);
+    assert.deepEqual([...kinds].sort(), ['error', 'noFolder', 'offline', 'paused', 'restricted', 'signedOut', 'syncing', 'upToDate']);
+  });
+
+  it('counts the items not synced in the tooltip', () => {
+    const view = describeStatus({ kind: 'error', message: 'x' }, { ...context, notSynced: 3 }, COMMANDS, NOW);
+    assert.match(view.tooltip, /3 items not synced/);
   });
 
   it('leaves out details it does not know', () => {
@@ -103,7 +115,7 @@ describe('status bar', () => {
       bar.show({ kind: 'error', message: 'disk full' }, context);
       assert.equal(item.visible, true);
       assert.equal(item.text, '$(error) MyDropbox error');
-      assert.equal(item.command, COMMANDS.showLog);
+      assert.equal(item.command, COMMANDS.showMenu, 'every state opens the menu of what applies now');
       assert.equal((item.backgroundColor as { id: string } | undefined)?.id, 'statusBarItem.errorBackground');
       assert.equal(item.accessibilityInformation?.label, 'MyDropbox: disk full');
 
