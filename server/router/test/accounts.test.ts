@@ -100,17 +100,17 @@ for (const kind of DATABASE_KINDS) {
 
     it('refuses a taken username or email, whatever their case, and a race on the same name', async () => {
       await addServer(1, 1000);
-      await h.services.accounts.signUp({ username: 'bob', email: 'bob@example.com', password: 'password1' });
+      await h.services.accounts.signUp({ username: 'bob', email: 'bob@example.com', password: 'plain sailing on the sea' });
       await assert.rejects(
-        h.services.accounts.signUp({ username: 'BOB', email: 'other@example.com', password: 'password1' }),
+        h.services.accounts.signUp({ username: 'BOB', email: 'other@example.com', password: 'plain sailing on the sea' }),
         code('username_taken'),
       );
       await assert.rejects(
-        h.services.accounts.signUp({ username: 'bobby', email: 'Bob@Example.COM', password: 'password1' }),
+        h.services.accounts.signUp({ username: 'bobby', email: 'Bob@Example.COM', password: 'plain sailing on the sea' }),
         code('email_taken'),
       );
       const race = await Promise.allSettled(
-        [1, 2, 3].map((i) => h.services.accounts.signUp({ username: 'carol', email: `carol${i}@example.com`, password: 'password1' })),
+        [1, 2, 3].map((i) => h.services.accounts.signUp({ username: 'carol', email: `carol${i}@example.com`, password: 'plain sailing on the sea' })),
       );
       assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1);
       for (const r of race) if (r.status === 'rejected') assert.ok(MyDropboxError.is(r.reason, 'username_taken'), String(r.reason));
@@ -120,17 +120,17 @@ for (const kind of DATABASE_KINDS) {
     it('refuses bad input with a readable invalid_request and creates nothing', async () => {
       await addServer(1, 1000);
       const bad = [
-        { username: 'ab', email: 'a@example.com', password: 'password1' },
-        { username: 'a'.repeat(33), email: 'a@example.com', password: 'password1' },
-        { username: '../etc', email: 'a@example.com', password: 'password1' },
-        { username: 'has space', email: 'a@example.com', password: 'password1' },
-        { username: '.hidden', email: 'a@example.com', password: 'password1' },
-        { username: 'émile', email: 'a@example.com', password: 'password1' },
-        { username: 'okname', email: 'not-an-email', password: 'password1' },
-        { username: 'okname', email: 'a@b', password: 'password1' },
+        { username: 'ab', email: 'a@example.com', password: 'plain sailing on the sea' },
+        { username: 'a'.repeat(33), email: 'a@example.com', password: 'plain sailing on the sea' },
+        { username: '../etc', email: 'a@example.com', password: 'plain sailing on the sea' },
+        { username: 'has space', email: 'a@example.com', password: 'plain sailing on the sea' },
+        { username: '.hidden', email: 'a@example.com', password: 'plain sailing on the sea' },
+        { username: 'émile', email: 'a@example.com', password: 'plain sailing on the sea' },
+        { username: 'okname', email: 'not-an-email', password: 'plain sailing on the sea' },
+        { username: 'okname', email: 'a@b', password: 'plain sailing on the sea' },
         { username: 'okname', email: 'a@example.com', password: 'short' },
         { username: 'okname', email: 'a@example.com', password: 'x'.repeat(1025) },
-        { username: 42, email: 'a@example.com', password: 'password1' },
+        { username: 42, email: 'a@example.com', password: 'plain sailing on the sea' },
       ];
       for (const input of bad) {
         await assert.rejects(h.services.accounts.signUp(input as never), (err: unknown) => {
@@ -144,10 +144,10 @@ for (const kind of DATABASE_KINDS) {
 
     it('signs in with a device token and answers wrong user and wrong password alike', async () => {
       await addServer(1, 1000);
-      await h.services.accounts.signUp({ username: 'dave', email: 'dave@example.com', password: 'password1' });
+      await h.services.accounts.signUp({ username: 'dave', email: 'dave@example.com', password: 'plain sailing on the sea' });
       const ok = await h.services.accounts.signIn({
         username: 'Dave',
-        password: 'password1',
+        password: 'plain sailing on the sea',
         clientAddress: '10.0.0.1',
         deviceKind: 'daemon',
       });
@@ -160,7 +160,7 @@ for (const kind of DATABASE_KINDS) {
       const messages: string[] = [];
       for (const attempt of [
         { username: 'dave', password: 'wrong-password' },
-        { username: 'nobody', password: 'password1' },
+        { username: 'nobody', password: 'plain sailing on the sea' },
       ]) {
         await assert.rejects(
           h.services.accounts.signIn({ ...attempt, clientAddress: '10.0.0.2', deviceKind: 'daemon' }),

@@ -24,13 +24,13 @@ describe('router HTTP API', () => {
   });
 
   it('signs up over POST /api/v1/users and refuses a duplicate', async () => {
-    const ok = await call(api('/users'), 'POST', { body: { username: 'ivy', email: 'ivy@example.com', password: 'password1' } });
+    const ok = await call(api('/users'), 'POST', { body: { username: 'ivy', email: 'ivy@example.com', password: 'plain sailing on the sea' } });
     assert.equal(ok.status, 201);
     assert.deepEqual(ok.body, { username: 'ivy', dataServer: { id: 1, url: `http://127.0.0.1:${endpoint.port}` } });
-    const dup = await call(api('/users'), 'POST', { body: { username: 'ivy', email: 'ivy2@example.com', password: 'password1' } });
+    const dup = await call(api('/users'), 'POST', { body: { username: 'ivy', email: 'ivy2@example.com', password: 'plain sailing on the sea' } });
     assert.equal(dup.status, 409);
     assert.equal(dup.body.error.code, 'username_taken');
-    const dupEmail = await call(api('/users'), 'POST', { body: { username: 'ivy2', email: 'IVY@example.com', password: 'password1' } });
+    const dupEmail = await call(api('/users'), 'POST', { body: { username: 'ivy2', email: 'IVY@example.com', password: 'plain sailing on the sea' } });
     assert.equal(dupEmail.status, 409);
     assert.equal(dupEmail.body.error.code, 'email_taken');
   });
@@ -40,7 +40,7 @@ describe('router HTTP API', () => {
       { rawBody: '{"username": "x", ', status: 400, code: 'invalid_request', message: /not valid JSON/ },
       { rawBody: '"just a string"', status: 400, code: 'invalid_request', message: /not valid JSON/ },
       {
-        rawBody: JSON.stringify({ username: 'x'.repeat(20_000), email: 'a@b.io', password: 'password1' }),
+        rawBody: JSON.stringify({ username: 'x'.repeat(20_000), email: 'a@b.io', password: 'plain sailing on the sea' }),
         status: 413,
         code: 'payload_too_large',
       },
@@ -53,13 +53,13 @@ describe('router HTTP API', () => {
         message: /at least 8 characters/,
       },
       {
-        body: { username: 'ja', email: 'jack@example.com', password: 'password1' },
+        body: { username: 'ja', email: 'jack@example.com', password: 'plain sailing on the sea' },
         status: 400,
         code: 'invalid_request',
         message: /3 to 32 characters/,
       },
       {
-        body: { username: 'jack', email: 'jack-at-example', password: 'password1' },
+        body: { username: 'jack', email: 'jack-at-example', password: 'plain sailing on the sea' },
         status: 400,
         code: 'invalid_request',
         message: /email/,
@@ -71,7 +71,7 @@ describe('router HTTP API', () => {
       assert.equal(res.body.error.code, c.code);
       if (c.message) assert.match(res.body.error.message, c.message);
     }
-    const res = await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'password1', deviceKind: 'toaster' } });
+    const res = await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea', deviceKind: 'toaster' } });
     assert.equal(res.status, 400);
     assert.match(res.body.error.message, /deviceKind/);
     const users = await h.db('Users').where({ Username: 'jack' });
@@ -88,7 +88,7 @@ describe('router HTTP API', () => {
 
   it('signs in, serves /me and access tokens, lists devices, and signs out for good', async () => {
     const signIn = await call(api('/sessions'), 'POST', {
-      body: { username: 'IVY', password: 'password1', deviceName: 'Build box', deviceKind: 'daemon' },
+      body: { username: 'IVY', password: 'plain sailing on the sea', deviceName: 'Build box', deviceKind: 'daemon' },
     });
     assert.equal(signIn.status, 201);
     const token: string = signIn.body.deviceToken;
@@ -131,8 +131,8 @@ describe('router HTTP API', () => {
   });
 
   it('revokes another device through DELETE /api/v1/devices/:id', async () => {
-    const a = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'password1' } })).body.deviceToken;
-    const b = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'password1', deviceKind: 'vscode' } })).body;
+    const a = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body.deviceToken;
+    const b = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea', deviceKind: 'vscode' } })).body;
     assert.equal((await call(api(`/devices/${b.deviceId}`), 'DELETE', { token: a })).status, 204);
     assert.equal((await call(api('/me'), 'GET', { token: b.deviceToken })).status, 401);
     assert.equal((await call(api('/me'), 'GET', { token: a })).status, 200);
@@ -141,7 +141,7 @@ describe('router HTTP API', () => {
   });
 
   it('trades a login code for a device token once', async () => {
-    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'password1' } })).body.deviceToken;
+    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body.deviceToken;
     const created = await call(api('/login-codes'), 'POST', { token });
     assert.equal(created.status, 201);
     const redeemed = await call(api('/login-codes/redeem'), 'POST', { body: { code: created.body.code, deviceName: 'VS Code on laptop' } });
@@ -154,20 +154,20 @@ describe('router HTTP API', () => {
   });
 
   it('answers wrong passwords with 401, then 429 with Retry-After once the account is locked', async () => {
-    await call(api('/users'), 'POST', { body: { username: 'kate', email: 'kate@example.com', password: 'password1' } });
+    await call(api('/users'), 'POST', { body: { username: 'kate', email: 'kate@example.com', password: 'plain sailing on the sea' } });
     for (let i = 0; i < 5; i++) {
       const res = await call(api('/sessions'), 'POST', { body: { username: 'kate', password: `wrong${i}` } });
       assert.equal(res.status, 401);
       assert.equal(res.body.error.code, 'bad_credentials');
     }
-    const locked = await call(api('/sessions'), 'POST', { body: { username: 'kate', password: 'password1' } });
+    const locked = await call(api('/sessions'), 'POST', { body: { username: 'kate', password: 'plain sailing on the sea' } });
     assert.equal(locked.status, 429);
     assert.equal(locked.body.error.code, 'rate_limited');
     assert.equal(locked.headers.get('retry-after'), '60');
   });
 
   it('refuses bad download paths before contacting the data server', async () => {
-    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'password1' } })).body.deviceToken;
+    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body.deviceToken;
     for (const p of ['../etc/passwd', '/abs', 'a/../b', 'C:/x', 'a\\b', 'nul\u0000byte']) {
       const res = await call(api(`/files/content?path=${encodeURIComponent(p)}`), 'GET', { token });
       assert.equal(res.status, 400, p);
@@ -194,7 +194,7 @@ describe('router client addresses', () => {
   const spray = async (url: string, forwardedFor: (i: number) => string) => {
     for (let i = 0; i < 20; i++) {
       const res = await call(`${url}/api/v1/sessions`, 'POST', {
-        body: { username: `nobody${i}`, password: 'password1' },
+        body: { username: `nobody${i}`, password: 'plain sailing on the sea' },
         headers: { 'x-forwarded-for': forwardedFor(i) },
       });
       assert.equal(res.status, 401);
@@ -206,7 +206,7 @@ describe('router client addresses', () => {
     try {
       await spray(h.url, (i) => `203.0.113.${i}`);
       const res = await call(`${h.url}/api/v1/sessions`, 'POST', {
-        body: { username: 'someone', password: 'password1' },
+        body: { username: 'someone', password: 'plain sailing on the sea' },
         headers: { 'x-forwarded-for': '198.51.100.1' },
       });
       assert.equal(res.status, 429);
@@ -226,12 +226,12 @@ describe('router client addresses', () => {
       // The client prepends fake addresses; the proxy appends the real one (192.0.2.50).
       await spray(h.url, (i) => `10.9.9.${i}, 192.0.2.50`);
       const same = await call(`${h.url}/api/v1/sessions`, 'POST', {
-        body: { username: 'x1', password: 'password1' },
+        body: { username: 'x1', password: 'plain sailing on the sea' },
         headers: { 'x-forwarded-for': '1.1.1.1, 192.0.2.50' },
       });
       assert.equal(same.status, 429);
       const other = await call(`${h.url}/api/v1/sessions`, 'POST', {
-        body: { username: 'x1', password: 'password1' },
+        body: { username: 'x1', password: 'plain sailing on the sea' },
         headers: { 'x-forwarded-for': '192.0.2.51' },
       });
       assert.equal(other.status, 401);

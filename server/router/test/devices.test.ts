@@ -21,7 +21,7 @@ for (const kind of DATABASE_KINDS) {
       h = await startRouter({ database: await createTestDatabase(kind), http: false });
       await h.services.dataServers.register({ id: 1, host: '127.0.0.1', port: endpoint.port, capacityGb: 1000 });
       await h.services.dataServers.register({ id: 2, host: '127.0.0.1', port: endpoint.port, capacityGb: 1000 });
-      await h.services.accounts.signUp({ username: 'erin', email: 'erin@example.com', password: 'password1' });
+      await h.services.accounts.signUp({ username: 'erin', email: 'erin@example.com', password: 'plain sailing on the sea' });
     });
     afterEach(async () => {
       await h.close();
@@ -33,7 +33,7 @@ for (const kind of DATABASE_KINDS) {
 
     describe('device tokens', () => {
       it('authenticates a token until it is revoked, then refuses it at once', async () => {
-        const { deviceToken, deviceId } = await signIn('password1');
+        const { deviceToken, deviceId } = await signIn('plain sailing on the sea');
         assert.deepEqual(await h.services.devices.authenticate(deviceToken), {
           username: 'erin',
           deviceId,
@@ -49,13 +49,13 @@ for (const kind of DATABASE_KINDS) {
       it('refuses unknown, malformed and other users’ device ids', async () => {
         await assert.rejects(h.services.devices.authenticate('mdbd_' + 'A'.repeat(43)), is('unauthorized'));
         await assert.rejects(h.services.devices.authenticate(''), is('unauthorized'));
-        const { deviceId } = await signIn('password1');
-        await h.services.accounts.signUp({ username: 'frank', email: 'frank@example.com', password: 'password1' });
+        const { deviceId } = await signIn('plain sailing on the sea');
+        await h.services.accounts.signUp({ username: 'frank', email: 'frank@example.com', password: 'plain sailing on the sea' });
         await assert.rejects(h.services.devices.revoke('frank', deviceId), is('not_found'));
       });
 
       it('lists active devices and updates LastSeenAt at most once a minute', async () => {
-        const a = await signIn('password1');
+        const a = await signIn('plain sailing on the sea');
         const b = await h.services.devices.create('erin', 'Laptop', 'vscode');
         assert.deepEqual(
           (await h.services.devices.list('erin')).map((d) => [d.id, d.name, d.kind]),
@@ -85,10 +85,10 @@ for (const kind of DATABASE_KINDS) {
           kind: 'webdav',
         });
         await assert.rejects(h.services.devices.authenticate(password), is('unauthorized'), 'not a Bearer token');
-        const { deviceToken } = await signIn('password1');
+        const { deviceToken } = await signIn('plain sailing on the sea');
         await assert.rejects(h.services.devices.authenticateAppPassword('erin', deviceToken, '192.0.2.1'), is('bad_credentials'));
-        await assert.rejects(h.services.devices.authenticateAppPassword('erin', 'password1', '192.0.2.1'), is('bad_credentials'));
-        await h.services.accounts.signUp({ username: 'gina', email: 'gina@example.com', password: 'password1' });
+        await assert.rejects(h.services.devices.authenticateAppPassword('erin', 'plain sailing on the sea', '192.0.2.1'), is('bad_credentials'));
+        await h.services.accounts.signUp({ username: 'gina', email: 'gina@example.com', password: 'plain sailing on the sea' });
         await assert.rejects(h.services.devices.authenticateAppPassword('gina', password, '192.0.2.1'), is('bad_credentials'));
         // Wrong ones are throttled per address (throttles.test.ts); the right one from another address still works.
         for (let i = 0; i < DEFAULT_THROTTLE_POLICY.appPassword.limit; i++)
@@ -128,7 +128,7 @@ for (const kind of DATABASE_KINDS) {
 
     describe('access tokens', () => {
       it('signs a user-scope token for the user’s own data server that the data server verifies', async () => {
-        const { deviceToken, deviceId } = await signIn('password1');
+        const { deviceToken, deviceId } = await signIn('plain sailing on the sea');
         const issued = await h.services.accessTokens.issue(deviceToken);
         assert.equal(issued.dataServer.id, 1);
         assert.equal(issued.dataServer.url, `http://127.0.0.1:${endpoint.port}`);
@@ -138,7 +138,7 @@ for (const kind of DATABASE_KINDS) {
       });
 
       it('gives tokens a data server must refuse when expired, forged, for another server or tampered with', async () => {
-        const { deviceToken } = await signIn('password1');
+        const { deviceToken } = await signIn('plain sailing on the sea');
         const { accessToken, expiresAt } = await h.services.accessTokens.issue(deviceToken);
         assert.throws(() => h.verifier.verify(accessToken, 1, expiresAt + 1), is('token_expired'));
         assert.throws(() => h.verifier.verify(accessToken, 2, h.clock.now()), is('forbidden'));
@@ -159,9 +159,9 @@ for (const kind of DATABASE_KINDS) {
       });
 
       it('issues each user tokens for their own name only, and router-scope tokens for the gateway', async () => {
-        await h.services.accounts.signUp({ username: 'hank', email: 'hank@example.com', password: 'password1' });
-        const erin = await h.services.accessTokens.issue((await signIn('password1')).deviceToken);
-        const hank = await h.services.accessTokens.issue((await signIn('password1', '192.0.2.1', 'hank')).deviceToken);
+        await h.services.accounts.signUp({ username: 'hank', email: 'hank@example.com', password: 'plain sailing on the sea' });
+        const erin = await h.services.accessTokens.issue((await signIn('plain sailing on the sea')).deviceToken);
+        const hank = await h.services.accessTokens.issue((await signIn('plain sailing on the sea', '192.0.2.1', 'hank')).deviceToken);
         assert.equal(h.verifier.verify(erin.accessToken, 1).sub, 'erin');
         assert.equal(h.verifier.verify(hank.accessToken, 1).sub, 'hank');
         const router = await h.services.accessTokens.routerToken('hank');

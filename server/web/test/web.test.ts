@@ -184,6 +184,10 @@ describe('website (HTTP)', function () {
       res = await web.submit('/signup', '/signup', { username: 'shorty', email: 'shorty@example.com', password: 'short' });
       assert.equal(res.status, 400);
       assert.match(alertText(res.html) ?? '', /at least 8 characters/);
+      res = await web.submit('/signup', '/signup', { username: 'weakling', email: 'weak@example.com', password: '12345678' });
+      assert.equal(res.status, 400);
+      assert.match(alertText(res.html) ?? '', /one of the most commonly used passwords/);
+      assert.equal(await stack.services.accounts.getUser('weakling').catch(() => undefined), undefined);
       res = await web.submit('/signup', '/signup', { username: '', email: '', password: '' });
       assert.equal(res.status, 400);
       assert.match(alertText(res.html) ?? '', /Choose a username/);
@@ -210,7 +214,7 @@ describe('website (HTTP)', function () {
       assert.match(alertText(res.html) ?? '', /Wrong username or password/);
       assert.match(res.html, /value="wrongpw"/);
       assert.doesNotMatch(res.html, /not the password/);
-      res = await web.submit('/login', '/login', { username: 'nobody-here', password: 'whatever123' });
+      res = await web.submit('/login', '/login', { username: 'nobody-here', password: 'whatever comes next' });
       assert.equal(res.status, 401);
       assert.match(alertText(res.html) ?? '', /Wrong username or password/);
     });

@@ -50,7 +50,7 @@ export function createAccountService(deps: {
     async signUp(input) {
       const username = normalizeUsername(input?.username);
       const email = normalizeEmail(input?.email);
-      const password = checkNewPassword(input?.password);
+      const password = checkNewPassword(input?.password, { username, email });
       if (input.clientAddress !== undefined) await throttle.takeSignUp(input.clientAddress);
       // Hash before the transaction: the locks below are held for milliseconds, not for argon2's time.
       const passwordHash = await hashPassword(password);

@@ -1,6 +1,7 @@
 // The rules for usernames, emails and passwords, and argon2id hashing; the website shows the same messages.
 import { hash, verify } from '@node-rs/argon2';
 import { MyDropboxError } from '@mydropbox/shared';
+import { weakPasswordReason, type PasswordContext } from './passwordStrength';
 
 export const USERNAME_RULE =
   'Usernames are 3 to 32 characters: lowercase letters, digits, ".", "_" or "-", starting with a letter or digit.';
@@ -33,12 +34,20 @@ export function normalizeEmail(input: unknown): string {
   return email;
 }
 
-export function checkNewPassword(input: unknown): string {
+/** A new password's rules: its length, and not one that would be guessed quickly (see passwordStrength.ts). */
+export function checkNewPassword(input: unknown, context: PasswordContext = {}): string {
   if (typeof input !== 'string' || input.length < MIN_PASSWORD_LENGTH) {
     throw new MyDropboxError('invalid_request', `Please choose a password of at least ${MIN_PASSWORD_LENGTH} characters.`);
   }
   if (input.length > MAX_PASSWORD_LENGTH)
     throw new MyDropboxError('invalid_request', `Passwords can be at most ${MAX_PASSWORD_LENGTH} characters.`);
+  const reason = weakPasswordReason(input, context);
+  if (reason) {
+    throw new MyDropboxError(
+      'invalid_request',
+      `Please choose another password: ${reason}, so it would be guessed quickly. A few unrelated words make a strong one that is easy to remember.`,
+    );
+  }
   return input;
 }
 
