@@ -110,7 +110,9 @@ for (const kind of DATABASE_KINDS) {
         code('email_taken'),
       );
       const race = await Promise.allSettled(
-        [1, 2, 3].map((i) => h.services.accounts.signUp({ username: 'carol', email: `carol${i}@example.com`, password: 'plain sailing on the sea' })),
+        [1, 2, 3].map((i) =>
+          h.services.accounts.signUp({ username: 'carol', email: `carol${i}@example.com`, password: 'plain sailing on the sea' }),
+        ),
       );
       assert.equal(race.filter((r) => r.status === 'fulfilled').length, 1);
       for (const r of race) if (r.status === 'rejected') assert.ok(MyDropboxError.is(r.reason, 'username_taken'), String(r.reason));

@@ -24,13 +24,19 @@ describe('router HTTP API', () => {
   });
 
   it('signs up over POST /api/v1/users and refuses a duplicate', async () => {
-    const ok = await call(api('/users'), 'POST', { body: { username: 'ivy', email: 'ivy@example.com', password: 'plain sailing on the sea' } });
+    const ok = await call(api('/users'), 'POST', {
+      body: { username: 'ivy', email: 'ivy@example.com', password: 'plain sailing on the sea' },
+    });
     assert.equal(ok.status, 201);
     assert.deepEqual(ok.body, { username: 'ivy', dataServer: { id: 1, url: `http://127.0.0.1:${endpoint.port}` } });
-    const dup = await call(api('/users'), 'POST', { body: { username: 'ivy', email: 'ivy2@example.com', password: 'plain sailing on the sea' } });
+    const dup = await call(api('/users'), 'POST', {
+      body: { username: 'ivy', email: 'ivy2@example.com', password: 'plain sailing on the sea' },
+    });
     assert.equal(dup.status, 409);
     assert.equal(dup.body.error.code, 'username_taken');
-    const dupEmail = await call(api('/users'), 'POST', { body: { username: 'ivy2', email: 'IVY@example.com', password: 'plain sailing on the sea' } });
+    const dupEmail = await call(api('/users'), 'POST', {
+      body: { username: 'ivy2', email: 'IVY@example.com', password: 'plain sailing on the sea' },
+    });
     assert.equal(dupEmail.status, 409);
     assert.equal(dupEmail.body.error.code, 'email_taken');
   });
@@ -71,7 +77,9 @@ describe('router HTTP API', () => {
       assert.equal(res.body.error.code, c.code);
       if (c.message) assert.match(res.body.error.message, c.message);
     }
-    const res = await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea', deviceKind: 'toaster' } });
+    const res = await call(api('/sessions'), 'POST', {
+      body: { username: 'ivy', password: 'plain sailing on the sea', deviceKind: 'toaster' },
+    });
     assert.equal(res.status, 400);
     assert.match(res.body.error.message, /deviceKind/);
     const users = await h.db('Users').where({ Username: 'jack' });
@@ -132,7 +140,9 @@ describe('router HTTP API', () => {
 
   it('revokes another device through DELETE /api/v1/devices/:id', async () => {
     const a = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body.deviceToken;
-    const b = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea', deviceKind: 'vscode' } })).body;
+    const b = (
+      await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea', deviceKind: 'vscode' } })
+    ).body;
     assert.equal((await call(api(`/devices/${b.deviceId}`), 'DELETE', { token: a })).status, 204);
     assert.equal((await call(api('/me'), 'GET', { token: b.deviceToken })).status, 401);
     assert.equal((await call(api('/me'), 'GET', { token: a })).status, 200);
@@ -141,7 +151,8 @@ describe('router HTTP API', () => {
   });
 
   it('trades a login code for a device token once', async () => {
-    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body.deviceToken;
+    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body
+      .deviceToken;
     const created = await call(api('/login-codes'), 'POST', { token });
     assert.equal(created.status, 201);
     const redeemed = await call(api('/login-codes/redeem'), 'POST', { body: { code: created.body.code, deviceName: 'VS Code on laptop' } });
@@ -167,7 +178,8 @@ describe('router HTTP API', () => {
   });
 
   it('refuses bad download paths before contacting the data server', async () => {
-    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body.deviceToken;
+    const token = (await call(api('/sessions'), 'POST', { body: { username: 'ivy', password: 'plain sailing on the sea' } })).body
+      .deviceToken;
     for (const p of ['../etc/passwd', '/abs', 'a/../b', 'C:/x', 'a\\b', 'nul\u0000byte']) {
       const res = await call(api(`/files/content?path=${encodeURIComponent(p)}`), 'GET', { token });
       assert.equal(res.status, 400, p);

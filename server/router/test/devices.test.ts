@@ -87,7 +87,10 @@ for (const kind of DATABASE_KINDS) {
         await assert.rejects(h.services.devices.authenticate(password), is('unauthorized'), 'not a Bearer token');
         const { deviceToken } = await signIn('plain sailing on the sea');
         await assert.rejects(h.services.devices.authenticateAppPassword('erin', deviceToken, '192.0.2.1'), is('bad_credentials'));
-        await assert.rejects(h.services.devices.authenticateAppPassword('erin', 'plain sailing on the sea', '192.0.2.1'), is('bad_credentials'));
+        await assert.rejects(
+          h.services.devices.authenticateAppPassword('erin', 'plain sailing on the sea', '192.0.2.1'),
+          is('bad_credentials'),
+        );
         await h.services.accounts.signUp({ username: 'gina', email: 'gina@example.com', password: 'plain sailing on the sea' });
         await assert.rejects(h.services.devices.authenticateAppPassword('gina', password, '192.0.2.1'), is('bad_credentials'));
         // Wrong ones are throttled per address (throttles.test.ts); the right one from another address still works.

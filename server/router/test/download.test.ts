@@ -55,8 +55,14 @@ describe('downloads through the router from a real data server', () => {
     await h.services.dataServers.checkNow();
     assert.equal(h.services.dataServers.isHealthy(1), true, 'the real data server answers /healthz');
     await h.services.accounts.signUp({ username: 'mia', email: 'mia@example.com', password: 'plain sailing on the sea' });
-    token = (await h.services.accounts.signIn({ username: 'mia', password: 'plain sailing on the sea', clientAddress: '127.0.0.1', deviceKind: 'daemon' }))
-      .deviceToken;
+    token = (
+      await h.services.accounts.signIn({
+        username: 'mia',
+        password: 'plain sailing on the sea',
+        clientAddress: '127.0.0.1',
+        deviceKind: 'daemon',
+      })
+    ).deviceToken;
     accessToken = (await h.services.accessTokens.issue(token)).accessToken;
     await upload(data.url, accessToken, 'photos/big.bin', big);
     await upload(data.url, accessToken, 'notes/Grüße «ünïcødé» "quoted".txt', small);
@@ -131,7 +137,12 @@ describe('downloads through the router from a real data server', () => {
   it('keeps users apart: another user sees neither the listing nor the files', async () => {
     await h.services.accounts.signUp({ username: 'ned', email: 'ned@example.com', password: 'plain sailing on the sea' });
     const ned = (
-      await h.services.accounts.signIn({ username: 'ned', password: 'plain sailing on the sea', clientAddress: '127.0.0.1', deviceKind: 'web' })
+      await h.services.accounts.signIn({
+        username: 'ned',
+        password: 'plain sailing on the sea',
+        clientAddress: '127.0.0.1',
+        deviceKind: 'web',
+      })
     ).deviceToken;
     const list = await call(`${h.url}/api/v1/files`, 'GET', { token: ned });
     assert.deepEqual(list.body.files, []);

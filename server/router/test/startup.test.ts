@@ -51,7 +51,11 @@ describe('router configuration and start-up', () => {
     const config = loadRouterConfig({ MYDROPBOX_HOME: t.dir, DATA_SERVERS: `1=127.0.0.1:${endpoint.port}`, DATA_SERVER_CAPACITY_GB: '50' });
     try {
       let started = await startRouterServices(config, silentLogger());
-      const signedUp = await started.services.accounts.signUp({ username: 'olga', email: 'olga@example.com', password: 'plain sailing on the sea' });
+      const signedUp = await started.services.accounts.signUp({
+        username: 'olga',
+        email: 'olga@example.com',
+        password: 'plain sailing on the sea',
+      });
       assert.equal(signedUp.dataServer.url, `http://127.0.0.1:${endpoint.port}`);
       const { deviceToken } = await started.services.accounts.signIn({
         username: 'olga',

@@ -54,7 +54,9 @@ export function weakPasswordReason(password: string, context: PasswordContext = 
   const result: ZxcvbnResult = zxcvbn().check(password, inputs);
   if (result.score >= MIN_PASSWORD_SCORE) return undefined;
   const warning = result.feedback.warning ?? '';
-  const usesService = result.sequence.some((m) => m.pattern === 'dictionary' && m.dictionaryName === 'userInputs' && /dropbox/i.test(m.matchedWord));
+  const usesService = result.sequence.some(
+    (m) => m.pattern === 'dictionary' && m.dictionaryName === 'userInputs' && /dropbox/i.test(m.matchedWord),
+  );
   if (usesService) return 'it is mostly the name of this service, MyDropbox';
   if (REASONS[warning]) return REASONS[warning];
   const longest = [...result.sequence].sort((a, b) => b.token.length - a.token.length)[0];
