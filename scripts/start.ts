@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { loadOrCreateSigningKeys, publicKeyFileFor } from '@mydropbox/router';
+import { keepFilesPrivate } from '@mydropbox/server-common';
 import { buildPackages, DAEMON_FILE, packagesStatus, VSIX_FILE } from '../extension/scripts/package';
 
 const REPO_ROOT = path.resolve(__dirname, '..');
@@ -126,7 +127,8 @@ async function ensureClientPackages(logFile: string): Promise<string> {
 async function main(): Promise<void> {
   const webPort = portFrom('PORT', 3000);
   const dataPorts = [portFrom('DATA1_PORT', 7101), portFrom('DATA2_PORT', 7102)];
-  fs.mkdirSync(path.join(HOME, 'logs'), { recursive: true });
+  // Databases, keys, stored files and logs are readable by this user only (the children inherit the umask).
+  keepFilesPrivate([HOME, path.join(HOME, 'logs')]);
   const privateKeyFile = path.resolve(process.env.ROUTER_PRIVATE_KEY_FILE ?? path.join(HOME, 'keys', 'router-ed25519.pem'));
   loadOrCreateSigningKeys(privateKeyFile);
   const publicKeyFile = publicKeyFileFor(privateKeyFile);

@@ -5,6 +5,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { uploadFile } from '../support/stack';
 
 const REPO_ROOT = path.resolve(__dirname, '../..');
 
@@ -73,6 +74,10 @@ describe('npm start launcher', function () {
 
   it('starts two data servers and the website on the embedded database, answers on one address, and stops cleanly on Ctrl-C', async () => {
     const [web, data1, data2] = [await freePort(), await freePort(), await freePort()];
+    // A home left world-readable by an older version, with a log in it.
+    fs.chmodSync(home, 0o755);
+    fs.mkdirSync(path.join(home, 'logs'), { mode: 0o755 });
+    fs.writeFileSync(path.join(home, 'logs', 'old.log'), 'old\n', { mode: 0o644 });
     const started = Date.now();
     running = launch({ PORT: String(web), DATA1_PORT: String(data1), DATA2_PORT: String(data2), MYDROPBOX_HOME: home });
     await waitFor(
@@ -110,6 +115,40 @@ describe('npm start launcher', function () {
     for (const f of ['keys/router-ed25519.pem', 'keys/router-ed25519.pub.pem', 'keys/session-secret', 'central.sqlite']) {
       assert.ok(fs.existsSync(path.join(home, f)), `${f} under MYDROPBOX_HOME`);
     }
+    // A file stored on a data server, so its folders and files exist too.
+    const session = await fetch(`${discovery.apiUrl}/sessions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'starter', password: 'a fine long password' }),
+    });
+    const { deviceToken } = (await session.json()) as { deviceToken: string };
+    const access = (await (
+      await fetch(`${discovery.apiUrl}/access-tokens`, { method: 'POST', headers: { authorization: `Bearer ${deviceToken}` } })
+    ).json()) as {
+      accessToken: string;
+      dataServer: { url: string };
+    };
+    await uploadFile({ accessToken: access.accessToken, dataServerUrl: access.dataServer.url }, 'private/notes.txt', Buffer.from('mine'));
+    // Nothing is readable by other users of the machine (13.9): the home is 0700, and every file and folder made is 0600/0700.
+    assert.equal(fs.statSync(home).mode & 0o777, 0o700, 'MYDROPBOX_HOME');
+    const open: string[] = [];
+    let seen = 0;
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (full === path.join(home, 'logs', 'old.log') || full === path.join(home, 'logs')) continue;
+        seen++;
+        if ((fs.lstatSync(full).mode & 0o077) !== 0)
+          open.push(`${path.relative(home, full)} ${(fs.lstatSync(full).mode & 0o777).toString(8)}`);
+        if (entry.isDirectory()) walk(full);
+      }
+    };
+    walk(home);
+    for (const log of fs.readdirSync(path.join(home, 'logs')).filter((f) => f !== 'old.log')) {
+      if ((fs.statSync(path.join(home, 'logs', log)).mode & 0o077) !== 0) open.push(`logs/${log}`);
+    }
+    assert.ok(seen > 10 && fs.existsSync(path.join(home, 'data-1')), `walked ${seen} entries`);
+    assert.deepEqual(open, [], 'readable by others');
 
     running.child.kill('SIGINT');
     assert.equal(await running.exited, 0, running.output());

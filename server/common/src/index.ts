@@ -8,3 +8,4 @@ export * from './http';
 export * from './config';
 export * from './processLifecycle';
 export * from './userContent';
+export * from './privateFiles';

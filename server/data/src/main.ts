@@ -3,7 +3,7 @@ import './threadpool';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { closeOnSignals, createLogger, loadConfig, port, runMain } from '@mydropbox/server-common';
+import { closeOnSignals, createLogger, keepFilesPrivate, loadConfig, port, runMain } from '@mydropbox/server-common';
 import { QUOTA_BYTES } from '@mydropbox/shared';
 import { startDataServer } from './start';
 
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
   });
   const log = createLogger(`data-${env.DATA_SERVER_ID}`, env.LOG_LEVEL);
   const root = path.resolve(env.DATA_ROOT ?? path.join(env.MYDROPBOX_HOME ?? './.mydropbox', 'data'));
+  keepFilesPrivate([root]);
   const databaseUrl = env.DATA_DATABASE_URL ?? `sqlite:${path.join(root, `data-server-${env.DATA_SERVER_ID}.sqlite`)}`;
   const routerPublicKeyPem =
     env.ROUTER_PUBLIC_KEY ?? (env.ROUTER_PUBLIC_KEY_FILE ? fs.readFileSync(env.ROUTER_PUBLIC_KEY_FILE, 'utf8') : undefined);

@@ -1,5 +1,5 @@
 // The administrator's command line (npm run admin -- …): manages DataServers on DATABASE_URL.
-import { migrateLatest, openDatabase, silentLogger, AccessTokenSigner, generateSigningKeys } from '@mydropbox/server-common';
+import { migrateLatest, openDatabase, silentLogger, AccessTokenSigner, generateSigningKeys, keepFilesPrivate } from '@mydropbox/server-common';
 import { loadRouterConfig } from './config';
 import { createRouterServices, DataServerInfo } from './services';
 
@@ -76,6 +76,8 @@ export async function runAdmin(
 }
 
 if (require.main === module) {
+  // A database the admin creates is the server's alone, like everything the servers make.
+  keepFilesPrivate();
   runAdmin(process.argv.slice(2)).catch((err: unknown) => {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(err instanceof UsageError ? 2 : 1);

@@ -1,11 +1,12 @@
 // Runs the router alone: reads env once, opens the central database, listens, stops on SIGINT/SIGTERM.
-import { closeOnSignals, createLogger, listen, runMain } from '@mydropbox/server-common';
+import { closeOnSignals, createLogger, keepFilesPrivate, listen, runMain } from '@mydropbox/server-common';
 import { loadRouterConfig } from './config';
 import { startRouterServices } from './startup';
 import { createApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadRouterConfig();
+  keepFilesPrivate([config.home]);
   const log = createLogger('router', config.logLevel);
   const started = await startRouterServices(config, log);
   const app = createApp({ services: started.services, log, trustProxy: config.trustProxy });

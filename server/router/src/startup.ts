@@ -16,19 +16,19 @@ export interface StartedRouterServices {
   close(): Promise<void>;
 }
 
-/** Reads the router's Ed25519 key pair, or creates it on first start (private key mode 0600). */
+/** Reads the router's Ed25519 key pair, or creates it on first start (both 0600; data servers are given a copy of the public key). */
 export function loadOrCreateSigningKeys(privateKeyFile: string, publicKeyFile = publicKeyFileFor(privateKeyFile)): KeyPairPem {
   if (fs.existsSync(privateKeyFile)) {
     const privateKeyPem = fs.readFileSync(privateKeyFile, 'utf8');
     const publicKeyPem = fs.existsSync(publicKeyFile) ? fs.readFileSync(publicKeyFile, 'utf8') : derivePublicKey(privateKeyPem);
-    if (!fs.existsSync(publicKeyFile)) fs.writeFileSync(publicKeyFile, publicKeyPem, { mode: 0o644 });
+    if (!fs.existsSync(publicKeyFile)) fs.writeFileSync(publicKeyFile, publicKeyPem, { mode: 0o600 });
     return { privateKeyPem, publicKeyPem };
   }
   const keys = generateSigningKeys();
   fs.mkdirSync(path.dirname(privateKeyFile), { recursive: true, mode: 0o700 });
   // 'wx' fails if another process created the key meanwhile, rather than silently replacing it.
   fs.writeFileSync(privateKeyFile, keys.privateKeyPem, { mode: 0o600, flag: 'wx' });
-  fs.writeFileSync(publicKeyFile, keys.publicKeyPem, { mode: 0o644 });
+  fs.writeFileSync(publicKeyFile, keys.publicKeyPem, { mode: 0o600 });
   return keys;
 }
 

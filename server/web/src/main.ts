@@ -1,7 +1,7 @@
 // The public process: website, router API and (later) WebDAV on one address; reads env once, stops on SIGINT/SIGTERM.
 import path from 'node:path';
 import { z } from 'zod';
-import { closeOnSignals, createLogger, listen, loadConfig, port, runMain } from '@mydropbox/server-common';
+import { closeOnSignals, createLogger, keepFilesPrivate, listen, loadConfig, port, runMain } from '@mydropbox/server-common';
 import { createApp as createRouterApp, createDavHandler, loadRouterConfig, startRouterServices } from '@mydropbox/router';
 import { createApp } from './app';
 import { createDispatcher } from './dispatch';
@@ -22,6 +22,7 @@ const webEnvShape = {
 async function main(): Promise<void> {
   const env = loadConfig(webEnvShape);
   const routerConfig = loadRouterConfig();
+  keepFilesPrivate([routerConfig.home]);
   const log = createLogger('web', routerConfig.logLevel);
   const publicUrl = (env.PUBLIC_URL ?? `http://${env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
   const secureCookies = env.SECURE_COOKIES ? env.SECURE_COOKIES === '1' || env.SECURE_COOKIES === 'true' : publicUrl.startsWith('https:');
