@@ -1,5 +1,12 @@
 // The administrator's command line (npm run admin -- …): manages DataServers on DATABASE_URL.
-import { migrateLatest, openDatabase, silentLogger, AccessTokenSigner, generateSigningKeys, keepFilesPrivate } from '@mydropbox/server-common';
+import {
+  migrateLatest,
+  openDatabase,
+  silentLogger,
+  AccessTokenSigner,
+  generateSigningKeys,
+  keepFilesPrivate,
+} from '@mydropbox/server-common';
 import { loadRouterConfig } from './config';
 import { createRouterServices, DataServerInfo } from './services';
 
