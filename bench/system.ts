@@ -41,6 +41,9 @@ export async function startSystem(home: string, opts: { nodeOptions?: string; pr
     DATA1_PORT: String(d1),
     DATA2_PORT: String(d2),
     LOG_LEVEL: 'warn',
+    // Every workload run signs up a fresh account from this one address; the sign-up throttle is for strangers.
+    SIGNUPS_PER_ADDRESS_PER_HOUR: '100000',
+    SIGNUPS_PER_HOUR: '100000',
   };
   if (opts.nodeOptions) env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} ${opts.nodeOptions}`.trim();
   if (opts.profileDir) env.MYDROPBOX_CPU_PROFILE_DIR = opts.profileDir;
