@@ -46,6 +46,18 @@ export function describeStatus(
   switch (status.kind) {
     case 'upToDate': {
       const last = status.lastSyncAt === undefined ? t('Last sync: not yet') : t('Last sync: {0}', formatAgo(status.lastSyncAt, now));
+      if (status.notSynced) {
+        const items = status.notSynced === 1 ? t('1 item') : t('{0} items', status.notSynced);
+        return {
+          ...view(
+            `$(warning) ${t('MyDropbox: {0} not synced', items)}`,
+            t('MyDropbox: up to date, but {0} not synced (links, names the server cannot store, unreadable files)', items),
+            details,
+            last,
+          ),
+          background: 'statusBarItem.warningBackground',
+        };
+      }
       return view('$(check) MyDropbox', t('MyDropbox: up to date'), details, last);
     }
     case 'syncing': {
@@ -94,7 +106,12 @@ export function describeStatus(
       };
     case 'error':
       return {
-        ...view(`$(error) ${t('MyDropbox error')}`, t('MyDropbox: {0}', status.message), details, t('Click for actions, or show the log.')),
+        ...view(
+          `$(error) ${status.stopped ? t('MyDropbox stopped') : t('MyDropbox error')}`,
+          t('MyDropbox: {0}', status.message),
+          details,
+          t('Click for actions, or show the log.'),
+        ),
         background: 'statusBarItem.errorBackground',
       };
   }

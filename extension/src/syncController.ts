@@ -1,5 +1,4 @@
 // Owns the running engine: starts it when signed in with a folder, stops it on sign-out, and feeds the status bar.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as vscode from 'vscode';
@@ -12,6 +11,7 @@ import type { Host } from './host';
 import { writeLog } from './log';
 import type { DeviceCredentials, DeviceSecrets } from './secrets';
 import type { ShownStatus, SyncStatusBar } from './statusBar';
+import { stateDirFor } from './sync/stateDir';
 
 /** The parts of the engine module the glue uses; injected so tests and the daemon-free build share one wiring. */
 export type SyncModule = Pick<typeof sync, 'SyncEngine' | 'signIn' | 'signOut' | 'deviceTokenSession' | 'discover' | 'RemoteClient'>;
@@ -195,9 +195,13 @@ export class SyncController implements vscode.Disposable {
   }
 
   private async startEngine(credentials: DeviceCredentials, folder: string): Promise<void> {
-    const stateDir = path.join(this.deps.stateRoot, 'sync', stateKey(folder, credentials));
+    const stateDir = stateDirFor(path.join(this.deps.stateRoot, 'sync'), {
+      folder,
+      serverUrl: credentials.serverUrl,
+      username: credentials.username,
+    });
     const firstTime = !fs.existsSync(stateDir);
-    await fs.promises.mkdir(folder, { recursive: true });
+    // A missing folder is made by the engine at a first sync only: later, missing means unmounted or moved (the engine stops and says so).
     await fs.promises.mkdir(stateDir, { recursive: true });
     const session = this.deps.sync.deviceTokenSession(credentials.serverUrl, credentials.deviceToken);
     const engine = new this.deps.sync.SyncEngine({
@@ -338,9 +342,4 @@ export class SyncController implements vscode.Disposable {
       notSynced: this.engine?.failures.size,
     });
   }
-}
-
-/** One engine state directory per folder, server and account, so switching accounts never reuses an index. */
-function stateKey(folder: string, credentials: DeviceCredentials): string {
-  return createHash('sha256').update(`${folder}\n${credentials.serverUrl}\n${credentials.username}`).digest('hex').slice(0, 24);
 }

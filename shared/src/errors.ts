@@ -21,6 +21,8 @@ export const ERROR_STATUS = {
   no_capacity: 503,
   quota_exceeded: 507,
   insufficient_storage: 507,
+  /** Client-side only: the sync folder is missing, replaced or not this account's; syncing it stopped and nothing was deleted. */
+  folder_unavailable: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

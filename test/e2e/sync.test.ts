@@ -92,6 +92,42 @@ describe('sync engine end to end', function () {
     await eventually(() => assert.deepEqual(Object.keys(b.tree()), ['new/deeper/still/leaf.txt']), 10_000);
   });
 
+  it('never reads or writes through a link made while running: a file turned into a link to a secret is not uploaded, a remote file below a linked folder is refused', async () => {
+    const a = client();
+    const b = client();
+    const outside = fs.mkdtempSync(a.folder + '-outside-');
+    try {
+      fs.writeFileSync(`${outside}/id_rsa`, 'PRIVATE KEY');
+      a.write('notes.txt', 'notes');
+      await a.engine.start();
+      await b.engine.syncNow();
+      const remote = new RemoteClient(deviceTokenSession(stack.url, user.deviceToken));
+      const notesHash = (await remote.meta('notes.txt')).contentHash;
+
+      fs.rmSync(a.file('notes.txt'));
+      fs.symlinkSync(`${outside}/id_rsa`, a.file('notes.txt'));
+      fs.symlinkSync(outside, a.file('linked'));
+      b.write('linked/authorized_keys', 'attacker key');
+      b.write('after.txt', 'the rest syncs on');
+      await b.engine.syncNow();
+      await eventually(() => assert.equal(a.read('after.txt'), 'the rest syncs on'), 10_000);
+      await eventually(
+        () =>
+          assert.deepEqual(a.engine.notSynced.map((i) => [i.path, i.reason]).sort(), [
+            ['linked', 'symlink'],
+            ['notes.txt', 'symlink'],
+          ]),
+        10_000,
+      );
+      assert.deepEqual(fs.readdirSync(outside), ['id_rsa'], 'nothing written through the link');
+      assert.equal((await remote.meta('notes.txt')).contentHash, notesHash, 'the secret was not uploaded, and the file not deleted');
+      assert.ok(!(await remote.list()).files.some((f) => f.contentHash === contentHashOfBlocks(blockHashesOf(Buffer.from('PRIVATE KEY')))));
+      await eventually(() => assert.deepEqual(a.engine.status, { ...a.engine.status, kind: 'upToDate', notSynced: 2 }), 10_000);
+    } finally {
+      fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('keeps both versions when two devices edit the same file while one is offline, and says so', async () => {
     const a = client({ deviceName: 'laptop' });
     const b = client({ deviceName: 'desktop' });

@@ -1,8 +1,9 @@
-// Where the daemon keeps its state: the config directory, the credentials file (mode 0600) and one state folder per synced folder.
+// Where the daemon keeps its state: the config directory, the credentials file (mode 0600) and one state folder per (server, account, folder).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { stateDirFor, type NotSyncedItem, type StateOwner } from '../sync';
 
 export interface Credentials {
   serverUrl: string;
@@ -55,18 +56,69 @@ export function removeCredentials(dir: string): void {
   fs.rmSync(credentialsFile(dir), { force: true });
 }
 
-/** Each synced folder gets its own index and lock, named after the folder's absolute path. */
-export function stateDirFor(dir: string, folder: string): string {
-  const abs = path.resolve(folder);
-  return path.join(dir, 'state', createHash('sha256').update(abs).digest('hex').slice(0, 16));
+/** Each (server, account, folder) gets its own index and lock (the engine's one naming function, as the extension's). */
+export function daemonStateDir(dir: string, owner: StateOwner): string {
+  return stateDirFor(path.join(dir, 'state'), owner);
+}
+
+/**
+ * State from before it was keyed by account too (named after the folder alone) is moved to its new
+ * place only when its own records prove it is this account's on this data server (the saved feed
+ * cursor names both); otherwise it is set aside, never applied, and the folder gets a first sync, which deletes nothing.
+ * `dataServerUrl` is where this account's data lives now (undefined: unknown, offline).
+ */
+export function adoptLegacyState(dir: string, owner: StateOwner, dataServerUrl: string | undefined): 'none' | 'moved' | 'setAside' {
+  const legacy = path.join(dir, 'state', createHash('sha256').update(path.resolve(owner.folder)).digest('hex').slice(0, 16));
+  if (!fs.existsSync(legacy)) return 'none';
+  const target = daemonStateDir(dir, owner);
+  const proven =
+    !fs.existsSync(target) && dataServerUrl !== undefined && cursorOwner(legacy) === JSON.stringify([dataServerUrl, owner.username]);
+  if (proven) {
+    fs.renameSync(legacy, target);
+    return 'moved';
+  }
+  const aside = path.join(dir, 'state-set-aside');
+  fs.mkdirSync(aside, { recursive: true });
+  fs.renameSync(legacy, path.join(aside, `${path.basename(legacy)}-${Date.now()}-${randomBytes(3).toString('hex')}`));
+  return 'setAside';
+}
+
+/** [data server address, account] of the newest feed cursor a legacy index saved (remoteTree.ts feedIdentity), if any. */
+function cursorOwner(stateDir: string): string | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync(path.join(stateDir, 'index.jsonl'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  let owner: string | undefined;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('{"k":')) continue;
+    try {
+      const [url, sub] = JSON.parse((JSON.parse(line) as { s: string }).s) as [unknown, unknown];
+      owner = typeof url === 'string' && typeof sub === 'string' ? JSON.stringify([url, sub]) : undefined;
+    } catch {
+      owner = undefined;
+    }
+  }
+  return owner;
 }
 
 export interface FolderStatus {
   folder: string;
+  /** Whose state it is (absent in files from before state was keyed by account). */
+  serverUrl?: string;
+  username?: string;
   pid: number;
   status: unknown;
   updatedAt: number;
+  /** What is not synced and why (at most MAX_LISTED), and how many in all. */
+  notSynced?: NotSyncedItem[];
+  notSyncedCount?: number;
 }
+
+/** Items kept in status.json: enough to act on, bounded when a folder holds thousands of links. */
+export const MAX_LISTED = 200;
 
 export function writeFolderStatus(stateDir: string, status: FolderStatus): void {
   const file = path.join(stateDir, 'status.json');

@@ -1,26 +1,28 @@
 // The `mydropbox` daemon: the sync engine with a terminal face (login, sync, sync --once, status, logout).
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { isRetryable, MyDropboxError } from '@mydropbox/shared';
-import { SyncEngine, deviceTokenSession, signIn, signOut, type SyncStatus } from '../sync';
+import { SyncEngine, deviceTokenSession, discover, displayPath, signIn, signOut, type NotSyncedItem, type SyncStatus } from '../sync';
 import {
+  adoptLegacyState,
   configDir,
+  daemonStateDir,
   defaultFolder,
   loadCredentials,
+  MAX_LISTED,
   readFolderStatuses,
   removeCredentials,
   saveCredentials,
-  stateDirFor,
   writeFolderStatus,
+  type Credentials,
 } from './config';
 import { readPassword } from './prompt';
 import { keepYoungGenerationSmall } from './youngGeneration';
 // The manifest's version: esbuild inlines the JSON into the bundled daemon, tsx reads it from the repository.
 import { version } from '../../package.json';
 
-export const EXIT = { ok: 0, usage: 1, auth: 2, unreachable: 3, quota: 4, other: 5 } as const;
+export const EXIT = { ok: 0, usage: 1, auth: 2, unreachable: 3, quota: 4, other: 5, notSynced: 6, folder: 7 } as const;
 
 export const HELP = `mydropbox: keep a folder in sync with your MyDropbox server
 
@@ -28,10 +30,17 @@ Usage:
   mydropbox login --server URL --username NAME [--device NAME]
       Sign this computer in. URL is the address \`npm start\` prints. The password is asked for
       without echo, or taken from MYDROPBOX_PASSWORD.
-  mydropbox sync [DIR]          Sync DIR (default ~/myDropbox, created if missing) until stopped (Ctrl-C).
+  mydropbox sync [DIR]          Sync DIR (default ~/myDropbox, created at its first sync) until stopped (Ctrl-C).
   mydropbox sync --once [DIR]   One full pass both ways; exits 0 when everything is in sync.
-  mydropbox status              Who is signed in, and each synced folder's last state.
+  mydropbox sync --reset [DIR]  Sync DIR as if for the first time: nothing is deleted on either side (files
+                                only here are uploaded, files only on the server come down, and both versions
+                                of a file that differs are kept). The way on after "the folder was replaced".
+  mydropbox status              Who is signed in, each synced folder's last state, and what is not synced.
   mydropbox logout              Revoke this computer's device token and forget it.
+
+A synced folder holds a hidden marker file, .mydropbox-folder. If the folder or its marker goes missing
+(a disk not mounted, a folder moved or replaced), syncing stops and nothing is deleted anywhere.
+Symbolic links, names the server cannot store and unreadable files are not synced; they are listed.
 
 Options: --help, --version. State lives in ~/.config/mydropbox (MYDROPBOX_CONFIG_DIR overrides it);
 the token file is readable by you alone. MYDROPBOX_LOG=debug shows more.
@@ -41,8 +50,10 @@ Exit codes:
   1  wrong usage
   2  sign-in problem: wrong username or password, not signed in, or the device token was revoked
   3  the server cannot be reached
-  4  your quota is full
+  4  no room: your quota is full, or your data server is out of space
   5  anything else (the message says what)
+  6  sync --once: everything else is in sync, but some items are not synced (listed, with why)
+  7  the sync folder is missing or was replaced (its marker is gone); nothing was deleted
 `;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -60,6 +71,7 @@ export async function runCli(argv: string[], io: Out = stdio, env: NodeJS.Proces
         username: { type: 'string' },
         device: { type: 'string' },
         once: { type: 'boolean' },
+        reset: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -85,9 +97,9 @@ export async function runCli(argv: string[], io: Out = stdio, env: NodeJS.Proces
         return await login(io, env, dir, values.server, values.username, values.device);
       case 'sync':
         if (rest.length > 1) return usage(io, 'sync takes at most one folder.');
-        return await sync(io, env, dir, rest[0], values.once ?? false);
+        return await sync(io, env, dir, rest[0], { once: values.once ?? false, reset: values.reset ?? false });
       case 'status':
-        return status(io, dir);
+        return await status(io, dir);
       case 'logout':
         return await logout(io, dir);
       default:
@@ -107,22 +119,34 @@ function usage(io: Out, message: string): number {
 export function exitCodeFor(err: unknown): number {
   if (MyDropboxError.is(err, 'bad_credentials') || MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired'))
     return EXIT.auth;
-  if (MyDropboxError.is(err, 'quota_exceeded')) return EXIT.quota;
+  if (MyDropboxError.is(err, 'quota_exceeded') || MyDropboxError.is(err, 'insufficient_storage')) return EXIT.quota;
+  if (MyDropboxError.is(err, 'folder_unavailable')) return EXIT.folder;
   if (MyDropboxError.is(err, 'server_unavailable') || (!(err instanceof MyDropboxError) && isRetryable(err))) return EXIT.unreachable;
   return EXIT.other;
 }
 
-function fail(io: Out, err: unknown): number {
+/** The server's disk is full: the person's files are not at risk, and nothing is for them to do but wait (or tell the admin). */
+const OUT_OF_SPACE = 'Your data server is out of space; your files are safe here and will upload when it has room.';
+
+function fail(io: Out, err: unknown, folder?: string): number {
   const code = exitCodeFor(err);
-  const message = err instanceof Error ? err.message : String(err);
-  const hint =
-    code === EXIT.auth && !MyDropboxError.is(err, 'bad_credentials')
-      ? ' Sign in again with `mydropbox login`.'
-      : code === EXIT.quota
-        ? ' Delete files (or move them out of the folder) to free space.'
-        : '';
-  io.err(`mydropbox: ${message}${hint}`);
+  const message = MyDropboxError.is(err, 'insufficient_storage') ? OUT_OF_SPACE : err instanceof Error ? err.message : String(err);
+  io.err(`mydropbox: ${message}${hintFor(err, folder)}`);
   return code;
+}
+
+/** What the person can do next, for the errors where the daemon knows better than the engine. */
+function hintFor(err: unknown, folder?: string): string {
+  if (MyDropboxError.is(err, 'folder_unavailable')) {
+    const where = folder ? ` ${JSON.stringify(folder)}` : ' DIR';
+    return err.details?.reason === 'folderMissing'
+      ? ''
+      : ` To sync this folder afresh anyway (nothing is deleted; the server's files come back): mydropbox sync --reset${where}`;
+  }
+  const code = exitCodeFor(err);
+  if (code === EXIT.auth && !MyDropboxError.is(err, 'bad_credentials')) return ' Sign in again with `mydropbox login`.';
+  if (MyDropboxError.is(err, 'quota_exceeded')) return ' Delete files (or move them out of the folder) to free space.';
+  return '';
 }
 
 async function login(io: Out, env: NodeJS.ProcessEnv, dir: string, server?: string, username?: string, device?: string): Promise<number> {
@@ -158,7 +182,9 @@ async function login(io: Out, env: NodeJS.ProcessEnv, dir: string, server?: stri
 function describe(status: SyncStatus): string {
   switch (status.kind) {
     case 'upToDate':
-      return 'Up to date';
+      return status.notSynced
+        ? `Up to date, but ${plural(status.notSynced, 'item')} not synced (\`mydropbox status\` lists them)`
+        : 'Up to date';
     case 'syncing':
       return `Syncing ${status.pending} file${status.pending === 1 ? '' : 's'}…`;
     case 'paused':
@@ -168,11 +194,28 @@ function describe(status: SyncStatus): string {
     case 'signedOut':
       return 'Signed out: run `mydropbox login`';
     case 'error':
-      return `Error: ${status.message}`;
+      return `${status.stopped ? 'Stopped' : 'Error'}: ${status.message}`;
   }
 }
 
-async function sync(io: Out, env: NodeJS.ProcessEnv, dir: string, folderArg: string | undefined, once: boolean): Promise<number> {
+function plural(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? '' : 's'}`;
+}
+
+/** The not-synced list as lines for a terminal (paths escaped where they hold control characters). */
+function listNotSynced(items: readonly NotSyncedItem[], total = items.length): string {
+  const lines = items.map((i) => `  ${displayPath(i.path)}: ${i.message}`);
+  if (total > items.length) lines.push(`  … and ${total - items.length} more`);
+  return `${plural(total, 'item')} not synced:\n${lines.join('\n')}`;
+}
+
+async function sync(
+  io: Out,
+  env: NodeJS.ProcessEnv,
+  dir: string,
+  folderArg: string | undefined,
+  opts: { once: boolean; reset: boolean },
+): Promise<number> {
   const creds = loadCredentials(dir);
   if (!creds) {
     io.err('mydropbox: Not signed in. Run `mydropbox login --server URL --username NAME` first.');
@@ -180,69 +223,148 @@ async function sync(io: Out, env: NodeJS.ProcessEnv, dir: string, folderArg: str
   }
   keepYoungGenerationSmall();
   const folder = path.resolve(folderArg ?? defaultFolder());
-  fs.mkdirSync(folder, { recursive: true });
-  const stateDir = stateDirFor(dir, folder);
+  const session = deviceTokenSession(creds.serverUrl, creds.deviceToken);
+  const owner = { serverUrl: creds.serverUrl, username: creds.username, folder };
+  const dataServerUrl = await session.getAccessToken().then(
+    (t) => t.dataServerUrl,
+    () => undefined,
+  );
+  if (adoptLegacyState(dir, owner, dataServerUrl) === 'setAside')
+    io.err(
+      `${new Date().toISOString()} info: state from an older version could not be proven to be ${creds.username}'s; this is a first sync (nothing is deleted).`,
+    );
+  const stateDir = daemonStateDir(dir, owner);
   const debug = env.MYDROPBOX_LOG === 'debug';
   let lastLine = '';
+  let current: SyncStatus | undefined;
+  let items: NotSyncedItem[] = [];
+  const saveStatus = () => {
+    if (current)
+      writeFolderStatus(stateDir, {
+        folder,
+        serverUrl: creds.serverUrl,
+        username: creds.username,
+        pid: process.pid,
+        status: current,
+        updatedAt: Date.now(),
+        notSynced: items.slice(0, MAX_LISTED),
+        notSyncedCount: items.length,
+      });
+  };
+  let onStopped: ((reason: MyDropboxError) => void) | undefined;
+  const stoppedItself = new Promise<MyDropboxError>((resolve) => (onStopped = resolve));
   const engine = new SyncEngine({
     folder,
     stateDir,
-    session: deviceTokenSession(creds.serverUrl, creds.deviceToken),
+    session,
     deviceName: creds.deviceName,
+    reset: opts.reset,
     events: {
       status: (s) => {
-        writeFolderStatus(stateDir, { folder, pid: process.pid, status: s, updatedAt: Date.now() });
+        current = s;
+        saveStatus();
         const line = describe(s);
-        if (line !== lastLine && (s.kind !== 'syncing' || !once)) io.out(`${new Date().toISOString()} ${line}`);
+        if (line !== lastLine && (s.kind !== 'syncing' || !opts.once)) io.out(`${new Date().toISOString()} ${line}`);
         lastLine = line;
+      },
+      notSynced: (list) => {
+        items = list;
+        saveStatus();
       },
       log: (level, message) => {
         if (level !== 'debug' || debug) io.err(`${new Date().toISOString()} ${level}: ${message}`);
       },
       conflict: ({ path: p, conflictPath }) =>
         io.out(`Conflict: "${p}" was changed here and on the server; your version is now "${conflictPath}".`),
+      stopped: (reason) => onStopped?.(reason),
     },
   });
-  if (once) {
+  if (opts.once) {
     try {
       await engine.syncNow();
-      io.out(`In sync: ${folder} (${engine.syncedCount} files).`);
-      return EXIT.ok;
-    } finally {
+    } catch (err) {
       await engine.stop();
+      if (engine.notSynced.length) io.out(listNotSynced(engine.notSynced));
+      return stoppedBecause(io, dir, creds, err, folder);
     }
+    await engine.stop();
+    const left = engine.notSynced;
+    if (left.length) {
+      io.out(listNotSynced(left));
+      io.out(`In sync except ${plural(left.length, 'item')} not synced: ${folder} (${engine.syncedCount} files).`);
+      return EXIT.notSynced;
+    }
+    io.out(`In sync: ${folder} (${engine.syncedCount} files).`);
+    return EXIT.ok;
   }
   io.out(`Syncing ${folder} with ${creds.serverUrl} as ${creds.username}. Stop with Ctrl-C.`);
-  await engine.start();
-  if (engine.status.kind === 'signedOut') {
+  try {
+    await engine.start();
+  } catch (err) {
     await engine.stop();
-    io.err('mydropbox: The server no longer accepts this device. Sign in again with `mydropbox login`.');
-    return EXIT.auth;
+    return stoppedBecause(io, dir, creds, err, folder);
   }
-  return new Promise<number>((resolve) => {
-    const stop = (signal: string) => {
-      io.out(`Stopping (${signal})…`);
-      void engine.stop().then(() => resolve(EXIT.ok));
-    };
-    process.once('SIGINT', () => stop('SIGINT'));
-    process.once('SIGTERM', () => stop('SIGTERM'));
+  const signalled = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
+  const first = await Promise.race([signalled, stoppedItself]);
+  if (typeof first === 'string') io.out(`Stopping (${first})…`);
+  await engine.stop();
+  return typeof first === 'string' ? EXIT.ok : stoppedBecause(io, dir, creds, first, folder);
 }
 
-function status(io: Out, dir: string): number {
+/** Syncing ended on an error: said in words with what to do; a token the server refused is forgotten (it is useless now). */
+function stoppedBecause(io: Out, dir: string, creds: Credentials, err: unknown, folder: string): number {
+  const code = fail(io, err, folder);
+  if (code === EXIT.auth && loadCredentials(dir)?.deviceToken === creds.deviceToken) removeCredentials(dir);
+  return code;
+}
+
+async function status(io: Out, dir: string): Promise<number> {
   const creds = loadCredentials(dir);
   if (!creds) {
-    io.out('Not signed in. Run `mydropbox login --server URL --username NAME`.');
+    io.out('Signed out: not signed in on this computer. Run `mydropbox login --server URL --username NAME`.');
     return EXIT.auth;
   }
-  io.out(`Signed in as ${creds.username} at ${creds.serverUrl} (device "${creds.deviceName}").`);
+  const check = await deviceStillAccepted(creds);
+  if (check === 'revoked') {
+    io.out(
+      `Signed out: ${creds.serverUrl} no longer accepts this computer's device token (it was signed out, e.g. from the website's Devices page). Sign in again with \`mydropbox login\`.`,
+    );
+    return EXIT.auth;
+  }
+  io.out(
+    `Signed in as ${creds.username} at ${creds.serverUrl} (device "${creds.deviceName}")${check === 'unreachable' ? '; the server cannot be reached right now' : ''}.`,
+  );
   const folders = readFolderStatuses(dir);
   if (folders.length === 0) io.out('No folder synced yet. Start with: mydropbox sync');
+  let code: number = EXIT.ok;
   for (const f of folders) {
     const running = isAlive(f.pid) ? `running (pid ${f.pid})` : 'not running';
-    io.out(`${f.folder}: ${describe(f.status as SyncStatus)}, ${running}, as of ${new Date(f.updatedAt).toLocaleString()}`);
+    const whose =
+      f.username && (f.username !== creds.username || f.serverUrl !== creds.serverUrl) ? ` [${f.username} at ${f.serverUrl}]` : '';
+    const shown = f.status as SyncStatus;
+    io.out(`${f.folder}${whose}: ${describe(shown)}, ${running}, as of ${new Date(f.updatedAt).toLocaleString()}`);
+    if (f.notSynced?.length) io.out(listNotSynced(f.notSynced, f.notSyncedCount));
+    if (!whose && shown.kind === 'signedOut') code = EXIT.auth;
   }
-  return EXIT.ok;
+  return code;
+}
+
+/** Asks the router whether this device token still works (a few seconds at most): 'revoked' only on a clear refusal. */
+async function deviceStillAccepted(creds: Credentials): Promise<'ok' | 'revoked' | 'unreachable'> {
+  try {
+    const { apiUrl } = await discover(creds.serverUrl);
+    const res = await fetch(`${apiUrl}/me`, {
+      headers: { authorization: `Bearer ${creds.deviceToken}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    await res.arrayBuffer();
+    return res.status === 401 ? 'revoked' : res.ok ? 'ok' : 'unreachable';
+  } catch {
+    return 'unreachable';
+  }
 }
 
 async function logout(io: Out, dir: string): Promise<number> {

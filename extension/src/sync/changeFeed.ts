@@ -1,6 +1,10 @@
 // Follows the data server's change feed (long-poll) and folds each change into the remote tree.
 import type { Change } from '@mydropbox/shared';
 import type { RemoteEntry } from './executor';
+import { serverEntryProblem } from './pathSafety';
+
+/** Told about each entry from the server that cannot be believed (left out; the rest is applied). */
+export type BadEntryReport = (path: unknown, problem: string) => void;
 
 /** How long the server may hold one poll; short enough that a dead connection is noticed soon. */
 export const POLL_SECONDS = 25;
@@ -10,9 +14,20 @@ export const POLL_SECONDS = 25;
  * answer, or a listing taken later) is dropped, so a late feed page never rolls a file back.
  * Returns the paths whose entry changed.
  */
-export function applyChanges(changes: readonly Change[], tree: Map<string, RemoteEntry>, tombstones: Map<string, number>): string[] {
+export function applyChanges(
+  changes: readonly Change[],
+  tree: Map<string, RemoteEntry>,
+  tombstones: Map<string, number>,
+  onBad?: BadEntryReport,
+): string[] {
   const changed: string[] = [];
   for (const c of changes) {
+    if (c.kind === 'folder') continue; // explicit folders: not followed yet
+    const problem = serverEntryProblem(c, c.deleted === true);
+    if (problem !== undefined) {
+      onBad?.((c as { path?: unknown } | null)?.path, problem);
+      continue;
+    }
     const known = Math.max(tree.get(c.path)?.rev ?? 0, tombstones.get(c.path) ?? 0);
     if (c.rev <= known) continue;
     if (c.deleted) {

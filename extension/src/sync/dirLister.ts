@@ -10,7 +10,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** What an entry is, as the scan needs it. */
-export const KIND = { gone: -1, denied: -2, other: 0, file: 1, dir: 2 } as const;
+export const KIND = { gone: -1, denied: -2, other: 0, file: 1, dir: 2, link: 3 } as const;
 
 /** One folder: `names[i]` has kind `stats[4i]` and, for a file, size, mtime (ms) and inode at `4i+1..4i+3`. */
 export interface Listing {
@@ -50,7 +50,7 @@ function listSync(fs, KIND, dir) {
       stats[i * 4 + 1] = st.size;
       stats[i * 4 + 2] = st.mtimeMs;
       stats[i * 4 + 3] = st.ino;
-    } else stats[i * 4] = st.isDirectory() ? KIND.dir : KIND.other;
+    } else stats[i * 4] = st.isDirectory() ? KIND.dir : st.isSymbolicLink() ? KIND.link : KIND.other;
   }
   return { names, stats };
 }`;

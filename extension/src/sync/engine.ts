@@ -21,14 +21,21 @@ import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree'
 import { ActivityTracker, type ActivityEvent, type TransferProgress } from './activity';
 import { pathState, type PathState } from './pathStates';
 import { isConflictedCopy } from './conflict';
+import { checkSyncedFolder, openSyncedFolder } from './folderMarker';
+import { checkStateOwner, readStateIdentity, resetState, writeStateIdentity } from './stateDir';
+import { describeLocal, displayPath, NotSyncedList, type NotSyncedItem } from './notSynced';
+import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
+import { isAccessError } from './scanner';
 
 export type SyncStatus =
-  | { kind: 'upToDate'; lastSyncAt?: number }
+  /** `notSynced`: how many items are left out (links, bad names, unreadable…; the list is `engine.notSynced`). */
+  | { kind: 'upToDate'; lastSyncAt?: number; notSynced?: number }
   | { kind: 'syncing'; pending: number }
   | { kind: 'paused' }
   | { kind: 'offline'; retryAt?: number; reason: string }
   | { kind: 'signedOut' }
-  | { kind: 'error'; message: string };
+  /** `stopped`: syncing this folder stopped for good (folder missing or replaced); start again once the person acted. */
+  | { kind: 'error'; message: string; stopped?: boolean };
 
 export interface SyncEvents {
   status?(status: SyncStatus): void;
@@ -38,6 +45,10 @@ export interface SyncEvents {
   activity?(event: ActivityEvent): void;
   /** These paths' pathState() may have changed; undefined: any path's may have. */
   pathsChanged?(paths: readonly string[] | undefined): void;
+  /** The list of what is not synced changed (`engine.notSynced`); an empty list once all is well again. */
+  notSynced?(items: NotSyncedItem[]): void;
+  /** Syncing stopped by itself (folder missing or replaced, device signed out); nothing was deleted. The lock is released. */
+  stopped?(reason: MyDropboxError): void;
 }
 
 export interface EngineOptions {
@@ -47,6 +58,8 @@ export interface EngineOptions {
   events?: SyncEvents;
   /** Shown in conflicted copies' names ("conflicted copy from <deviceName> …"); defaults to the host name. */
   deviceName?: string;
+  /** Forget what was last synced here first: a first sync, which deletes nothing (the way out of a "folder replaced" stop). */
+  reset?: boolean;
 }
 
 /** Plan-execute rounds per pass: a conflict needs two (move aside + download, then upload the copy). */
@@ -79,8 +92,13 @@ export class SyncEngine {
   private readonly dirtyLocal = new Set<string>();
   private readonly dirtyRemote = new Set<string>();
   private readonly dirtyPlan = new Set<string>();
-  /** Paths that need the person (quota, refused name), with the reason; retried when they change. */
-  readonly failures = new Map<string, string>();
+  /** What is not synced and why; `failures` there are paths that need the person (quota, refused name), retried when they change. */
+  private readonly issues = new NotSyncedList();
+  private toldNotSynced = new Set<string>();
+  /** The id in the folder's marker: checked before every step that could delete. */
+  private folderId = '';
+  /** Why syncing stopped by itself; nothing runs after it. */
+  private halted: MyDropboxError | undefined;
   private lastError: unknown;
   private paused = false;
   private stopped = false;
@@ -100,7 +118,12 @@ export class SyncEngine {
   /** Scan + reconcile, then watch and follow the change feed until stop(). */
   async start(): Promise<void> {
     if (this.started) return;
-    this.open();
+    try {
+      this.open();
+    } catch (err) {
+      if (MyDropboxError.is(err, 'folder_unavailable')) this.halt(err);
+      throw err;
+    }
     this.started = true;
     this.watcher = new FolderWatcher(
       this.folder,
@@ -112,6 +135,7 @@ export class SyncEngine {
     // that does not scan (paused, folder missing) leaves the folders below to the next one, which rescans all.
     await this.watcher.start({ walk: false });
     await this.exclusive(() => this.fullPass()).catch(() => undefined); // reported through the status; retried
+    if (this.halted) return;
     this.feedAbort = new AbortController();
     this.feedDone = this.followFeed(this.feedAbort.signal);
   }
@@ -126,12 +150,25 @@ export class SyncEngine {
     await this.chain.catch(() => undefined);
     // `sync --once` never followed the feed: its cursor is from before its own commits, which the next
     // start would replay (or list again past 20,000). Catch up first; a change from elsewhere keeps the trees apart, so no save.
-    if (!this.feedDone && this.cursor !== undefined && this.index)
+    if (!this.halted && !this.feedDone && this.cursor !== undefined && this.index)
       this.cursor = await catchUp(this.remote, this.cursor, this.remoteTree, this.tombstones);
-    this.saveCursorIfInSync();
-    this.index?.close();
-    this.releaseLock?.();
-    this.releaseLock = undefined;
+    if (!this.halted) this.saveCursorIfInSync();
+    this.releaseState();
+  }
+
+  /** What is not synced and why (links, names the server cannot store, unreadable files, unsafe server paths, failures). */
+  get notSynced(): NotSyncedItem[] {
+    return this.issues.items();
+  }
+
+  /** Every path not synced, with why in words (the same items as `notSynced`, as a map for views that look paths up). */
+  get failures(): ReadonlyMap<string, string> {
+    return new Map(this.issues.items().map((i) => [i.path, i.message]));
+  }
+
+  /** Why syncing stopped by itself (folder missing or replaced, signed out), if it did. */
+  get stoppedBecause(): MyDropboxError | undefined {
+    return this.halted;
   }
 
   pause(): void {
@@ -148,17 +185,24 @@ export class SyncEngine {
 
   /** One full pass both ways; resolves when in sync (or throws the reason). */
   async syncNow(): Promise<void> {
-    this.open();
+    try {
+      this.open();
+    } catch (err) {
+      if (MyDropboxError.is(err, 'folder_unavailable')) this.halt(err);
+      throw err;
+    }
     await this.exclusive(() => this.fullPass());
+    if (this.halted) throw this.halted;
     for (let wait = 0; this.dirtyLocal.size > 0 && wait < 50; wait++) {
       await new Promise((r) => setTimeout(r, UNSETTLED_RETRY_MS));
       await this.exclusive(() => this.incrementalPass());
     }
     if (this.dirtyLocal.size > 0)
       throw new MyDropboxError('invalid_request', `Still being written, not synced yet: ${[...this.dirtyLocal].slice(0, 5).join(', ')}`);
-    if (this.failures.size > 0) {
-      const [p, why] = this.failures.entries().next().value as [string, string];
-      throw new MyDropboxError(this.lastErrorCode(), `${this.failures.size} file(s) not synced; "${p}": ${why}`);
+    const failures = this.issues.failures;
+    if (failures.size > 0) {
+      const first = failures.values().next().value as NotSyncedItem;
+      throw new MyDropboxError(this.lastErrorCode(), `${failures.size} file(s) not synced; "${first.path}": ${first.message}`);
     }
   }
 
@@ -173,7 +217,7 @@ export class SyncEngine {
     return pathState(
       {
         ignored: (q) => this.rules.ignores(q),
-        notSynced: (q) => this.failures.get(q),
+        notSynced: (q) => this.issues.reasonFor(q),
         transferring: (q) => this.activity.direction(q),
         changedHere: (q) => this.dirtyLocal.has(q),
         hasLocal: (q) => this.local.has(q),
@@ -205,7 +249,8 @@ export class SyncEngine {
 
   /** Looks at a path left out (a failure, a cancelled transfer) again. */
   retry(p: string): void {
-    this.failures.delete(p);
+    this.issues.failures.delete(p);
+    this.issues.writes.delete(p);
     this.dirtyLocal.add(p);
     this.dirtyRemote.add(p);
     this.opts.events?.pathsChanged?.([p]);
@@ -217,14 +262,81 @@ export class SyncEngine {
     return this.index?.size ?? 0;
   }
 
+  /**
+   * Takes the state directory's lock, checks the state is this server's and folder's, and that the
+   * folder is the one it synced (its marker; made with the folder at a first sync). Throws
+   * `folder_unavailable` when it is not: nothing may be deleted on the strength of that state.
+   */
   private open(): void {
+    if (this.halted) throw this.halted;
     if (this.index) return;
-    fs.mkdirSync(this.folder, { recursive: true });
-    this.releaseLock = acquireStateLock(this.opts.stateDir);
-    this.index = SyncedIndex.open(this.opts.stateDir);
-    this.local = new LocalTree(this.index.tree);
+    const stateDir = this.opts.stateDir;
+    const release = acquireStateLock(stateDir);
+    let index: SyncedIndex | undefined;
+    try {
+      const owner = { serverUrl: this.opts.session.serverUrl, folder: this.folder };
+      if (this.opts.reset) resetState(stateDir);
+      const identity = checkStateOwner(stateDir, owner);
+      index = SyncedIndex.open(stateDir);
+      const opened = index;
+      this.folderId = openSyncedFolder(this.folder, {
+        firstSync: opened.size === 0,
+        knownId: identity?.folderId,
+        holdsAnySyncedFile: () => holdsAnyOf(this.folder, opened.keys()),
+      });
+      if (identity?.folderId !== this.folderId)
+        writeStateIdentity(stateDir, { ...owner, username: identity?.username ?? '', folderId: this.folderId });
+    } catch (err) {
+      index?.close();
+      release();
+      throw err;
+    }
+    this.releaseLock = release;
+    this.index = index;
+    this.local = new LocalTree(index.tree);
     // Index entries change only inside `exclusive` steps after the scan (never during one), so pinning the current tree is enough.
-    this.index.beforeChange = (p) => this.local.pin(p);
+    index.beforeChange = (p) => this.local.pin(p);
+  }
+
+  /** Closes the index and lets go of the state directory (at stop, or once syncing stopped by itself). */
+  private releaseState(): void {
+    this.index?.close();
+    this.releaseLock?.();
+    this.releaseLock = undefined;
+  }
+
+  /**
+   * Syncing this folder stops for good (until started again): the folder is missing or replaced, or the
+   * device was signed out. Nothing more is planned or deleted; the lock is released once the step that
+   * found it has unwound.
+   */
+  private halt(reason: MyDropboxError): void {
+    if (this.halted) return;
+    this.halted = reason;
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.unsettledTimer);
+    this.feedAbort?.abort();
+    void this.watcher?.close();
+    const signedOut = reason.code !== 'folder_unavailable';
+    this.paused = false;
+    this.setStatus(signedOut ? { kind: 'signedOut' } : { kind: 'error', message: reason.message, stopped: true });
+    this.log(signedOut ? 'warn' : 'error', reason.message);
+    void this.exclusive(async () => this.releaseState()).then(() => this.opts.events?.stopped?.(reason));
+  }
+
+  /** The account the access token is for must be the one this state was synced for (a state directory used by another host's naming). */
+  private checkAccount(identity: string): void {
+    let sub: unknown;
+    try {
+      sub = (JSON.parse(identity) as unknown[])[1];
+    } catch {
+      return;
+    }
+    if (typeof sub !== 'string') return;
+    const owner = { serverUrl: this.opts.session.serverUrl, folder: this.folder, username: sub };
+    const recorded = readStateIdentity(this.opts.stateDir);
+    if (recorded?.username) checkStateOwner(this.opts.stateDir, owner);
+    else writeStateIdentity(this.opts.stateDir, { ...owner, folderId: this.folderId });
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -243,6 +355,7 @@ export class SyncEngine {
   }
 
   private onWatch(batch: WatchBatch): void {
+    if (this.halted || !this.index) return;
     if (batch.files.has(IGNORE_FILE))
       this.rules = IgnoreRules.fromText(
         fs.existsSync(path.join(this.folder, IGNORE_FILE)) ? fs.readFileSync(path.join(this.folder, IGNORE_FILE), 'utf8') : '',
@@ -259,22 +372,17 @@ export class SyncEngine {
   }
 
   private async fullPass(): Promise<void> {
-    if (this.paused || this.stopped) return;
+    if (this.paused || this.stopped || this.halted) return;
     const index = this.index!;
-    if (!fs.existsSync(this.folder)) {
-      // Never read a missing folder as "everything was deleted".
-      this.setStatus({
-        kind: 'error',
-        message: `The sync folder ${this.folder} is missing; recreate it or sign in again to choose another.`,
-      });
-      throw new MyDropboxError('not_found', `The sync folder ${this.folder} is missing.`);
-    }
     await this.guard(async () => {
+      // Never read a missing or replaced folder as "everything was deleted".
+      checkSyncedFolder(this.folder, this.folderId);
       this.rules = await IgnoreRules.load(this.folder);
       // The first pass after a start may replay the feed from the index's cursor instead of listing everything.
       const firstPass = this.cursor === undefined;
       const listing = feedIdentity(this.opts.session).then((id) => {
         this.feedIdentity = id;
+        this.checkAccount(id);
         return fetchRemote(this.remote, firstPass && index.cursor?.server === id ? index.cursor.cursor : undefined);
       });
       listing.catch(() => undefined); // awaited below; the scan's result is kept even when offline
@@ -289,12 +397,15 @@ export class SyncEngine {
       this.local = scan.files;
       // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
       await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
-      if (scan.skipped.length) this.log('warn', `Not synced (names the server cannot store): ${scan.skipped.slice(0, 10).join(', ')}`);
+      this.issues.local.clear();
+      this.issues.writes.clear();
+      for (const item of scan.skipped) this.issues.local.set(item.path, item);
       const snapshot = await listing;
-      applySnapshot(snapshot, this.remoteTree, this.tombstones, index.tree);
+      if ('files' in snapshot) this.issues.server.clear();
+      applySnapshot(snapshot, this.remoteTree, this.tombstones, index.tree, this.badServerEntry);
       this.cursor = snapshot.cursor;
       index.settleSending((p) => this.remoteTree.get(p));
-      this.failures.clear();
+      this.issues.failures.clear();
       for (const p of scan.unsettled) this.dirtyLocal.add(p);
       this.opts.events?.pathsChanged?.(undefined);
       await this.reconcile(this.pathsToPlan());
@@ -330,8 +441,14 @@ export class SyncEngine {
       this.index.saveCursor(this.cursor, this.feedIdentity);
   }
 
+  /** An entry from the server that cannot be believed: left out and listed, the rest syncs on. */
+  private readonly badServerEntry = (p: unknown, problem: string): void => {
+    const shown = displayPath(p);
+    this.issues.server.set(shown, { path: shown, reason: 'badServerPath', message: problem });
+  };
+
   private async incrementalPass(): Promise<void> {
-    if (this.paused || this.stopped || !this.index) return;
+    if (this.paused || this.stopped || this.halted || !this.index) return;
     if (this.dirtyLocal.size + this.dirtyRemote.size + this.dirtyPlan.size === 0) return;
     await this.guard(() => this.reconcile(new Set()));
   }
@@ -350,14 +467,18 @@ export class SyncEngine {
         // A path in the synced index passed this check before it got there; only new paths (the server's included) are validated.
         (p) =>
           !this.dirtyLocal.has(p) &&
-          !this.failures.has(p) &&
+          !this.issues.failures.has(p) &&
           // What the planner would skip anyway (all three agree), told from the raw hashes without building entries.
           !this.local.inSync(p, this.remoteTree, synced) &&
+          (index.has(p) || isValidPath(p)) &&
           !this.rules.ignores(p) &&
-          (index.has(p) || isValidPath(p)),
+          // A link, special or unreadable file or folder here (or above): nothing at or below it is written or deleted.
+          !this.issues.blocks(p),
       );
       const actions = plan(this.local, this.remoteTree, index.tree, Date.now(), { deviceName: this.deviceName, paths: candidates });
       if (actions.length === 0) break;
+      // The folder is still the one synced (its marker is there) before anything is written or deleted.
+      checkSyncedFolder(this.folder, this.folderId);
       this.setStatus({ kind: 'syncing', pending: pendingCount(actions) });
       const report = await execute(
         {
@@ -382,37 +503,86 @@ export class SyncEngine {
         if (outcome === 'localChanged') this.dirtyLocal.add(p);
         else if (outcome === 'remoteChanged') this.dirtyRemote.add(p);
         else if (outcome === 'retry') retry ??= report.errors.get(p);
-        else if (outcome === 'failed') {
+        else if (outcome === 'refused') {
+          const message = String((report.errors.get(p) as Error).message);
+          this.issues.writes.set(p, { path: p, reason: 'linkInPath', message });
+        } else if (outcome === 'failed') {
           const err = report.errors.get(p);
           this.lastError = err;
-          this.failures.set(p, err instanceof Error ? err.message : String(err));
-          this.log('error', `Cannot sync "${p}": ${err instanceof Error ? err.message : String(err)}`);
+          const message = err instanceof Error ? err.message : String(err);
+          this.issues.failures.set(p, { path: p, reason: 'failed', message });
+          this.log('error', `Cannot sync "${p}": ${message}`);
         }
       }
       if (retry !== undefined) throw retry;
     }
     if (this.dirtyLocal.size > 0) this.retryUnsettledSoon();
     this.offlineAttempts = 0;
-    if (this.failures.size > 0) {
-      const first = this.failures.values().next().value as string;
-      this.setStatus({ kind: 'error', message: `${this.failures.size} file(s) not synced: ${first}` });
-    } else if (this.dirtyLocal.size === 0) this.setStatus({ kind: 'upToDate', lastSyncAt: Date.now() });
+    this.tellNotSynced();
+    const failures = this.issues.failures;
+    if (failures.size > 0) {
+      const first = failures.values().next().value as NotSyncedItem;
+      this.setStatus({ kind: 'error', message: `${failures.size} file(s) not synced: ${first.message}` });
+    } else if (this.dirtyLocal.size === 0) {
+      const skipped = this.issues.size;
+      this.setStatus({ kind: 'upToDate', lastSyncAt: Date.now(), ...(skipped > 0 ? { notSynced: skipped } : {}) });
+    }
   }
 
-  /** Re-reads the files the watcher or a failed step pointed at; unchanged stats cost no read. */
+  /** Logs what newly is not synced, and tells the host when the list changed. */
+  private tellNotSynced(): void {
+    if (!this.issues.changedSinceLastAsked()) return;
+    const items = this.issues.items();
+    for (const i of items) {
+      const key = `${i.path}\n${i.message}`;
+      if (!this.toldNotSynced.has(key) && i.reason !== 'failed') this.log('warn', `Not synced: ${displayPath(i.path)}: ${i.message}`);
+    }
+    this.toldNotSynced = new Set(items.map((i) => `${i.path}\n${i.message}`));
+    this.opts.events?.notSynced?.(items);
+  }
+
+  /**
+   * Re-reads the files the watcher or a failed step pointed at; unchanged stats cost no read. A path
+   * below a link (or a folder that is now a file) is out of reach; a link or special file is listed, never read through.
+   */
   private async refreshLocal(): Promise<void> {
     const paths = [...this.dirtyLocal];
     this.dirtyLocal.clear();
     await Promise.all(
       paths.map(async (p) => {
-        this.failures.delete(p);
-        if (this.rules.ignores(p) || !isValidPath(p)) return;
+        this.issues.failures.delete(p);
+        this.issues.writes.delete(p);
+        this.issues.local.delete(p);
+        if (!isValidPath(p) || this.rules.ignores(p)) return;
+        const abs = absolute(this.folder, p);
         try {
-          const h = await statAndHash(absolute(this.folder, p), this.local.get(p) ?? this.index!.get(p));
+          if (!(await checkParents(this.folder, p, false))) {
+            this.local.delete(p);
+            return;
+          }
+          const st = await fs.promises.lstat(abs).catch((err: NodeJS.ErrnoException) => {
+            if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+            throw err;
+          });
+          if (!st || st.isDirectory()) {
+            this.local.delete(p);
+            return;
+          }
+          if (!st.isFile()) {
+            const reason = st.isSymbolicLink() ? 'symlink' : 'special';
+            this.issues.local.set(p, { path: p, reason, message: describeLocal(reason) });
+            return;
+          }
+          const h = await statAndHash(abs, this.local.get(p) ?? this.index!.get(p));
           if (h) this.local.set(p, h);
           else this.local.delete(p);
         } catch (err) {
-          if (err instanceof FileChangingError || (err as NodeJS.ErrnoException).code === 'EACCES') this.dirtyLocal.add(p);
+          if (err instanceof FileChangingError) this.dirtyLocal.add(p);
+          else if (err instanceof UnsafeLocalPathError) {
+            if (err.what === 'a symbolic link')
+              this.issues.local.set(err.at, { path: err.at, reason: 'symlink', message: describeLocal('symlink') });
+            else this.local.delete(p); // a file where a folder was: what was below it is gone
+          } else if (isAccessError(err)) this.issues.local.set(p, { path: p, reason: 'unreadable', message: describeLocal('unreadable') });
           else throw err;
         }
       }),
@@ -426,6 +596,12 @@ export class SyncEngine {
       paths.map(async (p) => {
         try {
           const m = await this.remote.meta(p);
+          const problem = serverEntryProblem(m);
+          if (problem !== undefined || m.path !== p) {
+            this.remoteTree.delete(p);
+            this.badServerEntry(p, problem ?? 'the server answered for another path');
+            return;
+          }
           this.remoteTree.set(p, { size: m.size, contentHash: m.contentHash, rev: m.rev, mtime: m.modifiedAt });
         } catch (err) {
           if (!MyDropboxError.is(err, 'not_found')) {
@@ -444,9 +620,15 @@ export class SyncEngine {
       await fn();
     } catch (err) {
       this.lastError = err;
-      if (MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'bad_credentials')) {
-        this.setStatus({ kind: 'signedOut' });
-        this.feedAbort?.abort();
+      if (MyDropboxError.is(err, 'folder_unavailable')) this.halt(err);
+      else if (
+        MyDropboxError.is(err, 'unauthorized') ||
+        MyDropboxError.is(err, 'token_expired') ||
+        MyDropboxError.is(err, 'bad_credentials')
+      ) {
+        this.halt(
+          new MyDropboxError(err.code, `The server no longer accepts this device (it was signed out); syncing stopped. ${err.message}`),
+        );
       } else if (isOffline(err)) {
         const delay = backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF);
         this.setStatus({ kind: 'offline', retryAt: Date.now() + delay, reason: err instanceof Error ? err.message : String(err) });
@@ -474,7 +656,7 @@ export class SyncEngine {
   private async followFeed(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted && !this.stopped) {
-      if (!this.cursor || this.paused || this.current.kind === 'offline' || this.current.kind === 'signedOut') {
+      if (!this.cursor || this.paused || this.current.kind === 'offline') {
         await sleep(200, signal);
         continue;
       }
@@ -490,7 +672,7 @@ export class SyncEngine {
           continue;
         }
         this.cursor = res.cursor;
-        const changed = applyChanges(res.changes, this.remoteTree, this.tombstones);
+        const changed = applyChanges(res.changes, this.remoteTree, this.tombstones, this.badServerEntry);
         if (changed.length) {
           for (const p of changed) this.dirtyPlan.add(p);
           this.opts.events?.pathsChanged?.(changed);
@@ -535,6 +717,16 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const t = setTimeout(resolve, ms);
     signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
   });
+}
+
+/** Whether any of `paths` is a file in `folder` (looked at until the first found, at most a thousand). */
+function holdsAnyOf(folder: string, paths: Iterable<string>): boolean {
+  let looked = 0;
+  for (const p of paths) {
+    if (fs.lstatSync(absolute(folder, p), { throwIfNoEntry: false })?.isFile()) return true;
+    if (++looked >= 1000) return false;
+  }
+  return false;
 }
 
 /** Files below a folder that just appeared (moved in as a whole), as relative paths. */

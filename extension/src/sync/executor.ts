@@ -19,6 +19,7 @@ import fs from 'node:fs';
 import type { FileEntry } from '@mydropbox/shared';
 import { isSmall, uploadSmallFiles, type SmallUpload } from './batchUpload';
 import { TransferCancelledError, type ActivityTracker, type TransferHandle } from './activity';
+import { checkParents, UnsafeLocalPathError } from './pathSafety';
 
 /** The server's view of a file (modifiedAt goes into `mtime`). */
 export interface RemoteEntry extends TreeEntry {
@@ -50,6 +51,7 @@ export type Outcome =
   | 'localChanged' // re-hash the path and plan again
   | 'remoteChanged' // refresh the server's entry and plan again
   | 'retry' // network or server trouble: back off
+  | 'refused' // a folder above it is a link (or not a folder): not written, reported
   | 'failed'; // needs the person (quota, a name the server refuses)
 
 export interface ExecutionReport {
@@ -148,6 +150,7 @@ function sizeOf(a: Action): number {
 }
 
 export function classify(err: unknown): Outcome {
+  if (err instanceof UnsafeLocalPathError) return 'refused';
   if (err instanceof LocalChangedError || err instanceof FileChangingError) return 'localChanged';
   if (MyDropboxError.is(err, 'conflict') || MyDropboxError.is(err, 'hash_mismatch') || MyDropboxError.is(err, 'not_found'))
     return 'remoteChanged';
@@ -205,6 +208,7 @@ async function runOne(
     case 'conflict': {
       const local = ctx.local.get(a.path);
       if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
+      await checkParents(ctx.folder, a.path, false);
       const from = absolute(ctx.folder, a.path);
       const to = absolute(ctx.folder, a.conflictPath);
       const st = await fs.promises.lstat(from).catch(() => null);
@@ -225,11 +229,13 @@ async function runOne(
       return;
     }
     case 'deleteRemote': {
+      // Only a file (or a link, which is never synced) here stops it: a folder that took the file's name does not.
       if (
-        await fs.promises.lstat(absolute(ctx.folder, a.path)).then(
-          () => true,
+        (await checkParents(ctx.folder, a.path, false)) &&
+        (await fs.promises.lstat(absolute(ctx.folder, a.path)).then(
+          (st) => !st.isDirectory(),
           () => false,
-        )
+        ))
       )
         throw new LocalChangedError(a.path);
       try {
@@ -276,7 +282,7 @@ async function download(
       ctx.folder,
       path,
       readLocal(absolute(ctx.folder, twin)),
-      { contentHash: want.contentHash, modifiedAt: remoteEntry.mtime },
+      { contentHash: want.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime },
       expectLocal,
     ).catch((err) => {
       if (MyDropboxError.is(err, 'hash_mismatch')) return undefined; // the twin changed meanwhile: fetch instead
@@ -289,7 +295,7 @@ async function download(
       ctx.folder,
       path,
       transfer ? counted(body, transfer) : body,
-      { contentHash: want.contentHash, modifiedAt: remoteEntry.mtime },
+      { contentHash: want.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime },
       expectLocal,
     );
   }

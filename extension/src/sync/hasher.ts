@@ -20,6 +20,9 @@ export class FileChangingError extends Error {
   }
 }
 
+/** Opened for reading without following a link in the last place: a file swapped for a link is never read through it. */
+const READ_NO_FOLLOW = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
+
 /** The part of an lstat the "unchanged" test reads (an fs.Stats, or the scan's columns). */
 export type StatLike = Pick<fs.Stats, 'size' | 'mtimeMs' | 'ino'>;
 
@@ -39,9 +42,10 @@ export const PARALLEL_HASH_MIN = 4 * BLOCK_SIZE;
 export async function hashFile(absPath: string, buffer?: Buffer): Promise<FileHash | null> {
   let handle: fs.promises.FileHandle;
   try {
-    handle = await fs.promises.open(absPath, 'r');
+    handle = await fs.promises.open(absPath, READ_NO_FOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new FileChangingError(absPath); // became a link since it was looked at
     throw err;
   }
   try {
@@ -99,9 +103,10 @@ export const SMALL_FILE = 1024 * 1024;
 export function hashSmallFileSync(absPath: string, buffer: Buffer): FileHash | null {
   let fd: number;
   try {
-    fd = fs.openSync(absPath, 'r');
+    fd = fs.openSync(absPath, READ_NO_FOLLOW);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new FileChangingError(absPath);
     throw err;
   }
   try {

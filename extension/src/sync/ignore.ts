@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
+import { FOLDER_MARKER } from './folderMarker';
 
 export const IGNORE_FILE = '.mydropboxignore';
 
@@ -23,6 +24,7 @@ export const DEFAULT_IGNORES: readonly string[] = [
   '*.part',
   '.~lock.*#',
   `${TEMP_PREFIX}*`,
+  FOLDER_MARKER,
 ];
 
 /**
@@ -95,10 +97,18 @@ export class IgnoreRules {
 
   /** `relPath` is `/`-separated and relative; a rule on a folder also hides everything below it. */
   ignores(relPath: string, isDir = false): boolean {
+    // Our own files stay out whatever the person's rules say (a `!` rule cannot bring them back).
+    if (isOwnFile(relPath)) return true;
     if (++this.asked > CACHE_LIMIT) {
       this.asked = 0;
       this.matcher = IgnoreRules.compile(this.userRules);
     }
     return this.matcher.ignores(isDir ? `${relPath}/` : relPath);
   }
+}
+
+/** The marker and our temp files, at any depth. */
+function isOwnFile(relPath: string): boolean {
+  const name = relPath.slice(relPath.lastIndexOf('/') + 1);
+  return name === FOLDER_MARKER || name.startsWith(TEMP_PREFIX);
 }

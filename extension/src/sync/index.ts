@@ -9,3 +9,6 @@ export type { ActivityEvent, ChangeKind, TransferDirection, TransferProgress } f
 export type { PathState, PathStateKind } from './pathStates';
 export { isConflictedCopy, originalOfConflictedCopy } from './conflict';
 export { IGNORE_FILE } from './ignore';
+export { stateDirFor, stateKey, resetState, type StateOwner } from './stateDir';
+export { FOLDER_MARKER, type FolderProblem } from './folderMarker';
+export { displayPath, type NotSyncedItem, type NotSyncedReason } from './notSynced';

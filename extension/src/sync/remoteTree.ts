@@ -4,7 +4,8 @@ import type { RemoteClient } from './remote';
 import type { Session } from './session';
 import type { RemoteEntry } from './executor';
 import type { CompactTree, CompactEntry } from './compactTree';
-import { applyChanges } from './changeFeed';
+import { applyChanges, type BadEntryReport } from './changeFeed';
+import { serverEntryProblem } from './pathSafety';
 
 /** Past this many feed pages (1,000 changes each) a listing is cheaper than replaying the feed. */
 const MAX_FEED_PAGES = 20;
@@ -54,14 +55,19 @@ export function applySnapshot(
   tree: CompactTree<RemoteEntry>,
   tombstones: Map<string, number>,
   synced: CompactTree<CompactEntry>,
+  onBad?: BadEntryReport,
 ): void {
   if ('files' in snap) {
     tree.clear();
-    for (const f of snap.files) tree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
+    for (const f of snap.files) {
+      const problem = serverEntryProblem(f);
+      if (problem !== undefined) onBad?.((f as { path?: unknown } | null)?.path, problem);
+      else tree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
+    }
     return;
   }
   tree.resetToRemoteView(synced);
-  applyChanges(snap.since, tree, tombstones);
+  applyChanges(snap.since, tree, tombstones, onBad);
 }
 
 /** Past this many pages a catch-up gives up: the cursor is then not saved and the next start lists. */

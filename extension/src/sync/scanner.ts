@@ -1,13 +1,14 @@
 // Walks the sync folder into the local tree, re-hashing only files whose size, mtime or inode moved since the index saw them.
 import fs from 'node:fs';
 import path from 'node:path';
-import { isValidPath } from '@mydropbox/shared';
+import { isValidPath, normalizePath } from '@mydropbox/shared';
 import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash, type StatLike } from './hasher';
 import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
 import { CompactTree, type CompactEntry } from './compactTree';
 import { LocalTree } from './localTree';
 import { KIND, openLister } from './dirLister';
+import { describeLocal, type NotSyncedItem } from './notSynced';
 
 /** A file as it is on disk now. */
 export interface LocalEntry extends TreeEntry {
@@ -21,10 +22,10 @@ export interface LocalEntry extends TreeEntry {
 export interface ScanResult {
   /** The files found, as an overlay on `HashHint.base`: an unchanged file is a mark on its index entry. */
   files: LocalTree;
-  /** Files that could not be read consistently now (being written, unreadable): leave them out of this pass. */
+  /** Files that could not be read consistently now (being written): leave them out of this pass. */
   unsettled: Set<string>;
-  /** Names that cannot be synced as they are (control characters, backslashes, not NFC, too long). */
-  skipped: string[];
+  /** What is not synced and why: links, special files, unreadable files and folders, names the server cannot store. */
+  skipped: NotSyncedItem[];
   /** Our own temp files left by a download a crash cut short. */
   strayTemps: string[];
   hashed: number;
@@ -104,9 +105,10 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
       const { tag, result: listing } = await lister.next();
       const { abs: prefix, rel: dirRel } = folders[tag]!;
       if ('error' in listing) {
-        if (listing.code === 'ENOENT' || listing.code === 'ENOTDIR') continue;
-        if (listing.code === 'EACCES' || listing.code === 'EPERM' || listing.code === 'EBUSY') {
-          result.skipped.push(dirRel);
+        // The top folder unreadable is not "empty": that would read as every file deleted.
+        if (dirRel !== '' && (listing.code === 'ENOENT' || listing.code === 'ENOTDIR')) continue;
+        if (dirRel !== '' && (listing.code === 'EACCES' || listing.code === 'EPERM' || listing.code === 'EBUSY')) {
+          result.skipped.push({ path: dirRel, reason: 'unreadable', message: describeLocal('unreadable') });
           continue;
         }
         throw Object.assign(new Error(listing.error), { code: listing.code });
@@ -118,16 +120,22 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
         const kind = stats[i * 4];
         const rel = dirRel ? `${dirRel}/${name}` : name;
         if (kind === KIND.gone) continue; // removed since the listing
-        if (kind === KIND.denied) {
-          result.skipped.push(rel);
-          continue;
-        }
         if (kind === KIND.dir) {
           if (!rules.ignores(rel, true)) waiting.push({ abs: prefix + name, rel });
           continue;
         }
-        // Symbolic links and special files are not synced: following them could leave the folder.
-        if (kind !== KIND.file) continue;
+        if (kind !== KIND.file) {
+          // Symbolic links and special files are not synced (following them could leave the folder), but said so.
+          if (!rules.ignores(rel) && !rules.ignores(rel, true))
+            result.skipped.push(
+              kind === KIND.link
+                ? { path: rel, reason: 'symlink', message: describeLocal('symlink') }
+                : kind === KIND.denied
+                  ? { path: rel, reason: 'unreadable', message: describeLocal('unreadable') }
+                  : { path: rel, reason: 'special', message: describeLocal('special') },
+            );
+          continue;
+        }
         const abs = prefix + name;
         if (name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
         if (rules.ignoresFile(rel, name)) continue;
@@ -136,7 +144,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
         if (hint.reuse?.(rel, st, result.files)) continue;
         const h = hint.get(rel);
         if (!h && (!isValidPath(rel) || rel.normalize('NFC') !== rel)) {
-          result.skipped.push(rel);
+          result.skipped.push({ path: rel, reason: 'badName', message: describeLocal('badName', nameProblem(rel)) });
           continue;
         }
         if (h && sameStat(h, st)) {
@@ -151,7 +159,8 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
   const small = toHash.filter((f) => f.size <= SMALL_FILE);
   const big = toHash.filter((f) => f.size > SMALL_FILE);
   const settle = (rel: string, err: unknown) => {
-    if (err instanceof FileChangingError || isAccessError(err)) result.unsettled.add(rel);
+    if (err instanceof FileChangingError) result.unsettled.add(rel);
+    else if (isAccessError(err)) result.skipped.push({ path: rel, reason: 'unreadable', message: describeLocal('unreadable') });
     else throw err;
   };
   const smallBuffer = Buffer.allocUnsafe(SMALL_FILE);
@@ -185,7 +194,16 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
   return result;
 }
 
-function isAccessError(err: unknown): boolean {
+/** Why a local name cannot go to the server, in words. */
+export function nameProblem(rel: string): string {
+  try {
+    return normalizePath(rel) !== rel ? 'its letters are not in the normal (NFC) form the server stores' : 'not valid';
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function isAccessError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'EACCES' || code === 'EPERM' || code === 'EBUSY';
 }

@@ -8,6 +8,7 @@ import { TEMP_PREFIX } from './ignore';
 import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
 import type { TransferHandle } from './activity';
+import { checkParents } from './pathSafety';
 
 /** What a file on disk was when planned (undefined: there was none). */
 export type Expected = { size: number; mtime: number; ino: number } | undefined;
@@ -256,12 +257,13 @@ export async function writeFileSafely(
   folder: string,
   rel: string,
   source: AsyncIterable<Uint8Array>,
-  want: { contentHash: string; modifiedAt?: number },
+  want: { contentHash: string; size?: number; modifiedAt?: number },
   expected: Expected,
 ): Promise<Downloaded> {
   const abs = absolute(folder, rel);
   const dir = path.dirname(abs);
-  await fs.promises.mkdir(dir, { recursive: true });
+  // Every folder above the target is a real folder inside the synced one (made here if missing): never written through a link.
+  await checkParents(folder, rel, true);
   const tmp = path.join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}`);
   const handle = await fs.promises.open(tmp, 'wx', 0o644);
   let renamed = false;
@@ -285,6 +287,9 @@ export async function writeFileSafely(
       }
       await handle.write(chunk);
       size += chunk.length;
+      // More bytes than the entry said: not the content we want, and maybe no end to it.
+      if (want.size !== undefined && size > want.size)
+        throw new MyDropboxError('hash_mismatch', `The server sent more bytes for "${rel}" than the file has; it changed meanwhile.`);
     }
     if (inBlock > 0) blocks.push(hasher.digest('hex'));
     const contentHash = contentHashOfBlocks(blocks);
@@ -343,6 +348,7 @@ export async function* readLocal(abs: string): AsyncIterable<Uint8Array> {
 /** Deletes a local file the server deleted, if it is still what was synced, and folders left empty by it. */
 export async function deleteLocalFile(folder: string, rel: string, expected: Expected): Promise<void> {
   const abs = absolute(folder, rel);
+  if (!(await checkParents(folder, rel, false))) return; // a folder above it is gone: so is the file
   await checkUnchanged(abs, rel, expected).catch((err) => {
     if (err instanceof LocalChangedError && expected !== undefined) {
       return fs.promises.lstat(abs).then(

@@ -33,7 +33,7 @@ describe('mydropbox command', function () {
     assert.equal(await runCli(['--help'], io, env), EXIT.ok);
     assert.match(
       lines.join('\n'),
-      /Exit codes:[\s\S]*2 {2}sign-in problem[\s\S]*3 {2}the server cannot be reached[\s\S]*4 {2}your quota is full/,
+      /Exit codes:[\s\S]*2 {2}sign-in problem[\s\S]*3 {2}the server cannot be reached[\s\S]*4 {2}no room: your quota is full[\s\S]*6 {2}sync --once: [^\n]*not synced[\s\S]*7 {2}the sync folder is missing/,
     );
     assert.equal(await runCli([], io, env), EXIT.usage);
     assert.equal(await runCli(['frobnicate'], io, env), EXIT.usage);
@@ -57,6 +57,8 @@ describe('mydropbox command', function () {
     assert.equal(exitCodeFor(new MyDropboxError('server_unavailable', 'x')), EXIT.unreachable);
     assert.equal(exitCodeFor(Object.assign(new Error('x'), { code: 'ECONNREFUSED' })), EXIT.unreachable);
     assert.equal(exitCodeFor(new MyDropboxError('quota_exceeded', 'x')), EXIT.quota);
+    assert.equal(exitCodeFor(new MyDropboxError('insufficient_storage', 'x')), EXIT.quota);
+    assert.equal(exitCodeFor(new MyDropboxError('folder_unavailable', 'x')), EXIT.folder);
     assert.equal(exitCodeFor(new Error('disk on fire')), EXIT.other);
   });
 

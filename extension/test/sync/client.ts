@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SyncEngine, deviceTokenSession, type Session, type SyncStatus } from '../../src/sync';
+import { FOLDER_MARKER, SyncEngine, deviceTokenSession, type Session, type SyncStatus } from '../../src/sync';
 import type { StackUser } from '../../../test/support/stack';
 
 export interface TestClient {
@@ -14,7 +14,7 @@ export interface TestClient {
   file(rel: string): string;
   write(rel: string, data: string | Uint8Array): void;
   read(rel: string): string | undefined;
-  /** Files in the folder (relative, sorted), ignoring the engine's temp files. */
+  /** Files in the folder (relative, sorted), ignoring the engine's temp files and the folder's marker. */
   tree(): Record<string, string>;
   close(): Promise<void>;
 }
@@ -78,7 +78,8 @@ export function readTree(folder: string): Record<string, string> {
     for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) walk(path.join(dir, e.name), r);
-      else if (e.isFile() && !e.name.startsWith('.mydropbox-tmp-')) out[r] = fs.readFileSync(path.join(dir, e.name)).toString('base64');
+      else if (e.isFile() && !e.name.startsWith('.mydropbox-tmp-') && r !== FOLDER_MARKER)
+        out[r] = fs.readFileSync(path.join(dir, e.name)).toString('base64');
     }
   };
   walk(folder, '');

@@ -66,7 +66,7 @@ describe('folder lister', () => {
         ['d4', KIND.dir],
         ['d5', KIND.dir],
         ['empty', KIND.dir],
-        ['link', KIND.other],
+        ['link', KIND.link],
         ['top.txt', KIND.file],
       ],
     );

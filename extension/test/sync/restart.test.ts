@@ -7,6 +7,7 @@ import { startStack, type Stack, type StackUser } from '../../../test/support/st
 import { eventually, makeClient, type TestClient } from './client';
 import { RemoteClient } from '../../src/sync/remote';
 import { deviceTokenSession } from '../../src/sync';
+import type { MyDropboxError } from '@mydropbox/shared';
 
 describe('sync engine restart', function () {
   this.timeout(60_000);
@@ -141,11 +142,15 @@ describe('sync engine restart', function () {
     assert.equal(c2.lists, 1);
     await malformed.close();
 
-    // The same folder signed in to another account: its cursor means nothing there.
+    // The same state directory used for another account: refused before anything is listed, planned or deleted.
     const other = await stack.signUpAndSignIn();
     const switched = client(root, other);
     const c3 = countLists(switched);
-    await switched.engine.syncNow().catch(() => undefined); // what a switched account does to the files is not this test's question
-    assert.equal(c3.lists, 1);
+    await assert.rejects(
+      switched.engine.syncNow(),
+      (err: MyDropboxError) => err.code === 'folder_unavailable' && /belongs to/.test(err.message),
+    );
+    assert.equal(c3.lists, 0);
+    assert.equal(switched.read('x.txt'), 'x');
   });
 });
