@@ -50,7 +50,7 @@ Exit codes:
   1  wrong usage
   2  sign-in problem: wrong username or password, not signed in, or the device token was revoked
   3  the server cannot be reached
-  4  no room: your quota is full, or your data server is out of space
+  4  your quota is full, or your data server is out of space
   5  anything else (the message says what)
   6  sync --once: everything else is in sync, but some items are not synced (listed, with why)
   7  the sync folder is missing or was replaced (its marker is gone); nothing was deleted

@@ -33,7 +33,7 @@ describe('mydropbox command', function () {
     assert.equal(await runCli(['--help'], io, env), EXIT.ok);
     assert.match(
       lines.join('\n'),
-      /Exit codes:[\s\S]*2 {2}sign-in problem[\s\S]*3 {2}the server cannot be reached[\s\S]*4 {2}no room: your quota is full[\s\S]*6 {2}sync --once: [^\n]*not synced[\s\S]*7 {2}the sync folder is missing/,
+      /Exit codes:[\s\S]*2 {2}sign-in problem[\s\S]*3 {2}the server cannot be reached[\s\S]*4 {2}your quota is full[\s\S]*6 {2}sync --once: [^\n]*not synced[\s\S]*7 {2}the sync folder is missing/,
     );
     assert.equal(await runCli([], io, env), EXIT.usage);
     assert.equal(await runCli(['frobnicate'], io, env), EXIT.usage);
