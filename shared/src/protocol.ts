@@ -43,6 +43,8 @@ import type { ErrorBody } from './errors';
 //   POST   /v1/restore                 RestoreRequest -> RestoreResponse (a new commit; beside the path when it is taken)
 //   POST   /v1/restore/folder          RestoreFolderRequest -> RestoreFolderResponse
 //   DELETE /v1/account                 (router scope only) removes everything of the user on this server -> 204
+//   POST   /revocations                RevocationsRequest (router scope, no account) -> 204: device ids signed
+//                                      out; their access tokens are refused with 401 from then on
 //   GET    /healthz                    -> DataHealth
 // Router-scope calls name the door they serve in the header X-MyDropbox-Device ("Website", "WebDAV"); user
 // tokens carry the device's name in the claim `dn`. The data server records it as the `device` of a change.
@@ -108,6 +110,11 @@ export interface SignUpResponse {
 }
 
 /** What the access token a router signs for a data server carries. */
+/** Devices the router signed out (their `did`); sent at once and again with every health poll. */
+export interface RevocationsRequest {
+  deviceIds: number[];
+}
+
 export interface AccessClaims {
   sub: string; // username
   sid: number; // data server id

@@ -41,6 +41,8 @@ export interface StackOptions {
    * default: the real one (createDavHandler), false: none.
    */
   dav?: ((deps: { services: RouterServices; log: Logger; db: Knex }) => http.RequestListener) | false;
+  /** Polls the data servers' health (and re-sends revocations) this often; default: no poller, call checkNow(). */
+  healthPollMs?: number;
   /** Default: TEST_THROTTLE_POLICY. */
   throttlePolicy?: ThrottlePolicy;
   /** Each data server's per-user quota (default: the real 5 GB). */
@@ -58,6 +60,8 @@ export interface StackDataServer {
   id: number;
   url: string;
   close(): Promise<void>;
+  /** Stops it and starts it again on the same port, database and root (what it knew in memory is gone). */
+  restart(): Promise<void>;
 }
 
 export interface StackUser {
@@ -114,18 +118,35 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     for (let id = 1; id <= (opts.dataServers ?? 1); id++) {
       const dataDb = await createTestDatabase(opts.databaseKind ?? 'mariadb');
       databases.push(dataDb);
-      const server = await startDataServer({
-        serverId: id,
-        databaseUrl: dataDb.url,
-        root: path.join(home, `data-${id}`),
-        routerPublicKeyPem: keys.publicKeyPem,
-        host: '127.0.0.1',
-        port: 0,
-        quotaBytes: opts.quotaBytes,
-        log,
+      const start = (port: number) =>
+        startDataServer({
+          serverId: id,
+          databaseUrl: dataDb.url,
+          root: path.join(home, `data-${id}`),
+          routerPublicKeyPem: keys.publicKeyPem,
+          host: '127.0.0.1',
+          port,
+          quotaBytes: opts.quotaBytes,
+          log,
+        });
+      let server = await start(0);
+      let closed = false;
+      const closeOnce = async () => {
+        if (closed) return;
+        closed = true;
+        await server.close();
+      };
+      cleanups.push(closeOnce);
+      dataServers.push({
+        id,
+        url: server.url,
+        close: closeOnce,
+        async restart() {
+          await closeOnce();
+          server = await start(server.port);
+          closed = false;
+        },
       });
-      cleanups.push(() => server.close());
-      dataServers.push({ id, url: server.url, close: () => server.close() });
     }
 
     const services = createRouterServices({
@@ -133,6 +154,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       signer: new AccessTokenSigner(keys.privateKeyPem),
       log,
       pollHealth: false,
+      healthPollMs: opts.healthPollMs,
       throttlePolicy: opts.throttlePolicy ?? TEST_THROTTLE_POLICY,
     });
     cleanups.push(() => services.close());
@@ -141,6 +163,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await services.dataServers.register({ id: s.id, host: u.hostname, port: Number(u.port), capacityGb: 1000 });
     }
     await services.dataServers.checkNow();
+    if (opts.healthPollMs !== undefined) services.dataServers.start();
 
     const routerApp = createRouterApp({ services, log });
     const webApp = createWebApp({

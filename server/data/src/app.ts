@@ -4,6 +4,7 @@ import Router from '@koa/router';
 import { AccessTokenVerifier, Logger, apiResponseHeaders, errorMiddleware } from '@mydropbox/server-common';
 import type { DataServices } from './services';
 import { authenticate, DataState } from './auth';
+import { RevokedDevices, revocationsRouter } from './revocations';
 import { filesRouter } from './routes/files';
 import { contentRouter } from './routes/content';
 import { blocksRouter } from './routes/blocks';
@@ -15,6 +16,8 @@ export interface DataAppDeps {
   services: DataServices;
   verifier: AccessTokenVerifier;
   log: Logger;
+  /** Devices signed out (POST /revocations); one is made when not given. */
+  revoked?: RevokedDevices;
 }
 
 export function createApp(deps: DataAppDeps): Koa<DataState> {
@@ -29,7 +32,10 @@ export function createApp(deps: DataAppDeps): Koa<DataState> {
   app.use(health.routes());
 
   // Everything under /v1 needs a token, even a path that turns out not to exist.
-  const auth = authenticate(deps.verifier, deps.services.serverId);
+  const revoked = deps.revoked ?? new RevokedDevices();
+  const revocations = revocationsRouter(revoked, deps.verifier, deps.services.serverId);
+  app.use(revocations.routes());
+  const auth = authenticate(deps.verifier, deps.services.serverId, revoked);
   app.use((ctx, next) => (ctx.path === '/v1' || ctx.path.startsWith('/v1/') ? auth(ctx, next) : next()));
   for (const build of [filesRouter, contentRouter, blocksRouter, changesRouter, foldersRouter, uploadsRouter]) {
     const router = build(deps.services);

@@ -2,6 +2,7 @@
 import type { Middleware } from 'koa';
 import { MyDropboxError } from '@mydropbox/shared';
 import { AccessTokenVerifier, bearerToken } from '@mydropbox/server-common';
+import type { RevokedDevices } from './revocations';
 
 export interface DataState {
   owner: string;
@@ -10,9 +11,12 @@ export interface DataState {
 /** Usernames name folders on disk; one safe segment, never hidden (`.tmp`, `.staging` are ours). */
 const SAFE_OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
-export function authenticate(verifier: AccessTokenVerifier, serverId: number): Middleware<DataState> {
+export function authenticate(verifier: AccessTokenVerifier, serverId: number, revoked?: RevokedDevices): Middleware<DataState> {
   return async (ctx, next) => {
     const claims = verifier.verify(bearerToken(ctx), serverId);
+    if (claims.did !== undefined && revoked?.has(claims.did)) {
+      throw new MyDropboxError('unauthorized', 'This device was signed out of MyDropbox; sign in again to sync.');
+    }
     if (claims.scope !== 'user' && claims.scope !== 'router') {
       throw new MyDropboxError('forbidden', 'This access token does not grant file access.');
     }

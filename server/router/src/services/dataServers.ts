@@ -53,6 +53,8 @@ export function createDataServerRegistry(deps: {
   now: () => number;
   healthPollMs: number;
   healthTimeoutMs?: number;
+  /** Runs after each poll that found a server up (the router re-sends signed-out devices there). */
+  afterHealthy?: (server: DataServerRecord) => Promise<void>;
 }): DataServerRegistry {
   const { db, log, fetchImpl, now } = deps;
   const health = new Map<number, { healthy: boolean; checkedAt: number }>();
@@ -76,7 +78,13 @@ export function createDataServerRegistry(deps: {
 
   async function checkNow(): Promise<void> {
     const servers = await listDataServers(db);
-    await Promise.all(servers.map(probe));
+    // Not in probe(): a sign-up probes inside its transaction, and SQLite has one connection to give.
+    await Promise.all(
+      servers.map(async (s) => {
+        await probe(s);
+        if (health.get(s.id)?.healthy) await deps.afterHealthy?.(s);
+      }),
+    );
   }
 
   function info(s: DataServerRecord): DataServerInfo {

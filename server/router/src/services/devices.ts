@@ -47,7 +47,13 @@ function info(d: DeviceRecord): DeviceInfo {
   return { id: d.id, username: d.username, name: d.name, kind: d.kind, createdAt: d.createdAt, lastSeenAt: d.lastSeenAt };
 }
 
-export function createDeviceService(deps: { db: Knex; throttle: Throttle; now: () => number }): DeviceService {
+export function createDeviceService(deps: {
+  db: Knex;
+  throttle: Throttle;
+  now: () => number;
+  /** Told the ids of devices just revoked (the router passes them on to the data servers). */
+  onRevoked?: (deviceIds: number[]) => Promise<void>;
+}): DeviceService {
   const { db, throttle, now } = deps;
 
   async function issue(username: string, name: string, kind: DeviceKind, prefix: string) {
@@ -85,6 +91,7 @@ export function createDeviceService(deps: { db: Knex; throttle: Throttle; now: (
       if (!Number.isInteger(deviceId) || !(await revokeDevice(db, username, deviceId, now()))) {
         throw new MyDropboxError('not_found', 'There is no such signed-in device on your account.');
       }
+      await deps.onRevoked?.([deviceId]);
     },
     async createAppPassword(username, name) {
       const { token, device } = await issue(username, deviceName(name, 'webdav'), 'webdav', APP_PASSWORD_PREFIX);

@@ -8,6 +8,7 @@ import { createAccountService, AccountService } from './accounts';
 import { createAccessTokenService, AccessTokenService } from './accessTokens';
 import { createLoginCodeService, LoginCodeService } from './loginCodes';
 import { createFileGateway, FileGateway } from './files';
+import { createRevocationNotifier } from './revocations';
 
 export interface RouterServicesDeps {
   db: Knex;
@@ -40,8 +41,16 @@ export function createRouterServices(deps: RouterServicesDeps): RouterServices {
   const fetchImpl = deps.fetchImpl ?? fetch;
   const { db, log, signer } = deps;
   const throttle = createThrottle(db, now, deps.throttlePolicy ?? DEFAULT_THROTTLE_POLICY);
-  const dataServers = createDataServerRegistry({ db, log, fetchImpl, now, healthPollMs: deps.healthPollMs ?? 5000 });
-  const devices = createDeviceService({ db, throttle, now });
+  const revocations = createRevocationNotifier({ db, signer, fetchImpl, now, log });
+  const dataServers = createDataServerRegistry({
+    db,
+    log,
+    fetchImpl,
+    now,
+    healthPollMs: deps.healthPollMs ?? 5000,
+    afterHealthy: (s) => revocations.sendRecent(s),
+  });
+  const devices = createDeviceService({ db, throttle, now, onRevoked: (ids) => revocations.announce(ids) });
   const accounts = createAccountService({ db, log, now, throttle, devices, dataServers });
   const accessTokens = createAccessTokenService({ db, signer, devices, dataServers, now });
   const loginCodes = createLoginCodeService({ db, devices, dataServers, now });

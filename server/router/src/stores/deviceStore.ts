@@ -61,3 +61,9 @@ export async function revokeDevice(db: Knex, username: string, id: number, now: 
   const updated = await DeviceRow.query(db).where({ Id: id, Username: username }).whereNull('RevokedAt').patch({ RevokedAt: now });
   return updated > 0;
 }
+
+/** Ids of devices revoked after `since` (ms), for telling data servers to refuse their access tokens. */
+export async function listRevokedDeviceIds(db: Knex, since: number): Promise<number[]> {
+  const rows = await DeviceRow.query(db).select('Id').where('RevokedAt', '>', since);
+  return rows.map((r) => Number(r.Id));
+}
