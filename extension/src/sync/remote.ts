@@ -7,6 +7,7 @@ import type {
   CommitBatchResponse,
   CommitRequest,
   CommitResult,
+  DeletedResponse,
   DeleteResponse,
   EntriesResponse,
   FileEntry,
@@ -14,7 +15,12 @@ import type {
   ListResponse,
   MissingBlocksResponse,
   OpenUploadResponse,
+  RestoreFolderRequest,
+  RestoreFolderResponse,
+  RestoreRequest,
+  RestoreResponse,
   UsageResponse,
+  VersionsResponse,
 } from '@mydropbox/shared';
 import { describeNetworkError, type Session } from './session';
 
@@ -189,17 +195,17 @@ export class RemoteClient {
       timeoutMs: 0,
       raw: true,
     });
-    const stats = this.stats;
-    const stream = res.body;
-    async function* counted(): AsyncIterable<Uint8Array> {
-      if (!stream) return;
-      for await (const chunk of stream as unknown as AsyncIterable<Uint8Array>) {
-        stats.bytesReceived += chunk.length;
-        yield chunk;
-      }
-    }
     const etag = res.headers.get('etag')?.replace(/"/g, '');
-    return { body: counted(), ...(etag ? { contentHash: etag } : {}) };
+    return { body: this.counted(res), ...(etag ? { contentHash: etag } : {}) };
+  }
+
+  /** A response body, counted as it is read. */
+  private async *counted(res: Response): AsyncIterable<Uint8Array> {
+    if (!res.body) return;
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      this.stats.bytesReceived += chunk.length;
+      yield chunk;
+    }
   }
 
   /** Long-polls the change feed; `timeoutSeconds` is how long the server may hold the request. */
@@ -211,6 +217,42 @@ export class RemoteClient {
       timeoutMs: (timeoutSeconds + 30) * 1000,
       retry: false,
     });
+  }
+
+  /** The kept versions of a path, newest first (GET /v1/versions); not_found when the path never existed. */
+  versions(path: string, signal?: AbortSignal): Promise<VersionsResponse> {
+    return this.json<VersionsResponse>({ method: 'GET', path: `/v1/versions?path=${encodeURIComponent(path)}`, signal });
+  }
+
+  /** The bytes of one kept version (GET /v1/versions/content), streamed like download(). */
+  async versionContent(id: string, signal?: AbortSignal): Promise<AsyncIterable<Uint8Array>> {
+    const res = await this.call({
+      method: 'GET',
+      path: `/v1/versions/content?id=${encodeURIComponent(id)}`,
+      signal,
+      timeoutMs: 0,
+      raw: true,
+    });
+    return this.counted(res);
+  }
+
+  /** Deleted paths that have a kept version, newest deletion first, a page at a time (`before`: the previous page's `next`). */
+  deleted(options: { under?: string; limit?: number; before?: string } = {}, signal?: AbortSignal): Promise<DeletedResponse> {
+    const query = new URLSearchParams();
+    if (options.under) query.set('under', options.under);
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.before !== undefined) query.set('before', options.before);
+    return this.json<DeletedResponse>({ method: 'GET', path: `/v1/deleted?${query.toString()}`, signal });
+  }
+
+  /** Brings a version back as a new commit (beside the path when it is taken); tried once, like a commit. */
+  restore(req: RestoreRequest): Promise<RestoreResponse> {
+    return this.json<RestoreResponse>({ method: 'POST', path: '/v1/restore', json: req, retry: false, timeoutMs: 120_000 });
+  }
+
+  /** Everything deleted under a folder ('' = all), as new commits. */
+  restoreFolder(req: RestoreFolderRequest): Promise<RestoreFolderResponse> {
+    return this.json<RestoreFolderResponse>({ method: 'POST', path: '/v1/restore/folder', json: req, retry: false, timeoutMs: 600_000 });
   }
 
   usage(): Promise<UsageResponse> {
