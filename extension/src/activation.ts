@@ -6,6 +6,7 @@ import { readSettings, SECTION } from './config';
 import { ConflictNotifier, trackConflicts } from './conflicts';
 import { ContextKeys } from './contextKeys';
 import { SyncDecorations } from './decorations';
+import { registerTimeline, VersionHistory } from './history';
 import type { Host, HostContext } from './host';
 import { useTranslations } from './l10n';
 import { createLog } from './log';
@@ -28,6 +29,7 @@ export interface Extension {
   remoteFiles: RemoteFilesView;
   activity: ActivityView;
   serverFiles: ServerFileSystem;
+  history: VersionHistory;
   contextKeys: ContextKeys;
 }
 
@@ -54,6 +56,9 @@ export async function activateExtension(host: Host, context: HostContext, sync: 
   const serverFiles = new ServerFileSystem(host, controller);
   const remoteFiles = new RemoteFilesView(host, controller);
   const activity = new ActivityView(host, controller, contextKeys);
+  const history = new VersionHistory(host, controller, contextKeys, serverFiles);
+  const timeline = registerTimeline(host.workspace, history);
+  if (!timeline) log.info('The Timeline API is not enabled in this editor: "MyDropbox: Show Version History" lists versions instead.');
   const refresh = () => void controller.refresh().catch((err: unknown) => log.error(`Could not apply the new settings: ${String(err)}`));
   context.subscriptions.push(
     log,
@@ -63,7 +68,9 @@ export async function activateExtension(host: Host, context: HostContext, sync: 
     serverFiles,
     remoteFiles,
     activity,
-    ...registerCommands({ host, controller, log, contextKeys, remoteFiles, activity }),
+    history,
+    ...(timeline ? [timeline] : []),
+    ...registerCommands({ host, controller, log, contextKeys, remoteFiles, activity, history }),
     host.window.registerUriHandler(uriHandler),
     host.window.registerFileDecorationProvider(decorations),
     host.workspace.registerFileSystemProvider(SERVER_SCHEME, serverFiles, { isReadonly: true, isCaseSensitive: true }),
@@ -81,5 +88,5 @@ export async function activateExtension(host: Host, context: HostContext, sync: 
     await context.globalState.update(WALKTHROUGH_SHOWN, true);
     void host.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
   }
-  return { controller, uriHandler, decorations, remoteFiles, activity, serverFiles, contextKeys };
+  return { controller, uriHandler, decorations, remoteFiles, activity, serverFiles, history, contextKeys };
 }

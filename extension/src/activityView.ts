@@ -132,6 +132,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
         item.tooltip = `${transfer.direction === 'upload' ? t('Uploading {0}', transfer.path) : t('Downloading {0}', transfer.path)}\n${item.description}`;
         item.iconPath = new ThemeIcon(transfer.direction === 'upload' ? 'cloud-upload' : 'cloud-download');
         item.contextValue = 'transfer';
+        item.accessibilityInformation = { label: `${item.label as string}, ${item.description}` };
         return item;
       }
       case 'notSynced': {
@@ -141,6 +142,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
         item.tooltip = t('{0} is not synced: {1}', node.path, node.reason);
         item.iconPath = new ThemeIcon('error', new ThemeColor('errorForeground'));
         item.contextValue = 'notSynced';
+        item.accessibilityInformation = { label: t('{0}, not synced: {1}', node.path, node.reason) };
         this.openLocal(item, node.path);
         return item;
       }
@@ -155,6 +157,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
             : `${change.path}: ${CHANGE_WORDS[change.change]()}${change.size !== undefined ? ` (${formatBytes(change.size)})` : ''}`;
         item.iconPath = new ThemeIcon(CHANGE_ICONS[change.change]);
         item.contextValue = `recent:${change.change}`;
+        item.accessibilityInformation = { label: `${item.label as string}, ${item.description}` };
         if (change.change !== 'deletedHere' && change.change !== 'deletedOnServer') this.openLocal(item, change.path);
         return item;
       }

@@ -5,6 +5,7 @@ import { ActivityView, type ActivityNode } from './activityView';
 import { SECTION } from './config';
 import { CONTEXT_KEYS, type ContextKeys } from './contextKeys';
 import { FileCommands, targetPaths } from './fileCommands';
+import type { TimelineItem, VersionHistory } from './history';
 import type { Host } from './host';
 import { t } from './l10n';
 import type { RemoteFilesView } from './remoteFilesView';
@@ -39,6 +40,9 @@ export const COMMANDS = {
   keepMine: 'mydropbox.keepMine',
   keepTheirs: 'mydropbox.keepTheirs',
   resolveConflicts: 'mydropbox.resolveConflicts',
+  showVersionHistory: 'mydropbox.showVersionHistory',
+  restoreVersion: 'mydropbox.restoreVersion',
+  restoreDeletedFiles: 'mydropbox.restoreDeletedFiles',
 } as const;
 
 /** The walkthrough contributed in package.json, as `workbench.action.openWalkthrough` names it. */
@@ -51,10 +55,11 @@ export interface CommandDeps {
   contextKeys: ContextKeys;
   remoteFiles: RemoteFilesView;
   activity: ActivityView;
+  history: VersionHistory;
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { host, controller, log, remoteFiles, activity } = deps;
+  const { host, controller, log, remoteFiles, activity, history } = deps;
   const files = new FileCommands(host, controller);
   const notSyncing = () => void host.window.showInformationMessage(notSyncingMessage(), {});
   const paths = (target: unknown, selection?: unknown) => targetPaths(host, controller, target, selection);
@@ -131,6 +136,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await files.keepTheirs(rel);
     },
     [COMMANDS.resolveConflicts]: () => resolveConflicts(host, controller, files),
+    [COMMANDS.showVersionHistory]: async (target) => {
+      const rel = first(target);
+      if (rel === undefined) return notInFolder();
+      await history.showVersions(rel);
+    },
+    // From the Timeline: (the item this extension gave, the file's uri).
+    [COMMANDS.restoreVersion]: async (item, target) => {
+      const rel = first(target);
+      const id = (item as TimelineItem | undefined)?.id;
+      if (rel === undefined || id === undefined) return notInFolder();
+      await history.restore(rel, id, (item as TimelineItem).timestamp);
+    },
+    [COMMANDS.restoreDeletedFiles]: (target) => history.restoreDeleted(target === undefined ? '' : (first(target) ?? '')),
   };
   const notInFolder = () => void host.window.showInformationMessage(t('Choose a file in your MyDropbox folder first.'), {});
   const isFolderUri = (target: unknown) => {
@@ -197,6 +215,7 @@ export function menuItems(controller: SyncController, contextKeys: ContextKeys):
     add('sync', t('Sync Now'), COMMANDS.syncNow);
     if (status.kind !== 'paused') add('debug-pause', t('Pause Sync'), COMMANDS.pause);
     if (contextKeys.get(CONTEXT_KEYS.hasConflicts)) add('warning', t('Resolve Conflicts…'), COMMANDS.resolveConflicts);
+    if (contextKeys.get(CONTEXT_KEYS.historyAvailable)) add('discard', t('Restore Deleted Files…'), COMMANDS.restoreDeletedFiles);
     if (engine.failures.size > 0)
       add(
         'refresh',

@@ -96,7 +96,7 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
     await widget.locator('.quick-input-title', { hasText: titlePart }).waitFor({ state: 'visible' });
     const input = widget.locator('input.input');
     if (value !== undefined) await input.fill(value);
-    await page.keyboard.press('Enter');
+    await input.press('Enter'); // on the box itself: a key pressed while it is still taking focus would go elsewhere
   }
 
   before(async function () {
@@ -178,6 +178,9 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
         '--disable-telemetry',
         '--disable-update-check',
         '--disable-workspace-trust',
+        // The Timeline is a proposed API: enabled as a person would (docs/decisions/0004).
+        '--enable-proposed-api',
+        'mydropbox.mydropbox',
         folder,
       ],
       { env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
@@ -189,7 +192,8 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
 
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`);
+    page.setDefaultTimeout(30_000); // a missing element fails in seconds, not at mocha's timeout
+    await page.goto(`${url}/?folder=${encodeURIComponent(folder)}`, { timeout: 120_000 }); // a loaded machine serves the workbench slowly
     await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   });
 
@@ -214,7 +218,7 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
   });
 
   it('shows "Sign In" in the status bar for a workspace folder named myDropbox', async () => {
-    await statusItem().waitFor({ timeout: 30_000 });
+    await statusItem().waitFor({ timeout: 90_000 }); // the extension host starts slowly on a loaded machine
     assert.equal(await statusItem().getAttribute('aria-label'), 'MyDropbox: signed out');
     assert.match((await statusItem().innerText()).trim(), /MyDropbox: Sign In/);
     await screenshot('signed-out');
@@ -257,6 +261,67 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
     }
     const files = await serverFiles();
     assert.equal(files.get('local-before-sign-in.md')?.size, Buffer.byteLength('# written before signing in\n'));
+  });
+
+  /** The badge VS Code draws after a file's name in the Explorer (decorations are CSS ::after content). */
+  async function explorerBadge(name: string): Promise<string> {
+    const label = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().locator('.monaco-icon-label');
+    // A string, as RECORD_STATUS_LABELS: this file has no DOM types.
+    const content = String(await label.evaluate('(el) => getComputedStyle(el, "::after").content').catch(() => 'none'));
+    return content === 'none' || content === 'normal' ? '' : content.replace(/^"|"$/g, '');
+  }
+
+  it('decorates a synced file ✓ and a file waiting to upload ↑ in the Explorer', async () => {
+    await until('✓ on a synced file', async () => (await explorerBadge('local-before-sign-in.md')) === '✓');
+    await runCommand('MyDropbox: Pause Sync');
+    await until('paused', async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: sync is paused');
+    fs.writeFileSync(path.join(folder, 'waiting.txt'), 'waits for resume\n');
+    await until('↑ on a file waiting to upload', async () => (await explorerBadge('waiting.txt')) === '↑');
+    await screenshot('decorations');
+    await runCommand('MyDropbox: Resume Sync');
+    await until('✓ once uploaded', async () => (await explorerBadge('waiting.txt')) === '✓');
+    assert.ok((await serverFiles()).has('waiting.txt'));
+  });
+
+  it("the MyDropbox view lists the server's files, and Activity what moved", async () => {
+    await page.locator('.activitybar .action-item [aria-label^="MyDropbox"]').first().click();
+    const pane = (title: string) => page.locator('.pane', { has: page.locator('.pane-header', { hasText: title }) });
+    const remote = pane('Remote Files');
+    await remote.locator('.monaco-list-row', { hasText: 'seeded' }).click();
+    const seeded = remote.locator('.monaco-list-row', { hasText: 'file-07.txt' });
+    await seeded.waitFor();
+    assert.match(await seeded.innerText(), /file-07\.txt\s*798 B · /, 'name, size and when');
+    await remote.locator('.monaco-list-row', { hasText: 'seeded' }).click(); // folded again: the top level fits the pane
+    await remote.locator('.monaco-list-row', { hasText: 'local-before-sign-in.md' }).waitFor();
+    const activity = pane('Activity');
+    await activity.locator('.monaco-list-row', { hasText: 'Recent changes' }).waitFor();
+    await activity.locator('.monaco-list-row', { hasText: 'waiting.txt' }).waitFor();
+    assert.match(await activity.locator('.monaco-list-row', { hasText: 'waiting.txt' }).innerText(), /uploaded/);
+    await screenshot('mydropbox-view');
+  });
+
+  it('right-click, MyDropbox, Compare with Server opens the server copy beside an edit not sent yet', async () => {
+    await page.locator('.activitybar .action-item [aria-label^="Explorer"]').first().click();
+    await runCommand('MyDropbox: Pause Sync');
+    await until('paused', async () => (await statusItem().getAttribute('aria-label')) === 'MyDropbox: sync is paused');
+    fs.appendFileSync(path.join(folder, 'local-before-sign-in.md'), 'edited here, not sent yet\n');
+    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'local-before-sign-in.md' }).click({ button: 'right' });
+    await page.getByRole('menuitem', { name: 'MyDropbox', exact: true }).hover();
+    const compare = page.getByRole('menuitem', { name: 'Compare with Server' });
+    await compare.waitFor();
+    await screenshot('context-menu');
+    await compare.click();
+    await page.locator('.tab', { hasText: 'local-before-sign-in.md (server ↔ this computer)' }).waitFor();
+    // The left side is read from the server through the mydropbox: file system; the right is the file here.
+    const original = page.locator('.monaco-diff-editor .editor.original .view-lines');
+    const modified = page.locator('.monaco-diff-editor .editor.modified .view-lines');
+    await original.filter({ hasText: 'written before signing in' }).waitFor();
+    await modified.filter({ hasText: 'edited here, not sent yet' }).waitFor();
+    assert.ok(!(await original.innerText()).includes('edited here'), 'the server copy does not have the edit');
+    await screenshot('compare-with-server');
+    await page.keyboard.press('Control+W');
+    await runCommand('MyDropbox: Resume Sync');
+    await until('the edit on the server', async () => (await serverFiles()).get('local-before-sign-in.md')?.size === 54);
   });
 
   it('a file created and saved in the editor reaches the server', async () => {

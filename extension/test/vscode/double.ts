@@ -424,6 +424,8 @@ export interface VscodeDouble {
   trustGranted: EventEmitterDouble<void>;
   activeEditorUri: vscode.Uri | undefined;
   globalState: MementoDouble;
+  /** Timeline providers registered through the proposed API (the double allows the proposal). */
+  timelineProviders: { scheme: string | string[]; provider: unknown }[];
   /** Files deleted through workspace.fs, with whether the trash was asked for. */
   deleted: { uri: vscode.Uri; useTrash: boolean }[];
   dispose(): Promise<void>;
@@ -472,6 +474,7 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
     activeEditorUri: undefined,
     globalState: undefined as unknown as MementoDouble,
     deleted: [],
+    timelineProviders: [],
     async dispose() {
       for (const d of double.context.subscriptions.splice(0).reverse()) await d.dispose();
     },
@@ -637,6 +640,14 @@ export function createVscodeDouble(storageDir: string): VscodeDouble {
     EventEmitter: EventEmitterDouble,
     FileSystemError: FileSystemErrorDouble,
   };
+  // The proposed Timeline API is not in @types/vscode: it sits on the workspace object as in an editor that enables it.
+  Object.assign(host.workspace, {
+    registerTimelineProvider(scheme: string | string[], provider: unknown): vscode.Disposable {
+      const entry = { scheme, provider };
+      double.timelineProviders.push(entry);
+      return { dispose: () => double.timelineProviders.splice(double.timelineProviders.indexOf(entry), 1) };
+    },
+  });
   double.host = host;
   return double;
 }
