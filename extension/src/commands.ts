@@ -64,6 +64,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const notSyncing = () => void host.window.showInformationMessage(notSyncingMessage(), {});
   const paths = (target: unknown, selection?: unknown) => targetPaths(host, controller, target, selection);
   const first = (target: unknown) => paths(target)[0];
+  const notInFolder = () => void host.window.showInformationMessage(t('Choose a file in your MyDropbox folder first.'), {});
+  /** A command about one file: the clicked one, or the active editor's from the palette. */
+  const withPath = (fn: (rel: string) => Promise<unknown>) => async (target: unknown) => {
+    const rel = first(target);
+    if (rel === undefined) return notInFolder();
+    await fn(rel);
+  };
   const handlers: Record<string, (...args: unknown[]) => unknown> = {
     [COMMANDS.signIn]: () => promptSignIn(host, controller),
     [COMMANDS.signOut]: async () => {
@@ -115,32 +122,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     [COMMANDS.addToIgnore]: (target, selection) => files.addToIgnore(paths(target, selection)),
     [COMMANDS.openOnWebsite]: (target) =>
       files.openOnWebsite(first(target), (target as Partial<ServerEntry> | undefined)?.kind === 'folder' || isFolderUri(target)),
-    [COMMANDS.compareWithServer]: async (target) => {
-      const rel = first(target);
-      if (rel === undefined) return notInFolder();
-      await files.compareWithServer(rel);
-    },
-    [COMMANDS.compareConflict]: async (target) => {
-      const rel = first(target);
-      if (rel === undefined) return notInFolder();
-      await files.compareConflict(rel);
-    },
-    [COMMANDS.keepMine]: async (target) => {
-      const rel = first(target);
-      if (rel === undefined) return notInFolder();
-      await files.keepMine(rel);
-    },
-    [COMMANDS.keepTheirs]: async (target) => {
-      const rel = first(target);
-      if (rel === undefined) return notInFolder();
-      await files.keepTheirs(rel);
-    },
+    [COMMANDS.compareWithServer]: withPath((rel) => files.compareWithServer(rel)),
+    [COMMANDS.compareConflict]: withPath((rel) => files.compareConflict(rel)),
+    [COMMANDS.keepMine]: withPath((rel) => files.keepMine(rel)),
+    [COMMANDS.keepTheirs]: withPath((rel) => files.keepTheirs(rel)),
     [COMMANDS.resolveConflicts]: () => resolveConflicts(host, controller, files),
-    [COMMANDS.showVersionHistory]: async (target) => {
-      const rel = first(target);
-      if (rel === undefined) return notInFolder();
-      await history.showVersions(rel);
-    },
+    [COMMANDS.showVersionHistory]: withPath((rel) => history.showVersions(rel)),
     // From the Timeline: (the item this extension gave, the file's uri).
     [COMMANDS.restoreVersion]: async (item, target) => {
       const rel = first(target);
@@ -150,7 +137,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     },
     [COMMANDS.restoreDeletedFiles]: (target) => history.restoreDeleted(target === undefined ? '' : (first(target) ?? '')),
   };
-  const notInFolder = () => void host.window.showInformationMessage(t('Choose a file in your MyDropbox folder first.'), {});
   const isFolderUri = (target: unknown) => {
     const folder = controller.syncFolder;
     const rel = first(target);

@@ -97,20 +97,17 @@ export class FileCommands {
   /** Your version (the copy) replaces the server's at the original path; the server keeps the replaced one in its history. */
   async keepMine(copy: string): Promise<boolean> {
     const pair = this.conflictPair(copy);
-    if (!pair) return false;
-    const keep = t('Keep Mine');
-    const choice = await this.host.window.showWarningMessage(
-      t('Keep your version of {0}?', pair.original),
-      {
-        modal: true,
-        detail: t(
+    const confirmed =
+      pair &&
+      (await this.confirm(
+        t('Keep your version of {0}?', pair.original),
+        t(
           "Your version (the conflicted copy) replaces the server's at {0}, and the copy goes away. The replaced version stays in the server's version history.",
           pair.original,
         ),
-      },
-      keep,
-    );
-    if (choice !== keep) return false;
+        t('Keep Mine'),
+      ));
+    if (!pair || !confirmed) return false;
     await fs.promises.rename(localUri(this.host, pair.folder, copy).fsPath, localUri(this.host, pair.folder, pair.original).fsPath);
     return true;
   }
@@ -118,17 +115,14 @@ export class FileCommands {
   /** The server's version (at the original path) stays; the copy goes to the trash. */
   async keepTheirs(copy: string): Promise<boolean> {
     const pair = this.conflictPair(copy);
-    if (!pair) return false;
-    const keep = t('Keep Theirs');
-    const choice = await this.host.window.showWarningMessage(
-      t("Keep the server's version of {0}?", pair.original),
-      {
-        modal: true,
-        detail: t('Your conflicted copy is moved to the trash where there is one; the server keeps it in its version history.'),
-      },
-      keep,
-    );
-    if (choice !== keep) return false;
+    const confirmed =
+      pair &&
+      (await this.confirm(
+        t("Keep the server's version of {0}?", pair.original),
+        t('Your conflicted copy is moved to the trash where there is one; the server keeps it in its version history.'),
+        t('Keep Theirs'),
+      ));
+    if (!pair || !confirmed) return false;
     const uri = localUri(this.host, pair.folder, copy);
     try {
       await this.host.workspace.fs.delete(uri, { useTrash: true });
@@ -137,6 +131,11 @@ export class FileCommands {
       await this.host.workspace.fs.delete(uri, { useTrash: false });
     }
     return true;
+  }
+
+  /** A modal question with one button; true when the person chose it. */
+  private async confirm(question: string, detail: string, button: string): Promise<boolean> {
+    return (await this.host.window.showWarningMessage(question, { modal: true, detail }, button)) === button;
   }
 
   private conflictPair(copy: string): { folder: string; original: string } | undefined {

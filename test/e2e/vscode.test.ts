@@ -266,8 +266,11 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
   /** The badge VS Code draws after a file's name in the Explorer (decorations are CSS ::after content). */
   async function explorerBadge(name: string): Promise<string> {
     const label = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first().locator('.monaco-icon-label');
-    // A string, as RECORD_STATUS_LABELS: this file has no DOM types.
-    const content = String(await label.evaluate('(el) => getComputedStyle(el, "::after").content').catch(() => 'none'));
+    // Runs in the page; this file has no DOM types, hence the cast.
+    type Styles = { getComputedStyle(el: unknown, pseudo: string): { content: string } };
+    const content = await label
+      .evaluate((el) => (globalThis as unknown as Styles).getComputedStyle(el, '::after').content)
+      .catch(() => 'none');
     return content === 'none' || content === 'normal' ? '' : content.replace(/^"|"$/g, '');
   }
 

@@ -3,19 +3,13 @@ import assert from 'node:assert/strict';
 import { ACTIVITY_VIEW, describeTransfer, type ActivityNode } from '../../src/activityView';
 import { COMMANDS } from '../../src/commands';
 import { CONTEXT_KEYS } from '../../src/contextKeys';
-import { startStack, type Stack } from '../../../test/support/stack';
 import { labelOf, type RenderedRow, type TreeViewDouble } from './double';
-import { eventually, startGlue, type Glue } from './glue';
+import { eventually, glueForEachTest, type Glue } from './glue';
 
 describe('Activity view', function () {
   this.timeout(60_000);
-  let stack: Stack;
   let glue: Glue;
-
-  before(async () => (stack = await startStack()));
-  after(async () => stack?.close());
-  beforeEach(async () => (glue = await startGlue(stack)));
-  afterEach(async () => glue.close());
+  glueForEachTest((g) => (glue = g));
 
   const view = () => glue.double.treeViews.get(ACTIVITY_VIEW) as TreeViewDouble<ActivityNode>;
   const group = async (label: RegExp): Promise<RenderedRow<ActivityNode> | undefined> =>

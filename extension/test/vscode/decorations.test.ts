@@ -5,21 +5,15 @@ import path from 'node:path';
 import type * as vscode from 'vscode';
 import { COMMANDS } from '../../src/commands';
 import { DECORATION_COLORS } from '../../src/decorations';
-import { startStack, type Stack } from '../../../test/support/stack';
 import type { EventEmitterDouble } from './double';
-import { eventually, startGlue, type Glue } from './glue';
+import { eventually, glueForEachTest, type Glue } from './glue';
 
 const QUOTA = 8_000_000;
 
 describe('file decorations', function () {
   this.timeout(60_000);
-  let stack: Stack;
   let glue: Glue;
-
-  before(async () => (stack = await startStack({ quotaBytes: QUOTA })));
-  after(async () => stack?.close());
-  beforeEach(async () => (glue = await startGlue(stack)));
-  afterEach(async () => glue.close());
+  glueForEachTest((g) => (glue = g), { quotaBytes: QUOTA });
 
   const provider = () => glue.double.decorationProviders[0]!;
   const decorationOf = (rel: string) =>

@@ -7,7 +7,7 @@ import { blockHashesOf, BLOCK_SIZE, errorFromResponse, type FileEntry, type List
 import * as sync from '../../src/sync';
 import { activateExtension, type Extension } from '../../src/activation';
 import { COMMANDS } from '../../src/commands';
-import type { Stack, StackUser } from '../../../test/support/stack';
+import { startStack, type Stack, type StackOptions, type StackUser } from '../../../test/support/stack';
 import { createVscodeDouble, workspaceFolder, type VscodeDouble } from './double';
 
 export interface Glue {
@@ -89,6 +89,16 @@ export async function startGlue(stack: Stack, options: { trusted?: boolean } = {
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Mocha hooks for a test file: one stack for the file, a fresh extension (signed out) on the double for each test. */
+export function glueForEachTest(onGlue: (glue: Glue) => void, stackOptions: StackOptions = {}): void {
+  let stack: Stack | undefined;
+  let glue: Glue | undefined;
+  before(async () => (stack = await startStack(stackOptions)));
+  after(async () => stack?.close());
+  beforeEach(async () => onGlue((glue = await startGlue(stack!))));
+  afterEach(async () => glue?.close());
 }
 
 /** Resolves once `probe` holds (checked every 20 ms), or fails naming what it waited for. */

@@ -3,18 +3,12 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { CONTEXT_KEYS } from '../../src/contextKeys';
 import { registerTimeline, TIMELINE_SOURCE, type TimelineProvider } from '../../src/history';
-import { startStack, type Stack } from '../../../test/support/stack';
-import { startGlue, type Glue } from './glue';
+import { glueForEachTest, type Glue } from './glue';
 
 describe('version history in the editor', function () {
   this.timeout(60_000);
-  let stack: Stack;
   let glue: Glue;
-
-  before(async () => (stack = await startStack()));
-  after(async () => stack?.close());
-  beforeEach(async () => (glue = await startGlue(stack)));
-  afterEach(async () => glue.close());
+  glueForEachTest((g) => (glue = g));
 
   it('registers a Timeline source for files where the editor allows the proposal, and does without it elsewhere', () => {
     assert.equal(glue.double.timelineProviders.length, 1);

@@ -7,19 +7,13 @@ import { COMMANDS } from '../../src/commands';
 import { REMOTE_FILES_VIEW } from '../../src/remoteFilesView';
 import type { ServerEntry } from '../../src/serverFiles';
 import { SERVER_SCHEME } from '../../src/syncPaths';
-import { startStack, type Stack } from '../../../test/support/stack';
 import { labelOf, type EventEmitterDouble, type TreeViewDouble } from './double';
-import { eventually, startGlue, type Glue } from './glue';
+import { eventually, glueForEachTest, type Glue } from './glue';
 
 describe('Remote Files view and the mydropbox: file system', function () {
   this.timeout(60_000);
-  let stack: Stack;
   let glue: Glue;
-
-  before(async () => (stack = await startStack()));
-  after(async () => stack?.close());
-  beforeEach(async () => (glue = await startGlue(stack)));
-  afterEach(async () => glue.close());
+  glueForEachTest((g) => (glue = g));
 
   const view = () => glue.double.treeViews.get(REMOTE_FILES_VIEW) as TreeViewDouble<ServerEntry>;
   const serverFs = () => glue.double.fileSystems.get(SERVER_SCHEME)!;
