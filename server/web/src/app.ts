@@ -14,6 +14,8 @@ import type { CookieFlags } from './cookies';
 import { landingRoutes } from './routes/landing';
 import { accountRoutes } from './routes/account';
 import { fileRoutes } from './routes/files';
+import { fileActionRoutes } from './routes/fileActions';
+import { uploadRoutes } from './routes/upload';
 import { clientRoutes } from './routes/client';
 import { deviceRoutes } from './routes/devices';
 import { discoveryRoutes } from './routes/discovery';
@@ -46,8 +48,8 @@ export interface RouteDeps {
   daemonPath?: string;
 }
 
-// Forms carry a few short fields; anything bigger is not from our pages.
-const FORM_LIMIT = '16kb';
+// Forms carry a few short fields, or the paths of a selection; anything bigger is not from our pages.
+const FORM_LIMIT = '64kb';
 
 export function createApp(deps: WebDeps): Koa<WebState> {
   if (deps.cookieKeys.length === 0 || deps.cookieKeys.some((k) => k.length < 16)) {
@@ -91,6 +93,8 @@ export function createApp(deps: WebDeps): Koa<WebState> {
     landingRoutes(routeDeps),
     accountRoutes(routeDeps),
     fileRoutes(routeDeps),
+    fileActionRoutes(routeDeps),
+    uploadRoutes(routeDeps),
     clientRoutes(routeDeps),
     deviceRoutes(routeDeps),
     discoveryRoutes(routeDeps),

@@ -1,4 +1,4 @@
-// CSRF tokens for every form: a secret in its own signed HttpOnly cookie, a fresh token per page, checked on every POST.
+// CSRF tokens for every form and script call: a secret in its own signed HttpOnly cookie, a fresh token per page, checked on every POST.
 import Tokens from 'csrf';
 import type { Middleware } from 'koa';
 import { MyDropboxError } from '@mydropbox/shared';
@@ -8,6 +8,7 @@ import type { WebState } from './state';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'X-CSRF-Token';
 
 export function csrfProtection(flags: CookieFlags): Middleware<WebState> {
   const tokens = new Tokens();
@@ -19,7 +20,8 @@ export function csrfProtection(flags: CookieFlags): Middleware<WebState> {
     ctx.state.csrfToken = tokens.create(secret);
     if (!SAFE_METHODS.has(ctx.method)) {
       const body = ctx.request.body as Record<string, unknown> | undefined;
-      const sent = body?.[CSRF_FIELD];
+      // Forms send the token as a field; the pages' scripts (uploads, JSON calls) in a header.
+      const sent = body?.[CSRF_FIELD] ?? (ctx.get(CSRF_HEADER) || undefined);
       if (!known || typeof sent !== 'string' || !tokens.verify(known, sent)) {
         throw new MyDropboxError('forbidden', 'This form has expired or came from another site. Go back, reload the page and try again.');
       }

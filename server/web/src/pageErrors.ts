@@ -1,4 +1,4 @@
-// Shows every failure as a page in plain words (never a stack trace), and unknown addresses as a friendly 404.
+// Shows every failure as a page in plain words (JSON for the pages' scripts; never a stack trace), and unknown addresses as a friendly 404.
 import type { Middleware } from 'koa';
 import { MyDropboxError } from '@mydropbox/shared';
 import { toMyDropboxError, type Logger } from '@mydropbox/server-common';
@@ -28,6 +28,12 @@ export function pageErrors(render: Render, log: Logger): Middleware<WebState> {
       const message =
         mapped.code === 'payload_too_large' ? 'What you sent is larger than this form accepts. Shorten it and try again.' : mapped.message;
       if (ctx.headerSent || !ctx.writable) return;
+      // The pages' own scripts ask for JSON and show the message in place.
+      if (ctx.accepts('html', 'json') === 'json') {
+        ctx.status = mapped.status;
+        ctx.body = mapped.toBody();
+        return;
+      }
       render(ctx, 'error', { title: TITLES[mapped.code] ?? 'Something went wrong', message }, mapped.status);
     }
   };

@@ -34,13 +34,33 @@ function readAssets(dir: string, base = ''): Map<string, Asset> {
     const type = TYPES[path.extname(entry.name)];
     if (!type) continue;
     const body = fs.readFileSync(full);
-    assets.set(rel, { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` });
+    assets.set(rel, asset(body, type));
+  }
+  return assets;
+}
+
+/** Browser builds of the libraries the pages use, served from their npm packages as they ship (no copy in the repository). */
+const VENDOR: Record<string, string> = {
+  'vendor/sha256.min.js': 'js-sha256/build/sha256.min.js',
+  'vendor/highlight.min.js': '@highlightjs/cdn-assets/highlight.min.js',
+  'vendor/hljs-light.css': '@highlightjs/cdn-assets/styles/github.min.css',
+  'vendor/hljs-dark.css': '@highlightjs/cdn-assets/styles/github-dark.min.css',
+};
+
+function asset(body: Buffer, type: string): Asset {
+  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+}
+
+function readVendorAssets(): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const [name, module] of Object.entries(VENDOR)) {
+    assets.set(name, asset(fs.readFileSync(require.resolve(module)), TYPES[path.extname(name)]!));
   }
   return assets;
 }
 
 export function staticFiles(): Middleware {
-  const assets = readAssets(PUBLIC_DIR);
+  const assets = new Map([...readAssets(PUBLIC_DIR), ...readVendorAssets()]);
   return async (ctx, next) => {
     if (!ctx.path.startsWith(STATIC_PREFIX) || (ctx.method !== 'GET' && ctx.method !== 'HEAD')) return next();
     const asset = assets.get(ctx.path.slice(STATIC_PREFIX.length));
