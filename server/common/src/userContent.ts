@@ -23,6 +23,9 @@ const INLINE_SAFE_TYPES = new Set([
   'image/bmp',
   'image/vnd.microsoft.icon',
   'audio/mpeg',
+  'audio/mp4',
+  'audio/aac',
+  'audio/flac',
   'audio/wav',
   'audio/ogg',
   'audio/webm',
@@ -30,6 +33,8 @@ const INLINE_SAFE_TYPES = new Set([
   'video/webm',
   'video/ogg',
   'video/quicktime',
+  // Shown by the browser's own viewer, which runs none of the file's scripts; the sandbox holds it to an opaque origin.
+  'application/pdf',
 ]);
 
 export interface UserContentOptions {

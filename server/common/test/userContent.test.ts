@@ -35,9 +35,13 @@ describe('user content headers', () => {
       userContentHeaders({ filename: 'x.xhtml', contentType: 'application/xhtml+xml' })['Content-Type'],
       'application/octet-stream',
     );
+    const exe = userContentHeaders({ filename: 'x.exe', disposition: 'inline', contentType: 'application/x-msdownload' });
+    assert.match(exe['Content-Disposition'], /^attachment/);
+    assert.equal(exe['Content-Type'], 'application/octet-stream');
+    // PDF previews (issue 15) show in the browser's own viewer, still under the sandbox policy.
     const pdf = userContentHeaders({ filename: 'x.pdf', disposition: 'inline', contentType: 'application/pdf' });
-    assert.match(pdf['Content-Disposition'], /^attachment/);
-    assert.equal(pdf['Content-Type'], 'application/octet-stream');
+    assert.match(pdf['Content-Disposition'], /^inline/);
+    assert.match(pdf['Content-Security-Policy'], /^sandbox/);
   });
 
   it('names the file with an ASCII fallback and the exact UTF-8 name, whatever characters it has', () => {

@@ -11,6 +11,7 @@ const TABLES: Record<string, string[]> = {
   Devices: ['Id', 'Username', 'Name', 'Kind', 'TokenHash', 'CreatedAt', 'LastSeenAt', 'RevokedAt'],
   LoginAttempts: ['ThrottleKey', 'Failures', 'WindowStartedAt', 'Lockouts', 'LockedUntil', 'UpdatedAt'],
   LoginCodes: ['CodeHash', 'Username', 'CreatedAt', 'ExpiresAt', 'UsedAt'],
+  ShareLinks: ['Id', 'Username', 'TokenHash', 'Path', 'Kind', 'PasswordHash', 'CreatedAt', 'ExpiresAt', 'RevokedAt', 'Downloads'],
 };
 
 /**
@@ -25,6 +26,7 @@ const TABLE_OF_MIGRATION: Record<string, string> = {
   '20261201120400_create_login_codes.ts': 'LoginCodes',
   '20261215120000_create_dav_properties.ts': 'DavProperties',
   '20261226120000_index_devices_revoked_at.ts': 'index:Devices',
+  '20261227120000_create_share_links.ts': 'ShareLinks',
 };
 
 for (const kind of DATABASE_KINDS) {

@@ -16,6 +16,8 @@ import { accountRoutes } from './routes/account';
 import { fileRoutes } from './routes/files';
 import { fileActionRoutes } from './routes/fileActions';
 import { uploadRoutes } from './routes/upload';
+import { sharedLinkRoutes } from './routes/sharedLinks';
+import { publicShareRoutes } from './routes/publicShares';
 import { clientRoutes } from './routes/client';
 import { deviceRoutes } from './routes/devices';
 import { discoveryRoutes } from './routes/discovery';
@@ -95,6 +97,8 @@ export function createApp(deps: WebDeps): Koa<WebState> {
     fileRoutes(routeDeps),
     fileActionRoutes(routeDeps),
     uploadRoutes(routeDeps),
+    sharedLinkRoutes(routeDeps),
+    publicShareRoutes(routeDeps),
     clientRoutes(routeDeps),
     deviceRoutes(routeDeps),
     discoveryRoutes(routeDeps),

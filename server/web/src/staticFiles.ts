@@ -43,8 +43,8 @@ function readAssets(dir: string, base = ''): Map<string, Asset> {
 const VENDOR: Record<string, string> = {
   'vendor/sha256.min.js': 'js-sha256/build/sha256.min.js',
   'vendor/highlight.min.js': '@highlightjs/cdn-assets/highlight.min.js',
-  'vendor/hljs-light.css': '@highlightjs/cdn-assets/styles/github.min.css',
-  'vendor/hljs-dark.css': '@highlightjs/cdn-assets/styles/github-dark.min.css',
+  'vendor/hljs-light.css': '@highlightjs/cdn-assets/styles/a11y-light.min.css',
+  'vendor/hljs-dark.css': '@highlightjs/cdn-assets/styles/a11y-dark.min.css',
 };
 
 function asset(body: Buffer, type: string): Asset {

@@ -9,6 +9,7 @@ import { createAccessTokenService, AccessTokenService } from './accessTokens';
 import { createLoginCodeService, LoginCodeService } from './loginCodes';
 import { createFileGateway, FileGateway } from './files';
 import { createRevocationNotifier } from './revocations';
+import { createShareLinkService, ShareLinkService } from './shareLinks';
 
 export interface RouterServicesDeps {
   db: Knex;
@@ -32,6 +33,7 @@ export interface RouterServices {
   accessTokens: AccessTokenService;
   loginCodes: LoginCodeService;
   files: FileGateway;
+  shareLinks: ShareLinkService;
   /** Stops the health poller; the database stays open (its owner closes it). */
   close(): void;
 }
@@ -55,8 +57,9 @@ export function createRouterServices(deps: RouterServicesDeps): RouterServices {
   const accessTokens = createAccessTokenService({ db, signer, devices, dataServers, now });
   const loginCodes = createLoginCodeService({ db, devices, dataServers, now });
   const files = createFileGateway({ accessTokens, fetchImpl, log });
+  const shareLinks = createShareLinkService({ db, files, throttle, now });
   if (deps.pollHealth !== false) dataServers.start();
-  return { accounts, devices, throttle, dataServers, accessTokens, loginCodes, files, close: () => dataServers.stop() };
+  return { accounts, devices, throttle, dataServers, accessTokens, loginCodes, files, shareLinks, close: () => dataServers.stop() };
 }
 
 export type { AccountService, SignInInput, SignUpInput } from './accounts';
@@ -72,3 +75,6 @@ export { LOGIN_CODE_TTL_MS } from './loginCodes';
 export { USERNAME_RULE, MIN_PASSWORD_LENGTH, normalizeUsername, normalizeEmail, checkNewPassword } from './credentials';
 export { planZip, streamZip, zipName } from './zipDownload';
 export type { ZipPlan } from './zipDownload';
+export type { OpenedShare, ShareLink, ShareLinkService } from './shareLinks';
+export { MAX_SHARE_DAYS } from './shareLinks';
+export type { ShareLinkRecord } from '../stores/shareLinkStore';

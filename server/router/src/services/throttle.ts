@@ -26,6 +26,8 @@ export interface ThrottlePolicy {
   signUpAddress: ThrottleRule;
   /** New accounts from everywhere together. */
   signUpGlobal: ThrottleRule;
+  /** Wrong passwords of one share link from one address (default: DEFAULT_THROTTLE_POLICY's). */
+  sharePassword?: ThrottleRule;
   /** A key whose last lockout ended this long ago starts again from the first lockout. */
   forgetAfterMs: number;
 }
@@ -40,6 +42,7 @@ export const DEFAULT_THROTTLE_POLICY: ThrottlePolicy = {
   appPassword: { limit: 20, windowMs: 15 * MINUTE, baseLockMs: MINUTE, maxLockMs: HOUR },
   signUpAddress: { limit: 5, windowMs: HOUR, baseLockMs: HOUR, maxLockMs: 24 * HOUR },
   signUpGlobal: { limit: 50, windowMs: HOUR, baseLockMs: 10 * MINUTE, maxLockMs: HOUR },
+  sharePassword: { limit: 10, windowMs: 15 * MINUTE, baseLockMs: MINUTE, maxLockMs: HOUR },
   forgetAfterMs: 24 * HOUR,
 };
 
@@ -59,6 +62,8 @@ export interface Throttle {
   recordAppPasswordFailure(clientAddress: string): Promise<void>;
   /** Counts one new account from this address; throws rate_limited when this one would be over a limit. */
   takeSignUp(clientAddress: string): Promise<void>;
+  assertSharePasswordAllowed(linkId: number, clientAddress: string): Promise<void>;
+  recordSharePasswordFailure(linkId: number, clientAddress: string): Promise<void>;
 }
 
 /**
@@ -78,7 +83,7 @@ export function addressGroup(address: string): string {
     .join(':')}::/64`;
 }
 
-type Kind = 'pair' | 'account' | 'address' | 'app' | 'signup';
+type Kind = 'pair' | 'account' | 'address' | 'app' | 'signup' | 'share';
 const keyOf = (kind: Kind, ...parts: string[]) => `${kind}:${parts.join('@')}`;
 export const pairKey = (account: string, address: string) => keyOf('pair', account, addressGroup(address));
 export const accountKey = (account: string) => keyOf('account', account);
@@ -86,6 +91,7 @@ export const addressKey = (address: string) => keyOf('address', addressGroup(add
 export const appPasswordKey = (address: string) => keyOf('app', addressGroup(address));
 export const signUpKey = (address: string) => keyOf('signup', addressGroup(address));
 export const SIGN_UP_GLOBAL_KEY = 'signup:*';
+export const sharePasswordKey = (linkId: number, address: string) => keyOf('share', String(linkId), addressGroup(address));
 
 export function createThrottle(db: Knex, now: () => number, policy: ThrottlePolicy = DEFAULT_THROTTLE_POLICY): Throttle {
   const hit = (rule: ThrottleRule) => (cur: LoginAttemptRecord) => {
@@ -134,6 +140,9 @@ export function createThrottle(db: Knex, now: () => number, policy: ThrottlePoli
     recordSignInSuccess: (s) => deleteLoginAttempt(db, pairKey(s.account, s.clientAddress)),
     assertAppPasswordAllowed: (address) => assertUnlocked([appPasswordKey(address)]),
     recordAppPasswordFailure: (address) => record([[appPasswordKey(address), policy.appPassword]]),
+    assertSharePasswordAllowed: (linkId, address) => assertUnlocked([sharePasswordKey(linkId, address)]),
+    recordSharePasswordFailure: (linkId, address) =>
+      record([[sharePasswordKey(linkId, address), policy.sharePassword ?? DEFAULT_THROTTLE_POLICY.sharePassword!]]),
     async takeSignUp(address) {
       // Checked and counted under each row's lock, so parallel sign-ups cannot all slip past the limit.
       const t = now();
@@ -163,6 +172,7 @@ const WHO: Record<Kind, (wait: string) => string> = {
   address: (wait) => `Too many failed sign-in attempts from your network address. Please try again in ${wait}.`,
   app: (wait) => `Too many wrong app passwords from your network address. Please try again in ${wait}.`,
   signup: (wait) => `Too many new accounts were created just now. Please try again in ${wait}.`,
+  share: (wait) => `Too many wrong passwords for this link from your network address. Please try again in ${wait}.`,
 };
 
 function rateLimited(row: LoginAttemptRecord, t: number): MyDropboxError {

@@ -66,3 +66,18 @@ export class LoginCodeRow extends Model {
   ExpiresAt!: number;
   UsedAt!: number | null;
 }
+
+export class ShareLinkRow extends Model {
+  static override tableName = 'ShareLinks';
+  static override idColumn = 'Id';
+  Id!: number;
+  Username!: string;
+  TokenHash!: string;
+  Path!: string;
+  Kind!: string;
+  PasswordHash!: string | null;
+  CreatedAt!: number;
+  ExpiresAt!: number | null;
+  RevokedAt!: number | null;
+  Downloads!: number;
+}
