@@ -47,6 +47,8 @@ export interface StackOptions {
   throttlePolicy?: ThrottlePolicy;
   /** Each data server's per-user quota (default: the real 5 GB). */
   quotaBytes?: number;
+  /** The router's clock (default: Date.now); tests step it to reach expiries. */
+  now?: () => number;
 }
 
 /** The real policy, except that a test suite signs up many accounts from the one loopback address. */
@@ -156,6 +158,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       pollHealth: false,
       healthPollMs: opts.healthPollMs,
       throttlePolicy: opts.throttlePolicy ?? TEST_THROTTLE_POLICY,
+      now: opts.now,
     });
     cleanups.push(() => services.close());
     for (const s of dataServers) {

@@ -6,6 +6,10 @@ import {
   errorFromResponse,
   normalizePath,
   type CommitBatchResponse,
+  type DeletedResponse,
+  type RestoreFolderResponse,
+  type RestoreResponse,
+  type VersionsResponse,
   type CommitRequest,
   type CommitResult,
   type CopyRequest,
@@ -57,6 +61,14 @@ export interface FileGateway {
   sendBlockBatch(username: string, body: Readable, length: number): Promise<void>;
   commit(username: string, req: CommitRequest): Promise<FileEntry>;
   commitBatch(username: string, commits: CommitRequest[]): Promise<CommitResult[]>;
+  /** The kept versions of a file, newest first. */
+  versions(username: string, path: string): Promise<VersionsResponse>;
+  /** The bytes of a kept version (or the asked Range of them), streamed. */
+  downloadVersion(username: string, id: string, rangeHeader?: string): Promise<Download>;
+  /** Deleted paths that can be restored, newest deletion first, a page at a time. */
+  deleted(username: string, opts: { under?: string; limit?: number; before?: string }): Promise<DeletedResponse>;
+  restore(username: string, path: string, versionId?: string): Promise<RestoreResponse>;
+  restoreFolder(username: string, path: string): Promise<RestoreFolderResponse>;
 }
 
 /** The door the data server records as the device behind website changes (trusted only with a router token). */
@@ -132,6 +144,16 @@ export function createFileGateway(deps: { accessTokens: AccessTokenService; fetc
 
   const q = (path: string) => encodeURIComponent(path);
 
+  function streamed(res: Response): Download {
+    const headers: Record<string, string> = {};
+    for (const name of PASSED_HEADERS) {
+      const value = res.headers.get(name);
+      if (value !== null) headers[name] = value;
+    }
+    const body = res.body ? Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
+    return { status: res.status, headers, body };
+  }
+
   return {
     async list(username) {
       return (await json<ListResponse>(await call(username, 'GET', '/v1/files'))).files;
@@ -157,14 +179,33 @@ export function createFileGateway(deps: { accessTokens: AccessTokenService; fetc
     },
     async download(username, path, rangeHeader) {
       const p = normalizePath(path);
-      const res = await call(username, 'GET', `/v1/files/content?path=${q(p)}`, { headers: rangeHeader ? { range: rangeHeader } : {} });
-      const headers: Record<string, string> = {};
-      for (const name of PASSED_HEADERS) {
-        const value = res.headers.get(name);
-        if (value !== null) headers[name] = value;
-      }
-      const body = res.body ? Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>) : Readable.from([]);
-      return { status: res.status, headers, body };
+      return streamed(
+        await call(username, 'GET', `/v1/files/content?path=${q(p)}`, { headers: rangeHeader ? { range: rangeHeader } : {} }),
+      );
+    },
+    async downloadVersion(username, id, rangeHeader) {
+      return streamed(
+        await call(username, 'GET', `/v1/versions/content?id=${q(id)}`, { headers: rangeHeader ? { range: rangeHeader } : {} }),
+      );
+    },
+    async versions(username, path) {
+      return json<VersionsResponse>(await call(username, 'GET', `/v1/versions?path=${q(normalizePath(path))}`));
+    },
+    async deleted(username, opts) {
+      const params = new URLSearchParams();
+      if (opts.under) params.set('under', normalizePath(opts.under));
+      if (opts.limit !== undefined) params.set('limit', String(opts.limit));
+      if (opts.before) params.set('before', opts.before);
+      return json<DeletedResponse>(await call(username, 'GET', `/v1/deleted?${params.toString()}`));
+    },
+    async restore(username, path, versionId) {
+      const body = versionId === undefined ? { path: normalizePath(path) } : { path: normalizePath(path), versionId };
+      return json<RestoreResponse>(await call(username, 'POST', '/v1/restore', { json: body }));
+    },
+    async restoreFolder(username, path) {
+      return json<RestoreFolderResponse>(
+        await call(username, 'POST', '/v1/restore/folder', { json: { path: path === '' ? '' : normalizePath(path) } }),
+      );
     },
     async delete(username, path, baseRev) {
       const p = normalizePath(path);
