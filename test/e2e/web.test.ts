@@ -133,11 +133,28 @@ describe('website in a browser', function () {
     assert.match(appPassword, /^mdbw_/);
     assert.equal((await stack.services.devices.authenticateAppPassword('browser.user', appPassword, '127.0.0.1')).kind, 'webdav');
     await shot(page, '07-devices');
+    // The form was answered with a redirect: a reload shows the password no more and makes no second one.
+    const appPasswords = async () => (await stack.services.devices.list('browser.user')).filter((d) => d.kind === 'webdav').length;
+    assert.equal(await appPasswords(), 1);
+    await page.reload();
+    assert.equal(await page.getByLabel('App password', { exact: true }).count(), 0);
+    assert.equal(await appPasswords(), 1);
 
+    // Revoking asks first; Cancel keeps the device.
     await page
       .getByRole('row', { name: /E2E daemon/ })
-      .getByRole('button', { name: /Revoke/ })
+      .getByRole('link', { name: /Revoke/ })
       .click();
+    await page.getByRole('heading', { name: 'Revoke “E2E daemon”?' }).waitFor();
+    await shot(page, '07b-revoke-confirm');
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL(/\/devices$/);
+    assert.ok(await page.getByText('E2E daemon').isVisible());
+    await page
+      .getByRole('row', { name: /E2E daemon/ })
+      .getByRole('link', { name: /Revoke/ })
+      .click();
+    await page.getByRole('button', { name: 'Revoke' }).click();
     await page.waitForURL(/\/devices$/);
     assert.equal(await page.getByText('E2E daemon').count(), 0);
     const refused = await fetch(`${stack.apiUrl}/access-tokens`, {

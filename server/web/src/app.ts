@@ -21,6 +21,8 @@ import { publicShareRoutes } from './routes/publicShares';
 import { clientRoutes } from './routes/client';
 import { deviceRoutes } from './routes/devices';
 import { discoveryRoutes } from './routes/discovery';
+import { accountSettingsRoutes } from './routes/accountSettings';
+import { createSealedNotes, type SealedNotes } from './sealedNotes';
 
 export interface WebDeps {
   services: RouterServices;
@@ -44,6 +46,8 @@ export interface RouteDeps {
   log: Logger;
   render: ReturnType<typeof createRenderer>;
   cookies: CookieFlags;
+  /** One-time notes across a redirect that may hold a secret (POST/redirect/GET); flash.ts is for plain messages. */
+  notes: SealedNotes;
   /** The site's public address without a trailing slash. */
   siteUrl(ctx: Koa.Context): string;
   vsixPath?: string;
@@ -67,6 +71,7 @@ export function createApp(deps: WebDeps): Koa<WebState> {
     log: deps.log,
     render,
     cookies,
+    notes: createSealedNotes(deps.cookieKeys, cookies),
     // Koa 3's ctx.origin is the Origin request header, not the site; build it from protocol and Host.
     siteUrl: (ctx) => publicUrl ?? `${ctx.protocol}://${ctx.host}`,
     vsixPath: deps.vsixPath,
@@ -101,6 +106,7 @@ export function createApp(deps: WebDeps): Koa<WebState> {
     publicShareRoutes(routeDeps),
     clientRoutes(routeDeps),
     deviceRoutes(routeDeps),
+    accountSettingsRoutes(routeDeps),
     discoveryRoutes(routeDeps),
   ]) {
     app.use(router.routes());

@@ -440,7 +440,11 @@ describe('website (HTTP)', function () {
       assert.match(page.html, /<label for="device-name">Name<\/label>/);
 
       page = await web.submit('/devices', '/devices/app-passwords', { name: '<b>Finder</b>' });
-      assert.equal(page.status, 200);
+      assert.equal(page.status, 303, 'answered with a redirect (POST/redirect/GET)');
+      assert.equal(page.location, '/devices');
+      assert.doesNotMatch(web.cookieHeader(), /mdbw_/, 'the password is not readable in a cookie');
+      page = await web.get('/devices');
+      assert.equal(page.headers.get('cache-control'), 'no-store');
       const pw = /<label for="app-password">App password<\/label>[\s\S]*?value="(mdbw_[^"]+)" readonly/.exec(page.html);
       assert.ok(pw, 'the new app password is shown in a read-only field labelled "App password"');
       assert.match(page.html, /&lt;b&gt;Finder&lt;\/b&gt;/);
@@ -452,8 +456,15 @@ describe('website (HTTP)', function () {
 
       // Revoke the daemon.
       const daemon = (await stack.services.devices.list('gadgets')).find((d) => d.name === 'Work laptop')!;
-      let res = await web.submit('/devices', `/devices/${daemon.id}/revoke`, {});
-      assert.equal(res.status, 302);
+      const confirm = await web.get(`/devices/${daemon.id}/revoke`);
+      assert.equal(confirm.status, 200);
+      assert.match(confirm.html, /Revoke “Work laptop”\?/);
+      assert.ok(
+        (await stack.services.devices.list('gadgets')).some((d) => d.id === daemon.id),
+        'asking changes nothing',
+      );
+      let res = await web.submit(`/devices/${daemon.id}/revoke`, `/devices/${daemon.id}/revoke`, {});
+      assert.equal(res.status, 303);
       assert.ok(!(await stack.services.devices.list('gadgets')).some((d) => d.id === daemon.id));
 
       // Someone else's device is not found, and stays.

@@ -2,7 +2,7 @@
 import type { Knex } from 'knex';
 import { MyDropboxError, DeviceKind, MeResponse, QUOTA_BYTES, SignInResponse, SignUpResponse } from '@mydropbox/shared';
 import { isUniqueViolation, Logger } from '@mydropbox/server-common';
-import { findUser, findUserByEmail, insertUser } from '../stores/userStore';
+import { deleteUserRows, findUser, findUserByEmail, insertUser, setPasswordHash, type UserRecord } from '../stores/userStore';
 import { listDataServers } from '../stores/dataServerStore';
 import type { DataServerRegistry } from './dataServers';
 import type { DeviceService } from './devices';
@@ -26,9 +26,37 @@ export interface SignInInput {
   deviceKind: DeviceKind;
 }
 
+export interface ChangePasswordInput {
+  username: string;
+  currentPassword: string;
+  newPassword: string;
+  clientAddress: string;
+  /** The session making the change: it stays signed in. */
+  currentDeviceId?: number;
+  /** Keep sync clients, VS Code and app passwords signed in; other web sessions are signed out either way. */
+  keepDevices?: boolean;
+}
+
+export interface DeleteAccountInput {
+  username: string;
+  password: string;
+  clientAddress: string;
+  /** The session asking; it is removed with the rest. */
+  currentDeviceId?: number;
+}
+
 export interface AccountService {
   signUp(input: SignUpInput): Promise<SignUpResponse>;
   signIn(input: SignInInput): Promise<SignInResponse>;
+  /** Checks the current password (throttled like a sign-in), sets the new one and signs out the other sessions; returns how many. */
+  changePassword(input: ChangePasswordInput): Promise<{ signedOut: number }>;
+  /** Checks the password, then removes the account everywhere (see removeAccount). */
+  deleteAccount(input: DeleteAccountInput): Promise<void>;
+  /**
+   * Removes an account without a password (the administrator's command): signs out its devices,
+   * empties it on its data server, then removes its central rows, which frees its capacity.
+   */
+  removeAccount(username: string, keepDeviceId?: number): Promise<void>;
   /** Who a signed-in user is and where their data lives; not_found if the account is gone. */
   getUser(username: string): Promise<MeResponse>;
 }
@@ -43,8 +71,20 @@ export function createAccountService(deps: {
   throttle: Throttle;
   devices: DeviceService;
   dataServers: DataServerRegistry;
+  /** Empties the account on its data server (FileGateway.deleteAccount). */
+  removeData: (username: string) => Promise<void>;
 }): AccountService {
-  const { db, log, now, throttle, devices, dataServers } = deps;
+  const { db, log, now, throttle, devices, dataServers, removeData } = deps;
+
+  /** A password check for an action of a signed-in person, counted by the sign-in throttle like any guess. */
+  async function verifyPassword(user: UserRecord, password: unknown, clientAddress: string, wrong: string): Promise<void> {
+    const subject = { account: user.username, clientAddress };
+    await throttle.assertSignInAllowed(subject);
+    if (!(await passwordMatches(user.passwordHash, typeof password === 'string' ? password : ''))) {
+      await throttle.recordSignInFailure(subject);
+      throw new MyDropboxError('bad_credentials', wrong);
+    }
+  }
 
   return {
     async signUp(input) {
@@ -100,6 +140,43 @@ export function createAccountService(deps: {
         deviceToken: token,
         dataServer: await dataServers.addressOf(user!.dataServerId),
       };
+    },
+
+    async changePassword(input) {
+      const user = await findUser(db, input.username);
+      if (!user) throw new MyDropboxError('not_found', `There is no account "${input.username}".`);
+      await verifyPassword(user, input.currentPassword, input.clientAddress, 'The current password is not right.');
+      if (input.newPassword === input.currentPassword)
+        throw new MyDropboxError('invalid_request', 'The new password is the same as the current one; choose another.');
+      const password = checkNewPassword(input.newPassword, { username: user.username, email: user.email });
+      await setPasswordHash(db, user.username, await hashPassword(password));
+      const signedOut = await devices.revokeOthers(user.username, input.currentDeviceId, { onlyWeb: input.keepDevices === true });
+      log.info({ username: user.username, signedOut, keptDevices: input.keepDevices === true }, 'password changed');
+      return { signedOut };
+    },
+
+    async deleteAccount(input) {
+      const user = await findUser(db, input.username);
+      if (!user) throw new MyDropboxError('not_found', `There is no account "${input.username}".`);
+      await verifyPassword(user, input.password, input.clientAddress, 'The password is not right; your account was not deleted.');
+      await this.removeAccount(user.username, input.currentDeviceId);
+    },
+
+    async removeAccount(username, keepDeviceId) {
+      if (!(await findUser(db, username))) throw new MyDropboxError('not_found', `There is no account "${username}".`);
+      // Devices first, so nothing uploads while the files go; then the files, then the rows that say the account exists.
+      await devices.revokeOthers(username, keepDeviceId);
+      try {
+        await removeData(username);
+      } catch (err) {
+        log.warn({ err, username }, 'data server did not remove an account');
+        throw new MyDropboxError(
+          'server_unavailable',
+          `Your files could not be deleted right now (${err instanceof Error ? err.message : String(err)}); your account is kept. Please try again in a few minutes.`,
+        );
+      }
+      await deleteUserRows(db, username);
+      log.info({ username }, 'account deleted');
     },
 
     async getUser(username) {

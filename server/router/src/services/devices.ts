@@ -2,7 +2,15 @@
 import type { Knex } from 'knex';
 import { MyDropboxError, DeviceKind } from '@mydropbox/shared';
 import { hashSecret, randomSecret } from '@mydropbox/server-common';
-import { DeviceRecord, findActiveDeviceByHash, insertDevice, listActiveDevices, revokeDevice, touchDevice } from '../stores/deviceStore';
+import {
+  DeviceRecord,
+  findActiveDeviceByHash,
+  insertDevice,
+  listActiveDevices,
+  revokeDevice,
+  revokeOtherDevices,
+  touchDevice,
+} from '../stores/deviceStore';
 import type { Throttle } from './throttle';
 import { normalizeUsername } from './credentials';
 
@@ -30,6 +38,8 @@ export interface DeviceService {
   authenticate(deviceToken: string): Promise<AuthenticatedDevice>;
   list(username: string): Promise<DeviceInfo[]>;
   revoke(username: string, deviceId: number): Promise<void>;
+  /** Signs out every device of the user but `exceptId` (only web sessions with `onlyWeb`); returns how many. */
+  revokeOthers(username: string, exceptId: number | undefined, opts?: { onlyWeb?: boolean }): Promise<number>;
   createAppPassword(username: string, name: string): Promise<{ password: string; device: DeviceInfo }>;
   /** For WebDAV Basic auth; wrong ones are throttled per address. Wrong user or password → bad_credentials. */
   authenticateAppPassword(username: string, password: string, clientAddress: string): Promise<AuthenticatedDevice>;
@@ -92,6 +102,11 @@ export function createDeviceService(deps: {
         throw new MyDropboxError('not_found', 'There is no such signed-in device on your account.');
       }
       await deps.onRevoked?.([deviceId]);
+    },
+    async revokeOthers(username, exceptId, opts = {}) {
+      const ids = await revokeOtherDevices(db, username, exceptId, now(), opts.onlyWeb ? ['web'] : undefined);
+      await deps.onRevoked?.(ids);
+      return ids.length;
     },
     async createAppPassword(username, name) {
       const { token, device } = await issue(username, deviceName(name, 'webdav'), 'webdav', APP_PASSWORD_PREFIX);

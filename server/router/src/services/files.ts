@@ -69,6 +69,8 @@ export interface FileGateway {
   deleted(username: string, opts: { under?: string; limit?: number; before?: string }): Promise<DeletedResponse>;
   restore(username: string, path: string, versionId?: string): Promise<RestoreResponse>;
   restoreFolder(username: string, path: string): Promise<RestoreFolderResponse>;
+  /** Removes everything of the user on their data server (DELETE /v1/account; idempotent). */
+  deleteAccount(username: string): Promise<void>;
 }
 
 /** The door the data server records as the device behind website changes (trusted only with a router token). */
@@ -206,6 +208,10 @@ export function createFileGateway(deps: { accessTokens: AccessTokenService; fetc
       return json<RestoreFolderResponse>(
         await call(username, 'POST', '/v1/restore/folder', { json: { path: path === '' ? '' : normalizePath(path) } }),
       );
+    },
+    async deleteAccount(username) {
+      const res = await call(username, 'DELETE', '/v1/account');
+      await res.body?.cancel();
     },
     async delete(username, path, baseRev) {
       const p = normalizePath(path);

@@ -53,16 +53,16 @@ export function createRouterServices(deps: RouterServicesDeps): RouterServices {
     afterHealthy: (s) => revocations.sendRecent(s),
   });
   const devices = createDeviceService({ db, throttle, now, onRevoked: (ids) => revocations.announce(ids) });
-  const accounts = createAccountService({ db, log, now, throttle, devices, dataServers });
   const accessTokens = createAccessTokenService({ db, signer, devices, dataServers, now });
-  const loginCodes = createLoginCodeService({ db, devices, dataServers, now });
   const files = createFileGateway({ accessTokens, fetchImpl, log });
+  const accounts = createAccountService({ db, log, now, throttle, devices, dataServers, removeData: (u) => files.deleteAccount(u) });
+  const loginCodes = createLoginCodeService({ db, devices, dataServers, now });
   const shareLinks = createShareLinkService({ db, files, throttle, now });
   if (deps.pollHealth !== false) dataServers.start();
   return { accounts, devices, throttle, dataServers, accessTokens, loginCodes, files, shareLinks, close: () => dataServers.stop() };
 }
 
-export type { AccountService, SignInInput, SignUpInput } from './accounts';
+export type { AccountService, ChangePasswordInput, DeleteAccountInput, SignInInput, SignUpInput } from './accounts';
 export type { AuthenticatedDevice, DeviceInfo, DeviceService } from './devices';
 export type { Throttle, ThrottlePolicy, ThrottleSubject } from './throttle';
 export type { DataServerInfo, DataServerRegistry, RegisterDataServer } from './dataServers';

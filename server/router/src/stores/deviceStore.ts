@@ -67,3 +67,19 @@ export async function listRevokedDeviceIds(db: Knex, since: number): Promise<num
   const rows = await DeviceRow.query(db).select('Id').where('RevokedAt', '>', since);
   return rows.map((r) => Number(r.Id));
 }
+
+/** Revokes every active device of the user except `exceptId`, only those of `kinds` when given; returns their ids. */
+export async function revokeOtherDevices(
+  db: Knex | Knex.Transaction,
+  username: string,
+  exceptId: number | undefined,
+  now: number,
+  kinds?: readonly DeviceKind[],
+): Promise<number[]> {
+  let query = DeviceRow.query(db).select('Id').where({ Username: username }).whereNull('RevokedAt');
+  if (exceptId !== undefined) query = query.whereNot('Id', exceptId);
+  if (kinds) query = query.whereIn('Kind', [...kinds]);
+  const ids = (await query).map((r) => Number(r.Id));
+  if (ids.length > 0) await DeviceRow.query(db).whereIn('Id', ids).whereNull('RevokedAt').patch({ RevokedAt: now });
+  return ids;
+}

@@ -39,3 +39,25 @@ export async function insertUser(db: Knex | Knex.Transaction, u: UserRecord): Pr
     CreatedAt: u.createdAt,
   });
 }
+
+export async function setPasswordHash(db: Knex | Knex.Transaction, username: string, passwordHash: string): Promise<void> {
+  await UserRow.query(db).findById(username).patch({ Password: passwordHash });
+}
+
+/**
+ * Removes the user's rows from every central table in one transaction: dead properties, login codes,
+ * devices and app passwords, throttle counters keyed by the name, and the user. Data servers are
+ * emptied before this (their files would otherwise have no owner left to remove them).
+ */
+export async function deleteUserRows(db: Knex, username: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('DavProperties').where({ Owner: username }).delete();
+    await trx('LoginCodes').where({ Username: username }).delete();
+    await trx('Devices').where({ Username: username }).delete();
+    await trx('LoginAttempts')
+      .where({ ThrottleKey: `account:${username}` })
+      .orWhere('ThrottleKey', 'like', `pair:${username}@%`)
+      .delete();
+    await UserRow.query(trx).findById(username).delete();
+  });
+}

@@ -14,7 +14,7 @@ const KIND_NAMES: Record<string, string> = {
 
 const MAX_NAME_LENGTH = 100;
 
-export function deviceRoutes({ services, render, siteUrl, cookies }: RouteDeps): Router<WebState> {
+export function deviceRoutes({ services, render, siteUrl, cookies, notes }: RouteDeps): Router<WebState> {
   const router = new Router<WebState>();
 
   const showDevices = async (
@@ -46,7 +46,10 @@ export function deviceRoutes({ services, render, siteUrl, cookies }: RouteDeps):
 
   router.get('/devices', async (ctx) => {
     if (!requireUser(ctx)) return;
-    await showDevices(ctx, {});
+    // A new app password arrives here once, after the form's redirect; a reload shows it no more.
+    const created = notes.take<{ name: string; password: string }>(ctx, '/devices');
+    if (created) ctx.set('Cache-Control', 'no-store');
+    await showDevices(ctx, { created });
   });
 
   router.post('/devices/app-passwords', async (ctx) => {
@@ -62,21 +65,42 @@ export function deviceRoutes({ services, render, siteUrl, cookies }: RouteDeps):
       );
     }
     const created = await services.devices.createAppPassword(user.username, name || 'WebDAV');
-    // Shown in this answer only, never stored in a redirect or a cookie: the server keeps just its hash.
-    ctx.set('Cache-Control', 'no-store');
-    await showDevices(ctx, { created: { name: created.device.name, password: created.password } });
+    // POST/redirect/GET: a reload of the next page cannot make a second password. The password rides
+    // to that page once, sealed in a short-lived cookie (see sealedNotes.ts); the server keeps only its hash.
+    notes.put(ctx, '/devices', { name: created.device.name, password: created.password });
+    ctx.status = 303;
+    ctx.redirect('/devices');
+  });
+
+  const deviceOf = async (ctx: WebContext) => {
+    const user = ctx.state.user!;
+    const id = Number(ctx.params.id);
+    const device = Number.isSafeInteger(id) && id > 0 ? (await services.devices.list(user.username)).find((d) => d.id === id) : undefined;
+    if (!device) throw new MyDropboxError('not_found', 'There is no such device on your account; it may be signed out already.');
+    return device;
+  };
+
+  // Asks first: revoking signs the device out at once, and a sync client must be signed in again.
+  router.get('/devices/:id/revoke', async (ctx) => {
+    const user = requireUser(ctx);
+    if (!user) return;
+    const device = await deviceOf(ctx);
+    render(ctx, 'revokeDevice', {
+      title: 'Revoke a device · MyDropbox',
+      device: { ...device, kindName: KIND_NAMES[device.kind] ?? device.kind, current: device.id === user.deviceId },
+    });
   });
 
   router.post('/devices/:id/revoke', async (ctx) => {
     const user = requireUser(ctx);
     if (!user) return;
-    const id = Number(ctx.params.id);
-    if (!Number.isSafeInteger(id) || id <= 0) throw new MyDropboxError('not_found', 'There is no such device on your account.');
+    const id = (await deviceOf(ctx)).id;
     if (id === user.deviceId) {
       await endSession(ctx, services, cookies);
       return ctx.redirect('/login');
     }
     await services.devices.revoke(user.username, id);
+    ctx.status = 303;
     ctx.redirect('/devices');
   });
 

@@ -3,11 +3,11 @@ import Router from '@koa/router';
 import type { WebState } from '../state';
 import type { RouteDeps } from '../app';
 
-export function landingRoutes({ render }: RouteDeps): Router<WebState> {
+export function landingRoutes({ render, notes }: RouteDeps): Router<WebState> {
   const router = new Router<WebState>();
   router.get('/', (ctx) => {
     if (ctx.state.user) return ctx.redirect('/files');
-    render(ctx, 'landing', { title: 'MyDropbox: your files, on your own server' });
+    render(ctx, 'landing', { title: 'MyDropbox: your files, on your own server', notice: notes.take<string>(ctx, '/') });
   });
   return router;
 }
