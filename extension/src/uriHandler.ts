@@ -1,6 +1,6 @@
 // Sign-in from the website: `vscode://mydropbox.mydropbox/signin?server=…&code=…` becomes a device token, no password typed here.
 import { errorFromResponse, MyDropboxError } from '@mydropbox/shared';
-import type { SignInResponse } from '@mydropbox/shared';
+import type { LoginCodeInfo, SignInResponse } from '@mydropbox/shared';
 import type * as vscode from 'vscode';
 import { normalizeServerUrl } from './config';
 import type { Host } from './host';
@@ -27,19 +27,20 @@ export function parseSignInUri(uri: Pick<vscode.Uri, 'path' | 'query'>): SignInL
   return { serverUrl: normalizeServerUrl(server), code };
 }
 
-/** Trades a one-time code for a device token at the router (POST /api/v1/login-codes/redeem). */
-export async function redeemLoginCode(
+/** One POST to the router's login-code API; a refusal becomes the MyDropboxError it carries. */
+async function loginCodeCall<T>(
   sync: Pick<SyncModule, 'discover'>,
   link: SignInLink,
-  deviceName: string,
-): Promise<{ username: string; deviceToken: string }> {
+  action: 'inspect' | 'redeem',
+  body: object,
+): Promise<Partial<T> | undefined> {
   const { apiUrl } = await sync.discover(link.serverUrl);
   let res: Response;
   try {
-    res = await fetch(`${apiUrl}/login-codes/redeem`, {
+    res = await fetch(`${apiUrl}/login-codes/${action}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: link.code, deviceName, deviceKind: 'vscode' }),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
@@ -48,8 +49,27 @@ export async function redeemLoginCode(
       `Cannot reach the MyDropbox server at ${link.serverUrl}: ${err instanceof Error ? err.message : String(err)}`,
     );
   }
-  const body = (await res.json().catch(() => undefined)) as Partial<SignInResponse> | undefined;
-  if (!res.ok) throw errorFromResponse(res.status, body);
+  const answer = (await res.json().catch(() => undefined)) as Partial<T> | undefined;
+  if (!res.ok) throw errorFromResponse(res.status, answer);
+  return answer;
+}
+
+/** Whose account the link's code signs in to (POST /api/v1/login-codes/inspect); the code stays unused. */
+export async function inspectLoginCode(sync: Pick<SyncModule, 'discover'>, link: SignInLink): Promise<string> {
+  const body = await loginCodeCall<LoginCodeInfo>(sync, link, 'inspect', { code: link.code });
+  if (typeof body?.username !== 'string' || body.username === '') {
+    throw new MyDropboxError('invalid_request', `The server at ${link.serverUrl} sent an unexpected answer about the sign-in code.`);
+  }
+  return body.username;
+}
+
+/** Trades a one-time code for a device token at the router (POST /api/v1/login-codes/redeem). */
+export async function redeemLoginCode(
+  sync: Pick<SyncModule, 'discover'>,
+  link: SignInLink,
+  deviceName: string,
+): Promise<{ username: string; deviceToken: string }> {
+  const body = await loginCodeCall<SignInResponse>(sync, link, 'redeem', { code: link.code, deviceName, deviceKind: 'vscode' });
   if (typeof body?.username !== 'string' || typeof body.deviceToken !== 'string') {
     throw new MyDropboxError('invalid_request', `The server at ${link.serverUrl} sent an unexpected answer to the sign-in code.`);
   }
@@ -77,15 +97,23 @@ export class SignInUriHandler implements vscode.UriHandler {
     } catch (err) {
       return this.fail(err);
     }
-    // Any web page can open a vscode:// link; only the person can decide this editor should sync with that server.
+    // Any web page can open a vscode:// link, with a code made for someone else's account: the person
+    // sees which account on which server before anything is taken, and decides.
+    let account: string;
+    try {
+      account = await inspectLoginCode(this.sync, link);
+    } catch (err) {
+      return this.fail(err, link.serverUrl);
+    }
     const current = this.controller.signedIn;
     const detail =
       (current && current.serverUrl !== link.serverUrl
         ? `You are signed in to ${current.serverUrl} now; that device will be signed out. `
         : '') +
-      'Continue only if you just clicked "Open in VS Code" on your MyDropbox website. Your myDropbox folder will sync with this server.';
+      `Continue only if "${account}" is your own account and you just clicked "Open in VS Code" on your MyDropbox website. ` +
+      `Your myDropbox folder will sync with the account "${account}" on ${link.serverUrl}: anyone who controls that account gets your files.`;
     const choice = await this.host.window.showInformationMessage(
-      `Sign in to MyDropbox at ${link.serverUrl}?`,
+      `Sign in to MyDropbox as "${account}" at ${link.serverUrl}?`,
       { modal: true, detail },
       'Sign In',
     );
@@ -98,6 +126,13 @@ export class SignInUriHandler implements vscode.UriHandler {
         { location: this.host.ProgressLocation.Notification, title: `MyDropbox: signing in to ${link.serverUrl}…` },
         () => redeemLoginCode(this.sync, link, this.deviceName),
       );
+      // The code named one account when asked; a different one now means the server is not to be trusted.
+      if (result.username !== account) {
+        throw new MyDropboxError(
+          'invalid_request',
+          `The server signed this editor in as "${result.username}", not "${account}" as it said.`,
+        );
+      }
       await this.controller.adopt({ serverUrl: link.serverUrl, username: result.username, deviceToken: result.deviceToken });
       void this.host.window.showInformationMessage(`MyDropbox: signed in as ${result.username}.`, {});
       return true;

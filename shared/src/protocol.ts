@@ -8,6 +8,10 @@ import type { ErrorBody } from './errors';
 //   GET    /api/v1/me                  (Bearer device token) -> MeResponse (where is my data server, quota)
 //   POST   /api/v1/users               SignUpRequest -> SignUpResponse (same rules as the website)
 //   GET    /api/v1/files/content?path= (Bearer device token) streams a file from the user's data server
+//   POST   /api/v1/login-codes         (Bearer device token) -> { code, expiresAt }: a one-time code, 2 minutes,
+//                                      bound to the calling device (the website's session makes them for vscode:// links)
+//   POST   /api/v1/login-codes/inspect { code } -> LoginCodeInfo (whose account; the code is not used up) or 401
+//   POST   /api/v1/login-codes/redeem  { code, deviceName?, deviceKind? } -> SignInResponse (once) or 401
 //   GET    /healthz
 // Website: GET /.well-known/mydropbox.json -> Discovery (how a client given the one address finds the API)
 // Data server (Bearer access token signed by the router):
@@ -111,6 +115,11 @@ export interface SignUpResponse {
 
 /** What the access token a router signs for a data server carries. */
 /** Devices the router signed out (their `did`); sent at once and again with every health poll. */
+/** Whose account a sign-in code would sign in to; the editor shows it and asks before redeeming. */
+export interface LoginCodeInfo {
+  username: string;
+}
+
 export interface RevocationsRequest {
   deviceIds: number[];
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as sync from '../../src/sync';
 import { activateExtension, type Extension } from '../../src/activation';
 import { parseSignInUri } from '../../src/uriHandler';
+import { LOGIN_CODE_TTL_MS } from '@mydropbox/router';
 import { startStack, type Stack } from '../../../test/support/stack';
 import { createVscodeDouble, UriDouble, type VscodeDouble } from './double';
 
@@ -49,7 +50,8 @@ describe('sign-in link (URI handler)', () => {
     let double: VscodeDouble;
     let ext: Extension;
 
-    before(async () => (stack = await startStack()));
+    let clockOffset = 0;
+    before(async () => (stack = await startStack({ now: () => Date.now() + clockOffset })));
     after(async () => stack?.close());
     beforeEach(async () => {
       dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-ext-'));
@@ -67,14 +69,14 @@ describe('sign-in link (URI handler)', () => {
       return { username: user.username, code, uri: link(`server=${encodeURIComponent(stack.url)}&code=${encodeURIComponent(code)}`) };
     }
 
-    it('asks for confirmation, then trades the code for a device token kept in SecretStorage', async () => {
+    it('shows the account and the server and asks, then trades the code for a device token kept in SecretStorage', async () => {
       const { username, uri } = await websiteLink();
       double.answerMessages = (m) => (m.options.modal ? 'Sign In' : undefined);
       await double.uriHandlers[0]!.handleUri(uri);
 
       const modal = double.messages.find((m) => m.options.modal);
-      assert.match(modal?.message ?? '', new RegExp(`Sign in to MyDropbox at ${stack.url.replace(/\./g, '\\.')}\\?`));
-      assert.match(modal?.options.detail ?? '', /Open in VS Code/);
+      assert.equal(modal?.message, `Sign in to MyDropbox as "${username}" at ${stack.url}?`);
+      assert.match(modal?.options.detail ?? '', new RegExp(`"${username}" is your own account.*Open in VS Code`));
       assert.equal(ext.controller.signedIn?.username, username);
       const stored = JSON.parse(double.secrets.values.get('mydropbox.device')!) as { deviceToken: string };
       const res = await fetch(`${stack.apiUrl}/access-tokens`, {
@@ -93,6 +95,37 @@ describe('sign-in link (URI handler)', () => {
       assert.equal(double.secrets.values.size, 0);
       const redeemed = await stack.services.loginCodes.redeem(code, 'later', 'vscode');
       assert.ok(redeemed.deviceToken);
+    });
+
+    it("a link with someone else's code names their account before anything is taken; declining leaves this editor as it was", async () => {
+      const attacker = await stack.signUpAndSignIn();
+      const { code } = await stack.services.loginCodes.create(attacker.username);
+      let asked = '';
+      double.answerMessages = (m) => {
+        if (m.options.modal) asked = m.message;
+        return undefined;
+      };
+      await double.uriHandlers[0]!.handleUri(link(`server=${encodeURIComponent(stack.url)}&code=${code}`));
+      assert.equal(asked, `Sign in to MyDropbox as "${attacker.username}" at ${stack.url}?`);
+      assert.equal(ext.controller.signedIn, undefined);
+      assert.equal(double.secrets.values.size, 0);
+      assert.equal(
+        (await stack.services.devices.list(attacker.username)).filter((d) => d.kind === 'vscode').length,
+        0,
+        'no device was made',
+      );
+    });
+
+    it('an expired code is refused before asking anything', async () => {
+      const { uri } = await websiteLink();
+      clockOffset = LOGIN_CODE_TTL_MS + 1000;
+      try {
+        await double.uriHandlers[0]!.handleUri(uri);
+      } finally {
+        clockOffset = 0;
+      }
+      assert.equal(double.messages.filter((m) => m.options.modal).length, 0);
+      assert.match(double.messages.find((m) => m.level === 'error')?.message ?? '', /expired or was already used/);
     });
 
     it('a used code is refused with a message saying what to do', async () => {

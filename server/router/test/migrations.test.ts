@@ -15,7 +15,7 @@ const TABLES: Record<string, string[]> = {
 };
 
 /**
- * What each migration makes: a table, or `index:Table` for an index on an existing table. A new
+ * What each migration makes: a table, or `index:Table` for an index or column on an existing table. A new
  * migration must be added here, so its down() is tested too.
  */
 const TABLE_OF_MIGRATION: Record<string, string> = {
@@ -27,6 +27,7 @@ const TABLE_OF_MIGRATION: Record<string, string> = {
   '20261215120000_create_dav_properties.ts': 'DavProperties',
   '20261226120000_index_devices_revoked_at.ts': 'index:Devices',
   '20261227120000_create_share_links.ts': 'ShareLinks',
+  '20261228120000_add_login_codes_device_id.ts': 'index:LoginCodes',
 };
 
 for (const kind of DATABASE_KINDS) {

@@ -13,8 +13,14 @@ const redeemBody = z.object({
 export function loginCodesRoutes(services: RouterServices): Router {
   const router = new Router();
   router.post('/api/v1/login-codes', requireDevice(services), async (ctx) => {
-    ctx.body = await services.loginCodes.create(deviceOf(ctx).username);
+    const device = deviceOf(ctx);
+    ctx.body = await services.loginCodes.create(device.username, device.deviceId);
     ctx.status = 201;
+  });
+  // The editor shows whose account a link signs in to, and asks, before it redeems the code.
+  router.post('/api/v1/login-codes/inspect', async (ctx) => {
+    const input = parseBody(z.object({ code: z.string().max(200) }), ctx.request.body);
+    ctx.body = await services.loginCodes.inspect(input.code);
   });
   router.post('/api/v1/login-codes/redeem', async (ctx) => {
     const input = parseBody(redeemBody, ctx.request.body);

@@ -65,6 +65,7 @@ export class LoginCodeRow extends Model {
   CreatedAt!: number;
   ExpiresAt!: number;
   UsedAt!: number | null;
+  DeviceId!: number | null;
 }
 
 export class ShareLinkRow extends Model {

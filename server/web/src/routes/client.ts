@@ -78,7 +78,7 @@ export function clientRoutes({ services, render, siteUrl, vsixPath, daemonPath }
     let openInVsCode: string | undefined;
     if (user) {
       // A one-time code lets the extension sign in without the person typing their password into VS Code.
-      const login = await services.loginCodes.create(user.username);
+      const login = await services.loginCodes.create(user.username, user.deviceId);
       openInVsCode = `vscode://mydropbox.mydropbox/signin?server=${encodeURIComponent(site)}&code=${encodeURIComponent(login.code)}`;
     }
     const vsixBytes = builtSize(vsixPath);
