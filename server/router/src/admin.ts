@@ -1,4 +1,5 @@
 // The administrator's command line (npm run admin -- …): manages DataServers on DATABASE_URL.
+import type { Knex } from 'knex';
 import {
   migrateLatest,
   openDatabase,
@@ -8,12 +9,16 @@ import {
   keepFilesPrivate,
 } from '@mydropbox/server-common';
 import { loadRouterConfig } from './config';
-import { createRouterServices, DataServerInfo } from './services';
+import { createRouterServices, DataServerInfo, RouterServices } from './services';
+import { loadOrCreateSigningKeys } from './startup';
+import { listUserActivity } from './stores/userStore';
 
 const USAGE = `Usage: npm run admin -- <command>
   data-servers list
   data-servers add --id N --host H --port P --capacity GB
   data-servers set-available N true|false
+  users list [--unused-days N]     accounts, oldest activity first; only those unused for N days
+  users remove NAME…               removes accounts: devices, files on their data server, rows (frees capacity)
 Works on DATABASE_URL (default: sqlite under MYDROPBOX_HOME, ./.mydropbox).`;
 
 function option(args: string[], name: string): string {
@@ -40,19 +45,20 @@ export async function runAdmin(
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<void> {
   const [group, command, ...rest] = args;
-  if (group !== 'data-servers' || !command) throw new UsageError(USAGE);
+  if ((group !== 'data-servers' && group !== 'users') || !command) throw new UsageError(USAGE);
   const config = loadRouterConfig(env);
   const db = openDatabase(config.databaseUrl);
-  // The admin never signs tokens; a throwaway key satisfies the service layer without touching the real one.
-  const services = createRouterServices({
-    db,
-    log: silentLogger(),
-    signer: new AccessTokenSigner(generateSigningKeys().privateKeyPem),
-    pollHealth: false,
-  });
+  // Removing users calls their data servers with the router's own key; everything else signs nothing, and a throwaway key will do.
+  const signingKey =
+    group === 'users' && command === 'remove'
+      ? loadOrCreateSigningKeys(config.privateKeyFile).privateKeyPem
+      : generateSigningKeys().privateKeyPem;
+  const services = createRouterServices({ db, log: silentLogger(), signer: new AccessTokenSigner(signingKey), pollHealth: false });
   try {
     await migrateLatest(db, 'central');
-    if (command === 'list') {
+    if (group === 'users') {
+      await runUsers(command, rest, db, services, out);
+    } else if (command === 'list') {
       await services.dataServers.checkNow();
       const servers = await services.dataServers.list();
       if (servers.length === 0)
@@ -79,6 +85,38 @@ export async function runAdmin(
   } finally {
     services.close();
     await db.destroy();
+  }
+}
+
+const DAY_MS = 24 * 3600_000;
+
+async function runUsers(command: string, rest: string[], db: Knex, services: RouterServices, out: (line: string) => void): Promise<void> {
+  if (command === 'list') {
+    const days = rest.includes('--unused-days') ? integer(option(rest, 'unused-days'), '--unused-days') : undefined;
+    const cutoff = days === undefined ? Infinity : Date.now() - days * DAY_MS;
+    const users = (await listUserActivity(db)).filter((u) => (u.lastSeenAt ?? u.createdAt) < cutoff);
+    if (users.length === 0) out(days === undefined ? 'There are no accounts.' : `No account has been unused for ${days} days.`);
+    for (const u of users) {
+      const seen = u.lastSeenAt === null ? 'never used' : `last used ${new Date(u.lastSeenAt).toISOString().slice(0, 10)}`;
+      out(
+        [
+          u.username,
+          u.email,
+          `data server ${u.dataServerId}`,
+          `created ${new Date(u.createdAt).toISOString().slice(0, 10)}`,
+          seen,
+          `${u.activeDevices} devices`,
+        ].join('\t'),
+      );
+    }
+  } else if (command === 'remove') {
+    if (rest.length === 0) throw new UsageError('Name the accounts to remove: npm run admin -- users remove NAME…');
+    for (const username of rest) {
+      await services.accounts.removeAccount(username);
+      out(`Removed ${username}: its devices, its files on its data server and its rows; its capacity is free.`);
+    }
+  } else {
+    throw new UsageError(USAGE);
   }
 }
 

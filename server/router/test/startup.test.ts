@@ -1,8 +1,9 @@
 // Configuration, first-start key creation, the shared start-up and the admin command, on SQLite files and MariaDB.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { AccessTokenVerifier, silentLogger } from '@mydropbox/server-common';
+import { AccessTokenVerifier, openDatabase, silentLogger } from '@mydropbox/server-common';
 import { loadOrCreateSigningKeys, loadRouterConfig, parseDataServers, startRouterServices } from '@mydropbox/router';
 import { runAdmin } from '../src/admin';
 import { createTestDatabase, tempDir } from '../../../test/support/databases';
@@ -82,6 +83,61 @@ describe('router configuration and start-up', () => {
     }
   });
 
+  it('lists accounts by last use and removes them with the admin command (13.3)', async () => {
+    const database = await createTestDatabase('mariadb');
+    const endpoint = await startHealthEndpoint();
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-admin-'));
+    const lines: string[] = [];
+    const out = (l: string) => lines.push(l);
+    const env = { DATABASE_URL: database.url, MYDROPBOX_HOME: home };
+    const db = openDatabase(database.url);
+    try {
+      await runAdmin(
+        ['data-servers', 'add', '--id', '1', '--host', '127.0.0.1', '--port', String(endpoint.port), '--capacity', '20'],
+        env,
+        out,
+      );
+      const day = 24 * 3600_000;
+      await db('Users').insert([
+        { Username: 'idle', Email: 'idle@example.com', Password: 'x', DataServerId: 1, CreatedAt: Date.now() - 90 * day },
+        { Username: 'busy', Email: 'busy@example.com', Password: 'x', DataServerId: 1, CreatedAt: Date.now() - 90 * day },
+      ]);
+      await db('Devices').insert({
+        Username: 'busy',
+        Name: 'n',
+        Kind: 'daemon',
+        TokenHash: 'a'.repeat(64),
+        CreatedAt: Date.now(),
+        LastSeenAt: Date.now(),
+      });
+      lines.length = 0;
+      await runAdmin(['users', 'list'], env, out);
+      assert.deepEqual(
+        lines.map((l) => l.split('\t')[0]),
+        ['idle', 'busy'],
+        'oldest activity first',
+      );
+      assert.match(lines[0], /never used\t0 devices$/);
+      assert.match(lines[1], /last used \d{4}-\d\d-\d\d\t1 devices$/);
+      lines.length = 0;
+      await runAdmin(['users', 'list', '--unused-days', '30'], env, out);
+      assert.deepEqual(
+        lines.map((l) => l.split('\t')[0]),
+        ['idle'],
+      );
+      // The data server here does not empty accounts: nothing is removed and the command says why.
+      await assert.rejects(runAdmin(['users', 'remove', 'idle'], env, out), /could not be deleted right now.*kept/);
+      assert.ok(await db('Users').where({ Username: 'idle' }).first());
+      await assert.rejects(runAdmin(['users', 'remove', 'nobody'], env, out), /no account "nobody"/);
+      await assert.rejects(runAdmin(['users', 'remove'], env, out), /Name the accounts/);
+    } finally {
+      await db.destroy();
+      await endpoint.close();
+      await database.drop();
+      fs.rmSync(home, { recursive: true, force: true });
+    }
+  });
+
   it('runs the admin command on DATABASE_URL', async () => {
     const database = await createTestDatabase('mariadb');
     const endpoint = await startHealthEndpoint();
@@ -108,6 +164,7 @@ describe('router configuration and start-up', () => {
       );
       await assert.rejects(runAdmin(['data-servers', 'add', '--id', '5'], env, out), /Missing --host/);
       await assert.rejects(runAdmin(['users'], env, out), /Usage/);
+      await assert.rejects(runAdmin(['accounts', 'list'], env, out), /Usage/);
     } finally {
       await endpoint.close();
       await database.drop();

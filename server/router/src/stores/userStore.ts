@@ -61,3 +61,40 @@ export async function deleteUserRows(db: Knex, username: string): Promise<void> 
     await UserRow.query(trx).findById(username).delete();
   });
 }
+
+export interface UserActivity extends UserRecord {
+  /** The latest LastSeenAt of any of its devices (revoked ones too), or null if none was ever seen. */
+  lastSeenAt: number | null;
+  activeDevices: number;
+}
+
+/** Every account with when it was last used, oldest activity first (for the administrator's list). */
+export async function listUserActivity(db: Knex): Promise<UserActivity[]> {
+  const rows = (await db('Users')
+    .leftJoin('Devices', 'Devices.Username', 'Users.Username')
+    .groupBy('Users.Username', 'Users.Email', 'Users.Password', 'Users.DataServerId', 'Users.CreatedAt')
+    .select('Users.Username', 'Users.Email', 'Users.Password', 'Users.DataServerId', 'Users.CreatedAt')
+    .max({ LastSeenAt: 'Devices.LastSeenAt' })
+    .select(
+      db.raw('SUM(CASE WHEN ?? IS NOT NULL AND ?? IS NULL THEN 1 ELSE 0 END) AS ??', ['Devices.Id', 'Devices.RevokedAt', 'ActiveDevices']),
+    )) as {
+    Username: string;
+    Email: string;
+    Password: string;
+    DataServerId: number;
+    CreatedAt: number;
+    LastSeenAt: number | null;
+    ActiveDevices: number | string | null;
+  }[];
+  return rows
+    .map((r) => ({
+      username: r.Username,
+      email: r.Email,
+      passwordHash: r.Password,
+      dataServerId: Number(r.DataServerId),
+      createdAt: Number(r.CreatedAt),
+      lastSeenAt: r.LastSeenAt === null ? null : Number(r.LastSeenAt),
+      activeDevices: Number(r.ActiveDevices ?? 0),
+    }))
+    .sort((a, b) => (a.lastSeenAt ?? a.createdAt) - (b.lastSeenAt ?? b.createdAt));
+}
