@@ -18,6 +18,7 @@ import { fileActionRoutes } from './routes/fileActions';
 import { uploadRoutes } from './routes/upload';
 import { sharedLinkRoutes } from './routes/sharedLinks';
 import { publicShareRoutes } from './routes/publicShares';
+import { historyRoutes } from './routes/history';
 import { clientRoutes } from './routes/client';
 import { deviceRoutes } from './routes/devices';
 import { discoveryRoutes } from './routes/discovery';
@@ -104,6 +105,7 @@ export function createApp(deps: WebDeps): Koa<WebState> {
     uploadRoutes(routeDeps),
     sharedLinkRoutes(routeDeps),
     publicShareRoutes(routeDeps),
+    historyRoutes(routeDeps),
     clientRoutes(routeDeps),
     deviceRoutes(routeDeps),
     accountSettingsRoutes(routeDeps),

@@ -11,6 +11,7 @@ import {
   type RestoreResponse,
   type VersionsResponse,
   type CommitRequest,
+  type DataServerAddress,
   type CommitResult,
   type CopyRequest,
   type DeleteResponse,
@@ -80,6 +81,7 @@ export const WEBSITE_DEVICE = 'Website';
 const PASSED_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
 // Waiting for the data server's answer (headers), not for the whole body: a big download may take long.
 const ANSWER_TIMEOUT_MS = 30_000;
+const TOKEN_REUSE_MS = 60_000;
 
 interface CallInit {
   headers?: Record<string, string>;
@@ -91,8 +93,20 @@ interface CallInit {
 export function createFileGateway(deps: { accessTokens: AccessTokenService; fetchImpl: typeof fetch; log: Logger }): FileGateway {
   const { accessTokens, fetchImpl, log } = deps;
 
+  // A router token lives 5 minutes; one is reused for a minute, so a zip of many files or an upload of
+  // many blocks does not sign and look up the account for every request.
+  const tokens = new Map<string, { token: string; dataServer: DataServerAddress; at: number }>();
+  async function routerToken(username: string): Promise<{ token: string; dataServer: DataServerAddress }> {
+    const cached = tokens.get(username);
+    if (cached && Date.now() - cached.at < TOKEN_REUSE_MS) return cached;
+    const fresh = { ...(await accessTokens.routerToken(username)), at: Date.now() };
+    if (tokens.size > 10_000) tokens.clear();
+    tokens.set(username, fresh);
+    return fresh;
+  }
+
   async function call(username: string, method: string, pathAndQuery: string, init: CallInit = {}): Promise<Response> {
-    const { token, dataServer } = await accessTokens.routerToken(username);
+    const { token, dataServer } = await routerToken(username);
     const headers: Record<string, string> = {
       ...init.headers,
       authorization: `Bearer ${token}`,
