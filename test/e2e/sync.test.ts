@@ -1,13 +1,13 @@
 // The sync engine against the whole stack: real servers, real folders, two devices.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { PART_SIZE, blockHashesOf, contentHashOfBlocks, type Change } from '@mydropbox/shared';
 import { deviceTokenSession, type Session } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
 import { startStack, type Stack, type StackUser } from '../support/stack';
 import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
+import { startFaultProxy } from '../../extension/test/sync/faultProxy';
 
 describe('sync engine end to end', function () {
   this.timeout(60_000);
@@ -240,7 +240,7 @@ describe('sync engine end to end', function () {
   it('goes offline while the data server is unreachable, then syncs the edits made meanwhile', async function () {
     this.timeout(60_000);
     const real = deviceTokenSession(stack.url, user.deviceToken);
-    const proxy = await startProxy(new URL((await real.getAccessToken()).dataServerUrl));
+    const proxy = await startFaultProxy(new URL((await real.getAccessToken()).dataServerUrl));
     const session: Session = {
       serverUrl: stack.url,
       async getAccessToken() {
@@ -275,36 +275,3 @@ describe('sync engine end to end', function () {
     }
   });
 });
-
-/** A TCP proxy in front of a server that can be taken down and brought back on the same port: a network outage. */
-async function startProxy(target: URL): Promise<{ url: string; down(): Promise<void>; up(): Promise<void>; close(): Promise<void> }> {
-  const sockets = new Set<net.Socket>();
-  let server: net.Server | undefined;
-  let port = 0;
-  const up = async () => {
-    server = net.createServer((client) => {
-      const upstream = net.connect(Number(target.port), target.hostname);
-      sockets.add(client).add(upstream);
-      client.pipe(upstream).pipe(client);
-      const drop = () => {
-        client.destroy();
-        upstream.destroy();
-        sockets.delete(client);
-        sockets.delete(upstream);
-      };
-      client.on('error', drop).on('close', drop);
-      upstream.on('error', drop).on('close', drop);
-    });
-    await new Promise<void>((resolve) => server!.listen(port, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
-  };
-  const down = async () => {
-    const s = server;
-    server = undefined;
-    for (const sock of sockets) sock.destroy();
-    sockets.clear();
-    if (s) await new Promise<void>((resolve) => s.close(() => resolve()));
-  };
-  await up();
-  return { url: `http://127.0.0.1:${port}`, up, down, close: down };
-}

@@ -186,7 +186,11 @@ function describe(status: SyncStatus): string {
         ? `Up to date, but ${plural(status.notSynced, 'item')} not synced (\`mydropbox status\` lists them)`
         : 'Up to date';
     case 'syncing':
-      return `Syncing ${status.pending} file${status.pending === 1 ? '' : 's'}…`;
+      return `Syncing ${status.pending} file${status.pending === 1 ? '' : 's'}…${
+        status.retryAt
+          ? ` (trying again in ${Math.max(0, Math.round((status.retryAt - Date.now()) / 1000))} s: ${status.reason ?? ''})`
+          : ''
+      }`;
     case 'paused':
       return 'Paused';
     case 'offline':

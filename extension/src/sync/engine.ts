@@ -4,12 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { isValidPath, MyDropboxError } from '@mydropbox/shared';
 import type { Session } from './session';
-import { RemoteClient, backoffDelay } from './remote';
+import { RemoteClient, backoffDelay, DEFAULT_TIMEOUTS, type Timeouts } from './remote';
 import { SyncedIndex } from './syncedIndex';
 import { IgnoreRules, IGNORE_FILE } from './ignore';
 import { scanFolder, statAndHash } from './scanner';
 import { FileChangingError } from './hasher';
-import { plan, pendingCount } from './planner';
+import { plan, pendingCount, type Action } from './planner';
 import { execute, type RemoteEntry } from './executor';
 import { FolderWatcher, type WatchBatch } from './watcher';
 import { applyChanges, POLL_SECONDS } from './changeFeed';
@@ -26,11 +26,13 @@ import { checkStateOwner, readStateIdentity, resetState, writeStateIdentity } fr
 import { describeLocal, displayPath, NotSyncedList, type NotSyncedItem } from './notSynced';
 import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
 import { isAccessError } from './scanner';
+import { systemClock, type Timer } from './clock';
 
 export type SyncStatus =
   /** `notSynced`: how many items are left out (links, bad names, unreadable…; the list is `engine.notSynced`). */
   | { kind: 'upToDate'; lastSyncAt?: number; notSynced?: number }
-  | { kind: 'syncing'; pending: number }
+  /** `retryAt`/`reason`: some transfers failed in a way that may pass (a stall, a cut connection) and are tried again then. */
+  | { kind: 'syncing'; pending: number; retryAt?: number; reason?: string }
   | { kind: 'paused' }
   | { kind: 'offline'; retryAt?: number; reason: string }
   | { kind: 'signedOut' }
@@ -60,6 +62,8 @@ export interface EngineOptions {
   deviceName?: string;
   /** Forget what was last synced here first: a first sync, which deletes nothing (the way out of a "folder replaced" stop). */
   reset?: boolean;
+  /** How long a request may wait for an answer or go silent mid-body (tests make them short). */
+  timeouts?: Partial<Timeouts>;
 }
 
 /** Plan-execute rounds per pass: a conflict needs two (move aside + download, then upload the copy). */
@@ -67,6 +71,8 @@ const MAX_ROUNDS = 6;
 /** A file still being written is looked at again after this long. */
 const UNSETTLED_RETRY_MS = 100;
 const OFFLINE_BACKOFF = { baseDelayMs: 500, maxDelayMs: 15_000 };
+/** One path's transfer that stalled or broke while the server answered others: tried again on its own, not the engine's, backoff. */
+const PATH_RETRY_BACKOFF = { baseDelayMs: 1_000, maxDelayMs: 60_000 };
 
 export class SyncEngine {
   readonly remote: RemoteClient;
@@ -99,6 +105,11 @@ export class SyncEngine {
   private folderId = '';
   /** Why syncing stopped by itself; nothing runs after it. */
   private halted: MyDropboxError | undefined;
+  /** Paths waiting to be tried again after a transfer of theirs stalled or broke (their own backoff). */
+  private readonly retryLater = new Map<string, { attempts: number; at: number; reason: unknown }>();
+  private retryLaterTimer: Timer | undefined;
+  /** The trees may be stale (no full pass yet, or the last one failed): nothing can be called up to date until one succeeds. */
+  private passOwed = true;
   private lastError: unknown;
   private paused = false;
   private stopped = false;
@@ -112,7 +123,7 @@ export class SyncEngine {
   constructor(private readonly opts: EngineOptions) {
     this.folder = path.resolve(opts.folder);
     this.deviceName = opts.deviceName ?? os.hostname();
-    this.remote = new RemoteClient(opts.session);
+    this.remote = new RemoteClient(opts.session, undefined, { ...DEFAULT_TIMEOUTS, ...opts.timeouts });
   }
 
   /** Scan + reconcile, then watch and follow the change feed until stop(). */
@@ -142,6 +153,7 @@ export class SyncEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.retryLaterTimer?.cancel();
     clearTimeout(this.retryTimer);
     clearTimeout(this.unsettledTimer);
     this.feedAbort?.abort();
@@ -203,6 +215,13 @@ export class SyncEngine {
     if (failures.size > 0) {
       const first = failures.values().next().value as NotSyncedItem;
       throw new MyDropboxError(this.lastErrorCode(), `${failures.size} file(s) not synced; "${first.path}": ${first.message}`);
+    }
+    if (this.retryLater.size > 0) {
+      const [p, { reason }] = this.retryLater.entries().next().value as [string, { reason: unknown }];
+      throw new MyDropboxError(
+        'server_unavailable',
+        `${this.retryLater.size} file(s) could not be transferred yet; "${p}": ${reason instanceof Error ? reason.message : String(reason)}`,
+      );
     }
   }
 
@@ -313,6 +332,7 @@ export class SyncEngine {
   private halt(reason: MyDropboxError): void {
     if (this.halted) return;
     this.halted = reason;
+    this.retryLaterTimer?.cancel();
     clearTimeout(this.retryTimer);
     clearTimeout(this.unsettledTimer);
     this.feedAbort?.abort();
@@ -404,6 +424,8 @@ export class SyncEngine {
       if ('files' in snapshot) this.issues.server.clear();
       applySnapshot(snapshot, this.remoteTree, this.tombstones, index.tree, this.badServerEntry);
       this.cursor = snapshot.cursor;
+      this.passOwed = false;
+      for (const waiting of this.retryLater.values()) waiting.at = 0; // a full pass tries everything again
       index.settleSending((p) => this.remoteTree.get(p));
       this.issues.failures.clear();
       for (const p of scan.unsettled) this.dirtyLocal.add(p);
@@ -456,7 +478,10 @@ export class SyncEngine {
   /** Refresh what is dirty, then plan and execute the given paths until nothing is left to do. */
   private async reconcile(paths: Set<string>): Promise<void> {
     const index = this.index!;
+    let settled = false;
+    let last: readonly Action[] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = Date.now();
       // Whatever the watcher or the feed reported meanwhile joins this pass rather than waiting for the next.
       for (const p of [...this.dirtyLocal, ...this.dirtyRemote, ...this.dirtyPlan]) paths.add(p);
       this.dirtyPlan.clear();
@@ -473,10 +498,15 @@ export class SyncEngine {
           (index.has(p) || isValidPath(p)) &&
           !this.rules.ignores(p) &&
           // A link, special or unreadable file or folder here (or above): nothing at or below it is written or deleted.
-          !this.issues.blocks(p),
+          !this.issues.blocks(p) &&
+          !((this.retryLater.get(p)?.at ?? 0) > now),
       );
-      const actions = plan(this.local, this.remoteTree, index.tree, Date.now(), { deviceName: this.deviceName, paths: candidates });
-      if (actions.length === 0) break;
+      const actions = plan(this.local, this.remoteTree, index.tree, now, { deviceName: this.deviceName, paths: candidates });
+      if (actions.length === 0) {
+        settled = true;
+        break;
+      }
+      last = actions;
       // The folder is still the one synced (its marker is there) before anything is written or deleted.
       checkSyncedFolder(this.folder, this.folderId);
       this.setStatus({ kind: 'syncing', pending: pendingCount(actions) });
@@ -498,11 +528,15 @@ export class SyncEngine {
         actions,
       );
       for (const p of report.touched) paths.add(p);
-      let retry: unknown;
+      const retries: [string, unknown][] = [];
+      let anyDone = false;
       for (const [p, outcome] of report.outcomes) {
-        if (outcome === 'localChanged') this.dirtyLocal.add(p);
+        if (outcome === 'done') {
+          anyDone = true;
+          this.retryLater.delete(p);
+        } else if (outcome === 'localChanged') this.dirtyLocal.add(p);
         else if (outcome === 'remoteChanged') this.dirtyRemote.add(p);
-        else if (outcome === 'retry') retry ??= report.errors.get(p);
+        else if (outcome === 'retry') retries.push([p, report.errors.get(p)]);
         else if (outcome === 'refused') {
           const message = String((report.errors.get(p) as Error).message);
           this.issues.writes.set(p, { path: p, reason: 'linkInPath', message });
@@ -514,19 +548,74 @@ export class SyncEngine {
           this.log('error', `Cannot sync "${p}": ${message}`);
         }
       }
-      if (retry !== undefined) throw retry;
+      if (retries.length > 0) {
+        // The server answered others, or the transfer itself went silent or broke: these paths wait their own
+        // backoff while the rest syncs on. Nothing answered at all: the engine is offline.
+        if (!anyDone && !retries.every(([, err]) => isStall(err))) throw retries[0]![1];
+        for (const [p, err] of retries) this.deferRetry(p, err);
+      }
     }
+    // Still not settled after every round (a plan that keeps changing under it): those paths wait and are looked at again.
+    if (!settled)
+      for (const a of last) this.deferRetry(a.path, new MyDropboxError('internal', `"${a.path}" kept changing while it was synced.`));
     if (this.dirtyLocal.size > 0) this.retryUnsettledSoon();
     this.offlineAttempts = 0;
     this.tellNotSynced();
+    this.settleStatus();
+  }
+
+  /**
+   * The status after a pass: up to date only when nothing is pending, waiting to be tried again or
+   * failing, and the trees are fresh (a full pass owed after an outage keeps the offline status).
+   */
+  private settleStatus(): void {
     const failures = this.issues.failures;
     if (failures.size > 0) {
       const first = failures.values().next().value as NotSyncedItem;
       this.setStatus({ kind: 'error', message: `${failures.size} file(s) not synced: ${first.message}` });
-    } else if (this.dirtyLocal.size === 0) {
+    } else if (this.retryLater.size > 0) {
+      const next = Math.min(...[...this.retryLater.values()].map((w) => w.at));
+      const [, first] = this.retryLater.entries().next().value as [string, { reason: unknown }];
+      this.setStatus({
+        kind: 'syncing',
+        pending: this.retryLater.size + this.dirtyLocal.size,
+        retryAt: next,
+        reason: first.reason instanceof Error ? first.reason.message : String(first.reason),
+      });
+    } else if (this.passOwed) {
+      if (this.current.kind !== 'offline') this.setStatus({ kind: 'syncing', pending: this.dirtyLocal.size });
+    } else if (this.dirtyLocal.size > 0 || this.dirtyRemote.size > 0 || this.dirtyPlan.size > 0) {
+      this.setStatus({ kind: 'syncing', pending: this.dirtyLocal.size + this.dirtyRemote.size + this.dirtyPlan.size });
+    } else {
       const skipped = this.issues.size;
       this.setStatus({ kind: 'upToDate', lastSyncAt: Date.now(), ...(skipped > 0 ? { notSynced: skipped } : {}) });
     }
+  }
+
+  /** `p` is tried again after its own backoff (a stalled or broken transfer, a plan that did not settle). */
+  private deferRetry(p: string, reason: unknown): void {
+    const attempts = (this.retryLater.get(p)?.attempts ?? 0) + 1;
+    const delay = backoffDelay(attempts - 1, PATH_RETRY_BACKOFF);
+    this.retryLater.set(p, { attempts, at: Date.now() + delay, reason });
+    this.log(
+      'warn',
+      `"${p}" will be tried again in ${Math.round(delay / 100) / 10} s: ${reason instanceof Error ? reason.message : String(reason)}`,
+    );
+    this.armRetryLater();
+  }
+
+  private armRetryLater(): void {
+    this.retryLaterTimer?.cancel();
+    this.retryLaterTimer = undefined;
+    if (this.retryLater.size === 0 || this.stopped || this.halted || !this.started) return;
+    const next = Math.min(...[...this.retryLater.values()].map((w) => w.at));
+    this.retryLaterTimer = systemClock.after(Math.max(0, next - Date.now()), () => {
+      this.retryLaterTimer = undefined;
+      const now = Date.now();
+      for (const [p, w] of this.retryLater) if (w.at <= now) this.dirtyPlan.add(p);
+      this.schedule();
+      this.armRetryLater();
+    });
   }
 
   /** Logs what newly is not synced, and tells the host when the list changed. */
@@ -630,6 +719,7 @@ export class SyncEngine {
           new MyDropboxError(err.code, `The server no longer accepts this device (it was signed out); syncing stopped. ${err.message}`),
         );
       } else if (isOffline(err)) {
+        this.passOwed = true;
         const delay = backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF);
         this.setStatus({ kind: 'offline', retryAt: Date.now() + delay, reason: err instanceof Error ? err.message : String(err) });
         this.log('warn', `Offline: ${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(delay / 100) / 10} s`);
@@ -657,16 +747,18 @@ export class SyncEngine {
     let failures = 0;
     while (!signal.aborted && !this.stopped) {
       if (!this.cursor || this.paused || this.current.kind === 'offline') {
-        await sleep(200, signal);
+        await systemClock.sleep(200, signal);
         continue;
       }
       try {
         const res = await this.remote.changes(this.cursor, POLL_SECONDS, signal);
         if (failures > 0) {
           failures = 0;
+          this.passOwed = true;
           void this.exclusive(() => this.fullPass()).catch(() => undefined); // we may have missed changes while away
         }
         if (res.reset) {
+          this.passOwed = true;
           this.cursor = undefined;
           void this.exclusive(() => this.fullPass()).catch(() => undefined);
           continue;
@@ -682,7 +774,7 @@ export class SyncEngine {
         if (signal.aborted) return;
         failures++;
         this.log('debug', `Change feed: ${err instanceof Error ? err.message : String(err)}`);
-        await sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
+        await systemClock.sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
       }
     }
   }
@@ -703,6 +795,11 @@ export class SyncEngine {
   }
 }
 
+/** A transfer that went silent or broke mid-way (remote.ts): that path's trouble, retried on its own. */
+function isStall(err: unknown): boolean {
+  return MyDropboxError.is(err) && err.details?.stalled === true;
+}
+
 function isOffline(err: unknown): boolean {
   return (
     MyDropboxError.is(err, 'server_unavailable') ||
@@ -710,13 +807,6 @@ function isOffline(err: unknown): boolean {
     MyDropboxError.is(err, 'rate_limited') ||
     (err as { name?: string }).name === 'TimeoutError'
   );
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
 }
 
 /** Whether any of `paths` is a file in `folder` (looked at until the first found, at most a thousand). */

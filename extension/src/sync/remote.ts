@@ -23,6 +23,7 @@ import type {
   VersionsResponse,
 } from '@mydropbox/shared';
 import { describeNetworkError, type Session } from './session';
+import { systemClock } from './clock';
 
 /** What went over the wire, for the status line, the benchmarks and the tests that assert "only one block". */
 export interface TransferStats {
@@ -45,19 +46,14 @@ export function backoffDelay(attempt: number, policy: Pick<RetryPolicy, 'baseDel
   return exp / 2 + Math.random() * (exp / 2); // jitter so many clients do not come back in step
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
-  });
-
 interface CallInit {
   method: string;
   path: string; // e.g. /v1/files?path=…
   body?: Uint8Array | string;
   json?: unknown;
   signal?: AbortSignal;
-  timeoutMs?: number;
+  /** How long the answer's headers may take (connecting and sending included); default `timeouts.headersMs`. */
+  headersMs?: number;
   /** Calls that would do harm if repeated blindly are tried once; the planner sorts out what happened. */
   retry?: boolean;
   /** Sent through node:http instead of fetch: fetch copies a binary body once more, which for a gigabyte is a second of CPU and its garbage. */
@@ -67,16 +63,32 @@ interface CallInit {
 /** Kept-alive connections for the node:http path, shared by every client in the process. */
 const AGENTS = { http: new http.Agent({ keepAlive: true, maxSockets: 8 }), https: new https.Agent({ keepAlive: true, maxSockets: 8 }) };
 
+/**
+ * No request waits forever: the answer's headers must come within `headersMs` (connecting and sending
+ * a small body included), and a body moving either way may not go silent for longer than `stallMs`.
+ * A stalled call fails as `server_unavailable` (retryable), so the transfer is tried again.
+ */
+export interface Timeouts {
+  headersMs: number;
+  stallMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: Timeouts = { headersMs: 30_000, stallMs: 30_000 };
+
+/** Sending a JSON body counts against the headers wait at no less than this rate (a 1 MB body: 16 s more). */
+const SLOWEST_SEND_BYTES_PER_MS = 64;
+
 export class RemoteClient {
   readonly stats: TransferStats = { requests: 0, bytesSent: 0, bytesReceived: 0, blockBytesSent: 0 };
 
   constructor(
     private readonly session: Session & { invalidateAccessToken?(): void },
     private readonly retry: RetryPolicy = DEFAULT_RETRY,
+    private readonly timeouts: Timeouts = DEFAULT_TIMEOUTS,
   ) {}
 
   list(signal?: AbortSignal): Promise<ListResponse> {
-    return this.json<ListResponse>({ method: 'GET', path: '/v1/files', signal, timeoutMs: 120_000 });
+    return this.json<ListResponse>({ method: 'GET', path: '/v1/files', signal });
   }
 
   /** A file or folder and, with depth 1, a folder's direct children ('' is the top): for browsing the server's tree one folder at a time. */
@@ -95,7 +107,7 @@ export class RemoteClient {
   }
 
   async putBlock(hash: string, data: Uint8Array): Promise<void> {
-    await this.call({ method: 'PUT', path: `/v1/blocks/${hash}`, body: data, timeoutMs: 120_000, raw: true });
+    await this.call({ method: 'PUT', path: `/v1/blocks/${hash}`, body: data, raw: true, nodeHttp: true });
     this.stats.blockBytesSent += data.length;
   }
 
@@ -111,7 +123,6 @@ export class RemoteClient {
       method: 'PUT',
       path: `/v1/uploads/${uploadId}/blocks/${index}`,
       body: data,
-      timeoutMs: 120_000,
       raw: true,
       nodeHttp: true,
     });
@@ -129,7 +140,7 @@ export class RemoteClient {
       frames.push(head, b.data);
       payload += b.data.length;
     }
-    await this.call({ method: 'POST', path: '/v1/blocks/batch', body: Buffer.concat(frames), timeoutMs: 120_000, raw: true });
+    await this.call({ method: 'POST', path: '/v1/blocks/batch', body: Buffer.concat(frames), raw: true, nodeHttp: true });
     this.stats.blockBytesSent += payload;
   }
 
@@ -156,8 +167,8 @@ export class RemoteClient {
       method: 'PUT',
       path: `/v1/blocks/${hash}/delta?base=${base}&size=${size}`,
       body: Buffer.concat(frames),
-      timeoutMs: 120_000,
       raw: true,
+      nodeHttp: true,
     });
     this.stats.blockBytesSent += payload;
   }
@@ -169,7 +180,6 @@ export class RemoteClient {
       path: '/v1/commit/batch',
       json: { commits },
       retry: false,
-      timeoutMs: 120_000,
     });
     return res.results;
   }
@@ -192,7 +202,6 @@ export class RemoteClient {
       method: 'GET',
       path: `/v1/files/content?path=${encodeURIComponent(path)}`,
       signal,
-      timeoutMs: 0,
       raw: true,
     });
     const etag = res.headers.get('etag')?.replace(/"/g, '');
@@ -214,7 +223,7 @@ export class RemoteClient {
       method: 'GET',
       path: `/v1/changes?cursor=${encodeURIComponent(cursor)}&timeout=${timeoutSeconds}`,
       signal,
-      timeoutMs: (timeoutSeconds + 30) * 1000,
+      headersMs: timeoutSeconds * 1000 + this.timeouts.headersMs,
       retry: false,
     });
   }
@@ -230,7 +239,6 @@ export class RemoteClient {
       method: 'GET',
       path: `/v1/versions/content?id=${encodeURIComponent(id)}`,
       signal,
-      timeoutMs: 0,
       raw: true,
     });
     return this.counted(res);
@@ -247,12 +255,12 @@ export class RemoteClient {
 
   /** Brings a version back as a new commit (beside the path when it is taken); tried once, like a commit. */
   restore(req: RestoreRequest): Promise<RestoreResponse> {
-    return this.json<RestoreResponse>({ method: 'POST', path: '/v1/restore', json: req, retry: false, timeoutMs: 120_000 });
+    return this.json<RestoreResponse>({ method: 'POST', path: '/v1/restore', json: req, retry: false, headersMs: 120_000 });
   }
 
   /** Everything deleted under a folder ('' = all), as new commits. */
   restoreFolder(req: RestoreFolderRequest): Promise<RestoreFolderResponse> {
-    return this.json<RestoreFolderResponse>({ method: 'POST', path: '/v1/restore/folder', json: req, retry: false, timeoutMs: 600_000 });
+    return this.json<RestoreFolderResponse>({ method: 'POST', path: '/v1/restore/folder', json: req, retry: false, headersMs: 600_000 });
   }
 
   usage(): Promise<UsageResponse> {
@@ -292,7 +300,7 @@ export class RemoteClient {
           continue;
         }
         if (attempt + 1 >= attempts || !isRetryable(err) || init.signal?.aborted) throw err;
-        await sleep(backoffDelay(attempt, this.retry), init.signal);
+        await systemClock.sleep(backoffDelay(attempt, this.retry), init.signal);
       }
     }
   }
@@ -305,33 +313,38 @@ export class RemoteClient {
       body = JSON.stringify(init.json);
       headers['content-type'] = 'application/json';
     } else if (body !== undefined) headers['content-type'] = 'application/octet-stream';
-    const signals = [init.signal, init.timeoutMs === 0 ? undefined : AbortSignal.timeout(init.timeoutMs ?? 30_000)].filter(
-      (s): s is AbortSignal => s !== undefined,
-    );
     this.stats.requests++;
-    if (body !== undefined) this.stats.bytesSent += typeof body === 'string' ? Buffer.byteLength(body) : body.length;
-    if (init.nodeHttp) return this.viaNodeHttp(dataServerUrl, init, headers, body, signals);
+    const bodyBytes = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+    this.stats.bytesSent += bodyBytes;
+    if (init.nodeHttp) return this.viaNodeHttp(dataServerUrl, init, headers, body);
+    // Our own timeouts abort through `watchdog`; the caller's signal (a stop, a cancel) through its own.
+    const watchdog = new AbortController();
+    const signal = init.signal ? AbortSignal.any([init.signal, watchdog.signal]) : watchdog.signal;
+    const headersMs = (init.headersMs ?? this.timeouts.headersMs) + bodyBytes / SLOWEST_SEND_BYTES_PER_MS;
+    const timer = setTimeout(
+      () => watchdog.abort(stalled(dataServerUrl, `did not answer within ${Math.round(headersMs / 1000)} s`)),
+      headersMs,
+    );
     let res: Response;
     try {
-      res = await fetch(dataServerUrl + init.path, {
-        method: init.method,
-        headers,
-        body,
-        signal: signals.length ? AbortSignal.any(signals) : undefined,
-      });
+      res = await fetch(dataServerUrl + init.path, { method: init.method, headers, body, signal });
     } catch (err) {
+      if (watchdog.signal.aborted) throw watchdog.signal.reason;
       if (init.signal?.aborted) throw err;
       throw new MyDropboxError('server_unavailable', `Cannot reach your data server at ${dataServerUrl}: ${describeNetworkError(err)}`);
+    } finally {
+      clearTimeout(timer);
     }
-    if (res.ok) return res;
-    const text = await res.text().catch(() => '');
+    const guarded = watchBody(res, this.timeouts.stallMs, watchdog, dataServerUrl, init.signal);
+    if (guarded.ok) return guarded;
+    const text = await guarded.text().catch(() => '');
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
       parsed = undefined;
     }
-    throw errorFromResponse(res.status, parsed);
+    throw errorFromResponse(guarded.status, parsed);
   }
 
   /** One request through node:http with the same outcome as fetch: a Response when it succeeded, else the server's error. */
@@ -340,14 +353,14 @@ export class RemoteClient {
     init: CallInit,
     headers: Record<string, string>,
     body: Uint8Array | string | undefined,
-    signals: AbortSignal[],
   ): Promise<Response> {
     const url = new URL(base + init.path);
-    const signal = signals.length ? AbortSignal.any(signals) : undefined;
+    const signal = init.signal;
+    const stallMs = this.timeouts.stallMs;
     return new Promise<Response>((resolve, reject) => {
       const unreachable = (err: unknown) =>
         reject(
-          init.signal?.aborted
+          init.signal?.aborted || MyDropboxError.is(err)
             ? err
             : new MyDropboxError('server_unavailable', `Cannot reach your data server at ${base}: ${describeNetworkError(err)}`),
         );
@@ -373,7 +386,55 @@ export class RemoteClient {
         },
       );
       req.on('error', unreachable);
+      // Silence on the socket either way (connecting, sending, waiting, receiving) for stallMs ends the call.
+      req.setTimeout(stallMs, () => req.destroy(stalled(base, `went silent for ${Math.round(stallMs / 1000)} s`)));
       req.end(body);
     });
   }
+}
+
+function stalled(base: string, what: string): MyDropboxError {
+  return new MyDropboxError('server_unavailable', `Your data server at ${base} ${what}; trying again.`, { stalled: true });
+}
+
+/**
+ * The same response, with a body that may not go silent for longer than `stallMs` while it is being
+ * read (the time the reader itself takes is not counted), and whose breaks read as `server_unavailable`.
+ */
+function watchBody(res: Response, stallMs: number, watchdog: AbortController, base: string, callerSignal?: AbortSignal): Response {
+  const source = res.body;
+  if (!source) return res;
+  const reader = source.getReader();
+  let timer: NodeJS.Timeout | undefined;
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      timer = setTimeout(() => watchdog.abort(stalled(base, `stopped sending (nothing for ${Math.round(stallMs / 1000)} s)`)), stallMs);
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (err) {
+        controller.error(
+          watchdog.signal.aborted
+            ? watchdog.signal.reason
+            : callerSignal?.aborted
+              ? err
+              : new MyDropboxError(
+                  'server_unavailable',
+                  `The connection to your data server at ${base} broke: ${describeNetworkError(err)}`,
+                  {
+                    stalled: true,
+                  },
+                ),
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    cancel(reason) {
+      clearTimeout(timer);
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { FOLDER_MARKER, SyncEngine, deviceTokenSession, type Session, type SyncStatus } from '../../src/sync';
+import { FOLDER_MARKER, SyncEngine, deviceTokenSession, type EngineOptions, type Session, type SyncStatus } from '../../src/sync';
 import type { StackUser } from '../../../test/support/stack';
 
 export interface TestClient {
@@ -22,7 +22,7 @@ export interface TestClient {
 export function makeClient(
   serverUrl: string,
   user: Pick<StackUser, 'deviceToken'>,
-  opts: { session?: Session; deviceName?: string; root?: string } = {},
+  opts: { session?: Session; deviceName?: string; root?: string; timeouts?: EngineOptions['timeouts'] } = {},
 ): TestClient {
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-sync-'));
   const folder = path.join(root, 'myDropbox');
@@ -35,6 +35,7 @@ export function makeClient(
     stateDir,
     session: opts.session ?? deviceTokenSession(serverUrl, user.deviceToken),
     deviceName: opts.deviceName ?? 'test-device',
+    ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
     events: {
       status: (s) => statuses.push(s),
       conflict: (c) => conflicts.push(c),
