@@ -80,19 +80,19 @@ export function publicShareRoutes({ services, render, cookies, log }: RouteDeps)
     const token = ctx.params.token!;
     const link = await openLink(ctx, token, { page: true });
     if (!link) return;
-    const base = `/s/${encodeURIComponent(token)}`;
+    // What both kinds of shared page show: the shared thing's name and where its downloads live.
+    const page = {
+      title: `${baseName(link.path)} · shared with you`,
+      noindex: true,
+      base: `/s/${encodeURIComponent(token)}`,
+      link,
+      name: baseName(link.path),
+    };
     if (link.kind === 'file') {
       const entry = await services.files.entry(link.username, link.path);
       if (!entry || entry.kind !== 'file')
         throw new MyDropboxError('not_found', 'The shared file is no longer there; its owner moved or deleted it.');
-      render(ctx, 'shareOpen', {
-        title: `${baseName(link.path)} · shared with you`,
-        noindex: true,
-        base,
-        link,
-        name: baseName(link.path),
-        entry,
-      });
+      render(ctx, 'shareOpen', { ...page, entry });
       return;
     }
     const dir = relativeParam(ctx.query.dir);
@@ -113,11 +113,7 @@ export function publicShareRoutes({ services, render, cookies, log }: RouteDeps)
     const crumbs = [{ name: baseName(link.path), dir: '' }];
     if (dir) dir.split('/').forEach((name, i, parts) => crumbs.push({ name, dir: parts.slice(0, i + 1).join('/') }));
     render(ctx, 'shareOpen', {
-      title: `${baseName(link.path)} · shared with you`,
-      noindex: true,
-      base,
-      link,
-      name: baseName(link.path),
+      ...page,
       dir,
       crumbs,
       folders: view.folders,
