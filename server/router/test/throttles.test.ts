@@ -1,7 +1,7 @@
 // Throttles that must not lock out the real owner (13.2) and that bound sign-ups (13.3), on MariaDB and SQLite.
 import assert from 'node:assert/strict';
 import { MyDropboxError } from '@mydropbox/shared';
-import { DEFAULT_THROTTLE_POLICY, type ThrottlePolicy } from '@mydropbox/router';
+import { DEFAULT_THROTTLE_POLICY, MAX_DEVICES_PER_ACCOUNT, type ThrottlePolicy } from '@mydropbox/router';
 import { createTestDatabase, DATABASE_KINDS } from '../../../test/support/databases';
 import { HealthEndpoint, RouterHarness, startHealthEndpoint, startRouter } from './harness';
 
@@ -176,6 +176,25 @@ for (const kind of DATABASE_KINDS) {
         ),
       );
       assert.equal(results.filter((r) => r.status === 'fulfilled').length, P.signUpAddress.limit);
+    });
+
+    it('bounds the devices of one account: the least recently used browser makes room, other kinds are refused', async () => {
+      const first = await h.services.devices.create('erin', 'old browser', 'web');
+      for (let i = 1; i < MAX_DEVICES_PER_ACCOUNT; i++) {
+        h.clock.advance(1000);
+        await h.services.devices.create('erin', `device ${i}`, i % 2 ? 'daemon' : 'webdav');
+      }
+      h.clock.advance(1000);
+      const browser = await h.services.devices.create('erin', 'new browser', 'web');
+      await assert.rejects(h.services.devices.authenticate(first.token), is('unauthorized'), 'the oldest browser made room');
+      assert.equal((await h.services.devices.list('erin')).length, MAX_DEVICES_PER_ACCOUNT);
+      await h.services.devices.revoke('erin', browser.device.id);
+      await h.services.devices.create('erin', 'one more', 'daemon');
+      await assert.rejects(h.services.devices.create('erin', 'too many', 'daemon'), (err: unknown) => {
+        assert.ok(MyDropboxError.is(err, 'invalid_request'));
+        assert.match(err.message, /revoke some on the Devices page/);
+        return true;
+      });
     });
 
     it('counts the IPv6 addresses of one /64 as one address', async () => {

@@ -18,6 +18,8 @@ export const DEVICE_KINDS: readonly DeviceKind[] = ['daemon', 'vscode', 'webdav'
 const DEFAULT_NAMES: Record<DeviceKind, string> = { daemon: 'MyDropbox daemon', vscode: 'VS Code', webdav: 'WebDAV', web: 'Web browser' };
 const DEVICE_TOKEN_PREFIX = 'mdbd_';
 const APP_PASSWORD_PREFIX = 'mdbw_';
+/** Signed-in devices, browsers and app passwords one account may hold; every sign-in makes a row. */
+export const MAX_DEVICES_PER_ACCOUNT = 100;
 // LastSeenAt is for people reading the Devices page; writing it on every request would cost a write per call.
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -67,6 +69,19 @@ export function createDeviceService(deps: {
   const { db, throttle, now } = deps;
 
   async function issue(username: string, name: string, kind: DeviceKind, prefix: string) {
+    const active = await listActiveDevices(db, username);
+    if (active.length >= MAX_DEVICES_PER_ACCOUNT) {
+      // Browsers come and go (a cookie cleared is a session left behind): the least recently used one makes room.
+      const stale = active.filter((d) => d.kind === 'web').sort((a, b) => (a.lastSeenAt ?? a.createdAt) - (b.lastSeenAt ?? b.createdAt))[0];
+      if (!stale) {
+        throw new MyDropboxError(
+          'invalid_request',
+          `This account already has ${MAX_DEVICES_PER_ACCOUNT} signed-in devices and app passwords; revoke some on the Devices page first.`,
+        );
+      }
+      await revokeDevice(db, username, stale.id, now());
+      await deps.onRevoked?.([stale.id]);
+    }
     const token = randomSecret(prefix);
     const device = await insertDevice(db, { username, name, kind, tokenHash: hashSecret(token), now: now() });
     return { token, device: info(device) };

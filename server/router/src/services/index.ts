@@ -64,6 +64,7 @@ export function createRouterServices(deps: RouterServicesDeps): RouterServices {
 
 export type { AccountService, ChangePasswordInput, DeleteAccountInput, SignInInput, SignUpInput } from './accounts';
 export type { AuthenticatedDevice, DeviceInfo, DeviceService } from './devices';
+export { MAX_DEVICES_PER_ACCOUNT } from './devices';
 export type { Throttle, ThrottlePolicy, ThrottleSubject } from './throttle';
 export type { DataServerInfo, DataServerRegistry, RegisterDataServer } from './dataServers';
 export type { AccessTokenService } from './accessTokens';
