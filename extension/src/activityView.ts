@@ -5,7 +5,7 @@ import type * as vscode from 'vscode';
 import { formatAgo, formatBytes, formatRate } from './format';
 import type { Host } from './host';
 import { t } from './l10n';
-import type { ActivityEvent, ChangeKind, TransferProgress } from './sync';
+import { displayPath, type ActivityEvent, type ChangeKind, type TransferProgress } from './sync';
 import type { SyncController } from './syncController';
 import { localUri } from './syncPaths';
 import { CONTEXT_KEYS, type ContextKeys } from './contextKeys';
@@ -92,7 +92,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
     const engine = this.controller.syncEngine;
     if (!node) {
       const transfers = engine?.transfers() ?? [];
-      const notSynced = engine?.failures.size ?? 0;
+      const notSynced = engine?.notSynced.length ?? 0;
       const groups: ActivityNode[] = [];
       if (transfers.length) groups.push({ kind: 'group', group: 'transfers', count: transfers.length });
       if (notSynced) groups.push({ kind: 'group', group: 'notSynced', count: notSynced });
@@ -104,7 +104,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
       case 'transfers':
         return (engine?.transfers() ?? []).slice(0, SHOWN_PER_GROUP).map((transfer) => ({ kind: 'transfer', transfer }));
       case 'notSynced':
-        return [...(engine?.failures ?? [])].slice(0, SHOWN_PER_GROUP).map(([path, reason]) => ({ kind: 'notSynced', path, reason }));
+        return (engine?.notSynced ?? []).slice(0, SHOWN_PER_GROUP).map((i) => ({ kind: 'notSynced', path: i.path, reason: i.message }));
       case 'recent':
         return this.recent.slice(0, SHOWN_PER_GROUP).map((change) => ({ kind: 'recent', change }));
     }
@@ -136,10 +136,10 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
         return item;
       }
       case 'notSynced': {
-        const item = new TreeItem(baseName(node.path), TreeItemCollapsibleState.None);
+        const item = new TreeItem(baseName(displayPath(node.path)), TreeItemCollapsibleState.None);
         item.id = `notSynced:${node.path}`;
         item.description = node.reason;
-        item.tooltip = t('{0} is not synced: {1}', node.path, node.reason);
+        item.tooltip = t('{0} is not synced: {1}', displayPath(node.path), node.reason);
         item.iconPath = new ThemeIcon('error', new ThemeColor('errorForeground'));
         item.contextValue = 'notSynced';
         item.accessibilityInformation = { label: t('{0}, not synced: {1}', node.path, node.reason) };
@@ -178,7 +178,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
     this.batch = undefined;
     const engine = this.controller.syncEngine;
     const transfers = engine?.transfers().length ?? 0;
-    const notSynced = engine?.failures.size ?? 0;
+    const notSynced = engine?.notSynced.length ?? 0;
     this.contextKeys.set(CONTEXT_KEYS.hasNotSynced, notSynced > 0);
     this.view.badge = notSynced > 0 ? { value: notSynced, tooltip: t('{0} items not synced', notSynced) } : undefined;
     this.view.message =

@@ -115,7 +115,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     },
     [COMMANDS.retryAll]: () => {
       const engine = controller.syncEngine;
-      for (const p of [...(engine?.failures.keys() ?? [])]) engine?.retry(p);
+      for (const item of engine?.notSynced ?? []) engine?.retry(item.path);
       activity.refresh();
     },
     [COMMANDS.clearActivity]: () => activity.clearRecent(),
@@ -202,13 +202,9 @@ export function menuItems(controller: SyncController, contextKeys: ContextKeys):
     if (status.kind !== 'paused') add('debug-pause', t('Pause Sync'), COMMANDS.pause);
     if (contextKeys.get(CONTEXT_KEYS.hasConflicts)) add('warning', t('Resolve Conflicts…'), COMMANDS.resolveConflicts);
     if (contextKeys.get(CONTEXT_KEYS.historyAvailable)) add('discard', t('Restore Deleted Files…'), COMMANDS.restoreDeletedFiles);
-    if (engine.failures.size > 0)
-      add(
-        'refresh',
-        t('Retry Items Not Synced'),
-        COMMANDS.retryAll,
-        engine.failures.size === 1 ? t('1 item') : t('{0} items', engine.failures.size),
-      );
+    const notSynced = engine.notSynced.length;
+    if (notSynced > 0)
+      add('refresh', t('Retry Items Not Synced'), COMMANDS.retryAll, notSynced === 1 ? t('1 item') : t('{0} items', notSynced));
     add('pulse', t('Show Activity'), 'mydropbox.activity.focus');
   }
   if (controller.signedIn) add('cloud', t('Browse Remote Files'), 'mydropbox.remoteFiles.focus');

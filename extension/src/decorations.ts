@@ -8,7 +8,7 @@ import type { Host } from './host';
 import { t } from './l10n';
 import type { PathState, PathStateKind } from './sync';
 import type { SyncController } from './syncController';
-import { localUri, relativePath } from './syncPaths';
+import { localUri, pathBelow } from './syncPaths';
 
 /** Colour ids contributed in package.json (`contributes.colors`); a test checks each exists. */
 export const DECORATION_COLORS = {
@@ -67,6 +67,7 @@ export class SyncDecorations implements vscode.FileDecorationProvider, vscode.Di
   private pending: Set<string> | 'all' | undefined;
   private timer: NodeJS.Timeout | undefined;
   private enabled = true;
+  private readonly shared: Partial<Record<PathStateKind, vscode.FileDecoration>> = {};
   private readonly subscription: vscode.Disposable;
 
   constructor(
@@ -93,10 +94,16 @@ export class SyncDecorations implements vscode.FileDecorationProvider, vscode.Di
     const engine = this.controller.syncEngine;
     const folder = this.controller.syncFolder;
     if (!engine || !folder || uri.scheme !== 'file') return undefined;
-    const rel = relativePath(folder, uri);
+    const rel = pathBelow(folder, uri.fsPath);
     if (rel === undefined) return undefined;
     const state = engine.pathState(rel);
     if (!state) return undefined;
+    // One object per state (VS Code copies what it is given); only "not synced" carries its own reason.
+    if (state.kind === 'notSynced') return this.decoration(state);
+    return (this.shared[state.kind] ??= this.decoration(state));
+  }
+
+  private decoration(state: PathState): vscode.FileDecoration {
     const look = LOOKS[state.kind];
     const decoration = new this.host.FileDecoration(
       look.badge,

@@ -339,7 +339,7 @@ export class SyncController implements vscode.Disposable {
       serverUrl: this.credentials?.serverUrl,
       username: this.credentials?.username,
       folder: this.folder,
-      notSynced: this.engine?.failures.size,
+      notSynced: this.engine?.notSynced.length,
     });
   }
 }

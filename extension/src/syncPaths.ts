@@ -20,6 +20,16 @@ export function relativePath(folder: string, uri: Pick<vscode.Uri, 'scheme' | 'f
   return isValidPath(posix) ? posix : undefined;
 }
 
+/**
+ * The engine's name for a file below `folder`, by prefix alone (no validation: the engine answers only
+ * for names it holds, and VS Code asks for every row it draws, so this stays a slice and a replace).
+ */
+export function pathBelow(folder: string, fsPath: string): string | undefined {
+  if (fsPath.length <= folder.length + 1 || !fsPath.startsWith(folder) || fsPath[folder.length] !== path.sep) return undefined;
+  const rel = fsPath.slice(folder.length + 1);
+  return path.sep === '/' ? rel : rel.split(path.sep).join('/');
+}
+
 export function localUri(host: Host, folder: string, rel: string): vscode.Uri {
   return host.Uri.file(path.join(folder, ...rel.split('/')));
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isValidPath, MyDropboxError } from '@mydropbox/shared';
+import { baseName, isValidPath, MyDropboxError } from '@mydropbox/shared';
 import type { Session } from './session';
 import { RemoteClient, backoffDelay, DEFAULT_TIMEOUTS, type Timeouts } from './remote';
 import { SyncedIndex } from './syncedIndex';
@@ -235,7 +235,8 @@ export class SyncEngine {
     if (!index) return undefined;
     return pathState(
       {
-        ignored: (q) => this.rules.ignores(q),
+        // A file the scan or the index holds sits in folders the rules let through, so its name decides (one regex while the folder has no rules of its own).
+        ignored: (q) => (this.local.has(q) || index.has(q) ? this.rules.ignoresFile(q, baseName(q)) : this.rules.ignores(q)),
         notSynced: (q) => this.issues.reasonFor(q),
         transferring: (q) => this.activity.direction(q),
         changedHere: (q) => this.dirtyLocal.has(q),
