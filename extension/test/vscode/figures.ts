@@ -35,24 +35,33 @@ async function main(): Promise<void> {
       conditions: ['source'],
       logLevel: 'warning',
     });
-    const child = spawn(process.execPath, ['--expose-gc', probe], {
-      env: {
-        ...process.env,
-        PROBE_FOLDER: folder,
-        PROBE_STORAGE: path.join(work, 'storage'),
-        PROBE_SERVER: stack.url,
-        PROBE_USERNAME: user.username,
-        PROBE_PASSWORD: user.password,
-        PROBE_FILES: String(files),
-      },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    if (code !== 0) throw new Error(`the probe exited with ${code}`);
-    const result = JSON.parse(out.trim().split('\n').pop()!) as unknown;
-    console.log(JSON.stringify(result, null, 2));
+    const runProbe = async (device?: string): Promise<Record<string, unknown>> => {
+      const child = spawn(process.execPath, ['--expose-gc', probe], {
+        env: {
+          ...process.env,
+          PROBE_FOLDER: folder,
+          PROBE_STORAGE: path.join(work, 'storage'),
+          PROBE_SERVER: stack.url,
+          PROBE_USERNAME: user.username,
+          PROBE_PASSWORD: user.password,
+          PROBE_FILES: String(files),
+          ...(device ? { PROBE_DEVICE: device } : {}),
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+      if (code !== 0) throw new Error(`the probe exited with ${code}`);
+      return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
+    };
+    // The first sync uploads everything; the restart is the everyday case: the index is there, the folder unchanged.
+    const first = await runProbe();
+    const restart = await runProbe(first.device as string);
+    for (const result of [first, restart]) {
+      delete result.device;
+      console.log(JSON.stringify(result, null, 2));
+    }
   } finally {
     await stack.close();
     fs.rmSync(work, { recursive: true, force: true });
