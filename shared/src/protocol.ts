@@ -12,6 +12,8 @@ import type { ErrorBody } from './errors';
 //                                      bound to the calling device (the website's session makes them for vscode:// links)
 //   POST   /api/v1/login-codes/inspect { code } -> LoginCodeInfo (whose account; the code is not used up) or 401
 //   POST   /api/v1/login-codes/redeem  { code, deviceName?, deviceKind? } -> SignInResponse (once) or 401
+//   POST   /api/v1/share-links         (Bearer device token) CreateShareLinkRequest -> 201 CreateShareLinkResponse
+//   GET    /api/v1/share-links         (Bearer device token) -> ShareLinksResponse (the live links, newest first)
 //   GET    /healthz
 // Website: GET /.well-known/mydropbox.json -> Discovery (how a client given the one address finds the API)
 // Data server (Bearer access token signed by the router):
@@ -358,4 +360,35 @@ export interface DataHealth {
   serverId: number;
   diskNearlyFull?: boolean;
   freeBytes?: number;
+}
+
+/** Where the website opens a share link, on the one public address: `${address}${SHARE_LINK_PATH}${token}`. */
+export const SHARE_LINK_PATH = '/s/';
+
+/** A read-only link to a file or folder (its token is shown once, when it is made). */
+export interface ShareLinkInfo {
+  id: number;
+  path: string;
+  kind: 'file' | 'folder';
+  createdAt: number;
+  expiresAt: number | null;
+  hasPassword: boolean;
+  downloads: number;
+}
+
+export interface CreateShareLinkRequest {
+  path: string;
+  /** 1 to 365; absent: the link does not expire. */
+  expiresInDays?: number;
+  password?: string;
+}
+
+export interface CreateShareLinkResponse {
+  link: ShareLinkInfo;
+  /** SHARE_LINK_PATH + token: the client puts its server's address in front. */
+  urlPath: string;
+}
+
+export interface ShareLinksResponse {
+  links: ShareLinkInfo[];
 }

@@ -11,6 +11,7 @@ import { meRoutes } from './routes/me';
 import { devicesRoutes } from './routes/devices';
 import { loginCodesRoutes } from './routes/loginCodes';
 import { filesRoutes } from './routes/files';
+import { shareLinksRoutes } from './routes/shareLinks';
 import { healthRoutes } from './routes/health';
 
 export interface RouterAppDeps {
@@ -72,6 +73,7 @@ export function createApp(deps: RouterAppDeps): Koa {
     devicesRoutes(services),
     loginCodesRoutes(services),
     filesRoutes(services),
+    shareLinksRoutes(services),
   ]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
