@@ -13,6 +13,7 @@ import { createLog } from './log';
 import { RemoteFilesView } from './remoteFilesView';
 import { DeviceSecrets } from './secrets';
 import { ServerFileSystem } from './serverFiles';
+import { ShareLinks } from './shareLinks';
 import { SyncStatusBar } from './statusBar';
 import { isConflictedCopy } from './sync';
 import { SyncController, type SyncModule } from './syncController';
@@ -30,6 +31,7 @@ export interface Extension {
   activity: ActivityView;
   serverFiles: ServerFileSystem;
   history: VersionHistory;
+  shareLinks: ShareLinks;
   contextKeys: ContextKeys;
 }
 
@@ -58,6 +60,7 @@ export async function activateExtension(host: Host, context: HostContext, sync: 
   const activity = new ActivityView(host, controller, contextKeys);
   const history = new VersionHistory(host, controller, contextKeys, serverFiles);
   const timeline = registerTimeline(host.workspace, history);
+  const shareLinks = new ShareLinks(host, controller, sync, contextKeys);
   if (!timeline) log.info('The Timeline API is not enabled in this editor: "MyDropbox: Show Version History" lists versions instead.');
   const refresh = () => void controller.refresh().catch((err: unknown) => log.error(`Could not apply the new settings: ${String(err)}`));
   context.subscriptions.push(
@@ -69,8 +72,9 @@ export async function activateExtension(host: Host, context: HostContext, sync: 
     remoteFiles,
     activity,
     history,
+    shareLinks,
     ...(timeline ? [timeline] : []),
-    ...registerCommands({ host, controller, log, contextKeys, remoteFiles, activity, history }),
+    ...registerCommands({ host, controller, log, contextKeys, remoteFiles, activity, history, shareLinks }),
     host.window.registerUriHandler(uriHandler),
     host.window.registerFileDecorationProvider(decorations),
     host.workspace.registerFileSystemProvider(SERVER_SCHEME, serverFiles, { isReadonly: true, isCaseSensitive: true }),
@@ -88,5 +92,5 @@ export async function activateExtension(host: Host, context: HostContext, sync: 
     await context.globalState.update(WALKTHROUGH_SHOWN, true);
     void host.commands.executeCommand('workbench.action.openWalkthrough', WALKTHROUGH_ID, false);
   }
-  return { controller, uriHandler, decorations, remoteFiles, activity, serverFiles, history, contextKeys };
+  return { controller, uriHandler, decorations, remoteFiles, activity, serverFiles, history, shareLinks, contextKeys };
 }

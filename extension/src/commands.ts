@@ -9,6 +9,7 @@ import type { TimelineItem, VersionHistory } from './history';
 import type { Host } from './host';
 import { t } from './l10n';
 import type { RemoteFilesView } from './remoteFilesView';
+import type { ShareLinks } from './shareLinks';
 import type { ServerEntry } from './serverFiles';
 import { promptSignIn } from './signIn';
 import type { SyncController } from './syncController';
@@ -43,6 +44,7 @@ export const COMMANDS = {
   showVersionHistory: 'mydropbox.showVersionHistory',
   restoreVersion: 'mydropbox.restoreVersion',
   restoreDeletedFiles: 'mydropbox.restoreDeletedFiles',
+  copyShareLink: 'mydropbox.copyShareLink',
 } as const;
 
 /** The walkthrough contributed in package.json, as `workbench.action.openWalkthrough` names it. */
@@ -56,10 +58,11 @@ export interface CommandDeps {
   remoteFiles: RemoteFilesView;
   activity: ActivityView;
   history: VersionHistory;
+  shareLinks: ShareLinks;
 }
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { host, controller, log, remoteFiles, activity, history } = deps;
+  const { host, controller, log, remoteFiles, activity, history, shareLinks } = deps;
   const files = new FileCommands(host, controller);
   const notSyncing = () => void host.window.showInformationMessage(notSyncingMessage(), {});
   const paths = (target: unknown, selection?: unknown) => targetPaths(host, controller, target, selection);
@@ -135,6 +138,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (rel === undefined || id === undefined) return notInFolder();
       await history.restore(rel, id, (item as TimelineItem).timestamp);
     },
+    [COMMANDS.copyShareLink]: withPath((rel) => shareLinks.copyLink(rel)),
     [COMMANDS.restoreDeletedFiles]: (target) => history.restoreDeleted(target === undefined ? '' : (first(target) ?? '')),
   };
   const isFolderUri = (target: unknown) => {
