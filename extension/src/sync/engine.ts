@@ -19,7 +19,7 @@ import { CompactTree } from './compactTree';
 import { LocalTree } from './localTree';
 import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree';
 import { ActivityTracker, type ActivityEvent, type TransferProgress } from './activity';
-import { pathState, type PathState } from './pathStates';
+import { pathState, type PathState, type PathStateView } from './pathStates';
 import { isConflictedCopy } from './conflict';
 import { checkSyncedFolder, openSyncedFolder } from './folderMarker';
 import { checkStateOwner, readStateIdentity, resetState, writeStateIdentity } from './stateDir';
@@ -231,24 +231,22 @@ export class SyncEngine {
 
   /** Where one path stands (synced, pending, moving, not synced and why, ignored), from what the engine knows; cheap enough to ask per file shown. */
   pathState(p: string): PathState | undefined {
-    const index = this.index;
-    if (!index) return undefined;
-    return pathState(
-      {
-        // A file the scan or the index holds sits in folders the rules let through, so its name decides (one regex while the folder has no rules of its own).
-        ignored: (q) => (this.local.has(q) || index.has(q) ? this.rules.ignoresFile(q, baseName(q)) : this.rules.ignores(q)),
-        notSynced: (q) => this.issues.reasonFor(q),
-        transferring: (q) => this.activity.direction(q),
-        changedHere: (q) => this.dirtyLocal.has(q),
-        hasLocal: (q) => this.local.has(q),
-        hasRemote: (q) => this.remoteTree.has(q),
-        hasSynced: (q) => index.has(q),
-        inSync: (q) => this.local.inSync(q, this.remoteTree, index.tree),
-        localDiffers: (q) => this.local.get(q)?.contentHash !== index.get(q)?.contentHash,
-      },
-      p,
-    );
+    return this.index ? pathState(this.pathView, p) : undefined;
   }
+
+  /** What pathState reads, made once: the editor asks for every row it draws. Used only while the index is open. */
+  private readonly pathView: PathStateView = {
+    // A file the scan or the index holds sits in folders the rules let through, so its name decides (one regex while the folder has no rules of its own).
+    ignored: (q) => (this.local.has(q) || this.index!.has(q) ? this.rules.ignoresFile(q, baseName(q)) : this.rules.ignores(q)),
+    notSynced: (q) => this.issues.reasonFor(q),
+    transferring: (q) => this.activity.direction(q),
+    changedHere: (q) => this.dirtyLocal.has(q),
+    hasLocal: (q) => this.local.has(q),
+    hasRemote: (q) => this.remoteTree.has(q),
+    hasSynced: (q) => this.index!.has(q),
+    inSync: (q) => this.local.inSync(q, this.remoteTree, this.index!.tree),
+    localDiffers: (q) => this.local.get(q)?.contentHash !== this.index!.get(q)?.contentHash,
+  };
 
   /** The conflicted copies in the folder (a walk of the local tree: ask after a pass, not per file). */
   conflictedCopies(): string[] {
