@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       conditions: ['source'],
       logLevel: 'warning',
     });
-    const runProbe = async (device?: string): Promise<Record<string, unknown>> => {
+    const runProbe = async (device?: string, engineOnly = false): Promise<Record<string, unknown>> => {
       const child = spawn(process.execPath, ['--expose-gc', probe], {
         env: {
           ...process.env,
@@ -46,6 +46,7 @@ async function main(): Promise<void> {
           PROBE_PASSWORD: user.password,
           PROBE_FILES: String(files),
           ...(device ? { PROBE_DEVICE: device } : {}),
+          ...(engineOnly ? { PROBE_ENGINE_ONLY: '1' } : {}),
         },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
@@ -58,7 +59,8 @@ async function main(): Promise<void> {
     // The first sync uploads everything; the restart is the everyday case: the index is there, the folder unchanged.
     const first = await runProbe();
     const restart = await runProbe(first.device as string);
-    for (const result of [first, restart]) {
+    const engineAlone = await runProbe(first.device as string, true);
+    for (const result of [first, restart, engineAlone]) {
       delete result.device;
       console.log(JSON.stringify(result, null, 2));
     }

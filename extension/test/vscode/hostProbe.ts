@@ -33,8 +33,38 @@ export function filePaths(count: number): string[] {
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
+/** The same restart without the extension: the engine alone on the extension's state, to tell the glue's share of the memory. */
+async function engineOnly(folder: string, device: { serverUrl: string; username: string; deviceToken: string }): Promise<void> {
+  const before = memory();
+  const stateDir = sync.stateDirFor(path.join(env('PROBE_STORAGE'), 'sync'), {
+    folder,
+    serverUrl: device.serverUrl,
+    username: device.username,
+  });
+  let upToDate!: () => void;
+  const done = new Promise<void>((resolve) => (upToDate = resolve));
+  const engine = new sync.SyncEngine({
+    folder,
+    stateDir,
+    session: sync.deviceTokenSession(device.serverUrl, device.deviceToken),
+    events: { status: (st) => st.kind === 'upToDate' && upToDate() },
+  });
+  const started = performance.now();
+  await engine.start();
+  if (engine.status.kind !== 'upToDate') await done;
+  const syncS = (performance.now() - started) / 1000;
+  await new Promise((r) => setTimeout(r, 3000));
+  const synced = memory();
+  await engine.stop();
+  process.stdout.write(
+    `${JSON.stringify({ phase: 'restart, engine alone', upToDateAfterS: Math.round(syncS * 10) / 10, memory: { beforeStart: before, syncedAndIdle: synced } })}\n`,
+  );
+}
+
 async function main(): Promise<void> {
   const folder = env('PROBE_FOLDER');
+  if (process.env.PROBE_ENGINE_ONLY)
+    return engineOnly(folder, JSON.parse(env('PROBE_DEVICE')) as { serverUrl: string; username: string; deviceToken: string });
   const before = memory();
   const double = createVscodeDouble(env('PROBE_STORAGE'));
   double.workspaceFolders.push(workspaceFolder(folder));
