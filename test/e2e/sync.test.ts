@@ -1,6 +1,7 @@
 // The sync engine against the whole stack: real servers, real folders, two devices.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { PART_SIZE, blockHashesOf, contentHashOfBlocks, type Change } from '@mydropbox/shared';
 import { deviceTokenSession, type Session } from '../../extension/src/sync';
@@ -125,6 +126,34 @@ describe('sync engine end to end', function () {
       await eventually(() => assert.deepEqual(a.engine.status, { ...a.engine.status, kind: 'upToDate', notSynced: 2 }), 10_000);
     } finally {
       fs.rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
+  it('uploads a same-size rewrite that put its mtime back (cp -p, tar x, rsync -t), also after a restart', async () => {
+    const root = fs.mkdtempSync(`${os.tmpdir()}/mdb-cp-p-`);
+    try {
+      const a = client({ root });
+      const b = client();
+      const old = new Date(1_600_000_000_000);
+      a.write('x.txt', 'AAAA');
+      a.write('y.txt', 'CCCC');
+      for (const f of ['x.txt', 'y.txt']) fs.utimesSync(a.file(f), old, old);
+      await a.engine.syncNow();
+      await b.engine.syncNow();
+      fs.writeFileSync(a.file('x.txt'), 'BBBB');
+      fs.utimesSync(a.file('x.txt'), old, old);
+      await a.engine.syncNow();
+      await b.engine.syncNow();
+      assert.equal(b.read('x.txt'), 'BBBB');
+      await a.engine.stop();
+      fs.writeFileSync(a.file('y.txt'), 'DDDD');
+      fs.utimesSync(a.file('y.txt'), old, old);
+      const again = client({ root });
+      await again.engine.syncNow();
+      await b.engine.syncNow();
+      assert.equal(b.read('y.txt'), 'DDDD');
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -5,17 +5,23 @@
 // array and two 64-character hex strings (about 340 bytes). `get` builds a fresh entry object each
 // time, so callers must not mutate what they get and expect it stored (nothing in the engine does).
 
+import { isRacy, type StatLike } from './hasher';
+
 /** What the three trees hold: local (blocks, ino), synced (blocks, ino, rev) and remote (rev). */
 export interface CompactEntry {
   size: number;
   mtime?: number;
   ino?: number;
   rev?: number;
+  ctime?: number;
+  hashedAt?: number;
   contentHash: string;
   blocks?: string[];
 }
 
-const NUMS = 4; // size, mtime, ino, rev
+const NUMS = 6; // size, mtime, ino, rev, ctime, hashedAt
+/** Snapshots written before ctime and hashedAt had these columns; they load with both unknown. */
+const OLD_NUMS = 4;
 const HASHES = 2; // contentHash, blocks[0]
 const HEX64 = /^[0-9a-f]{64}$/;
 const NO_BLOCKS = 0xffffffff;
@@ -114,18 +120,25 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
    * Copies the entry at `p` into `into` without building it (no hex round trip: the no-change rescan
    * does this for every file) when its size, mtime and inode are `stat`'s. Stored without `rev`, as a local entry.
    */
-  copyIfSameStat<F extends CompactEntry>(p: string, stat: { size: number; mtimeMs: number; ino: number }, into: CompactTree<F>): boolean {
+  copyIfSameStat<F extends CompactEntry>(p: string, stat: StatLike, into: CompactTree<F>): boolean {
     if (!this.statMatches(p, stat)) return false;
     this.copyTo(p, into);
     return true;
   }
 
-  /** Whether `p` is here with exactly this size, mtime and inode (the scanner's "unchanged" test, as hasher.sameStat). */
-  statMatches(p: string, stat: { size: number; mtimeMs: number; ino: number }): boolean {
+  /** Whether `p` is here with exactly this stat and not racily clean: the scanner's "unchanged" test, as hasher.trustStat, on the columns. */
+  statMatches(p: string, stat: StatLike): boolean {
     const slot = this.slots.get(p);
     if (slot === undefined) return false;
     const n = slot * NUMS;
-    return this.nums[n] === stat.size && this.nums[n + 1] === stat.mtimeMs && this.nums[n + 2] === stat.ino;
+    const ctime = this.nums[n + 4]!;
+    return (
+      this.nums[n] === stat.size &&
+      this.nums[n + 1] === stat.mtimeMs &&
+      this.nums[n + 2] === stat.ino &&
+      (Number.isNaN(ctime) || ctime === stat.ctimeMs) &&
+      !isRacy({ mtime: this.nums[n + 1]!, hashedAt: this.nums[n + 5]! })
+    );
   }
 
   /** Copies the entry at `p` (which must be here) into `into` on the raw columns, without `rev`, as a local entry. */
@@ -138,6 +151,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     into.nums[m + 1] = this.nums[n + 1]!;
     into.nums[m + 2] = this.nums[n + 2]!;
     into.nums[m + 3] = NaN;
+    into.nums[m + 4] = this.nums[n + 4]!;
+    into.nums[m + 5] = this.nums[n + 5]!;
     into.blockCounts[to] = this.blockCounts[slot]!;
     this.hashes.copy(into.hashes, to * HASHES * 32, slot * HASHES * 32, (slot + 1) * HASHES * 32);
     const odd = this.oddHashes.get(slot);
@@ -207,6 +222,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     for (let n = 0; n < this.nums.length; n += NUMS) {
       this.nums[n + 1] = Math.round(this.nums[n + 1]!);
       this.nums[n + 2] = NaN;
+      this.nums[n + 4] = NaN;
+      this.nums[n + 5] = NaN;
     }
     // The block-hash half of each entry comes along unused: a remote entry has no blocks (NO_BLOCKS).
     this.hashes = Buffer.from(synced.hashes);
@@ -268,7 +285,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
       if (m) more.push([i, m]);
       i++;
     }
-    const head = Buffer.from(JSON.stringify({ count, paths, odd, more }) + '\n');
+    const head = Buffer.from(JSON.stringify({ count, nums: NUMS, paths, odd, more }) + '\n');
     return [
       head,
       Buffer.from(nums.buffer, nums.byteOffset, nums.byteLength),
@@ -286,13 +303,16 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
   loadBinary(head: string, rest: number, read: (into: Uint8Array, at: number) => void): void {
     const parsed = JSON.parse(head) as {
       count: number;
+      nums?: number;
       paths: string[];
       odd: [number, string, string[] | undefined][];
       more: [number, string[]][];
     };
     const { count, paths } = parsed;
     if (!Number.isInteger(count) || !Array.isArray(paths) || paths.length !== count) throw new Error('bad header');
-    const numBytes = count * NUMS * 8;
+    const width = parsed.nums ?? OLD_NUMS;
+    if (width !== NUMS && width !== OLD_NUMS) throw new Error('bad header');
+    const numBytes = count * width * 8;
     const hashBytes = count * HASHES * 32;
     if (rest !== numBytes + hashBytes + count * 4) throw new Error('bad length');
     this.clear();
@@ -300,7 +320,13 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     this.nums = new Float64Array(cap * NUMS);
     this.hashes = Buffer.alloc(cap * HASHES * 32);
     this.blockCounts = new Uint32Array(cap);
-    read(new Uint8Array(this.nums.buffer, 0, numBytes), 0);
+    if (width === NUMS) read(new Uint8Array(this.nums.buffer, 0, numBytes), 0);
+    else {
+      const old = new Float64Array(count * width);
+      read(new Uint8Array(old.buffer), 0);
+      this.nums.fill(NaN);
+      for (let i = 0; i < count; i++) this.nums.set(old.subarray(i * width, (i + 1) * width), i * NUMS);
+    }
     read(this.hashes.subarray(0, hashBytes), numBytes);
     read(new Uint8Array(this.blockCounts.buffer, 0, count * 4), numBytes + hashBytes);
     for (let i = 0; i < count; i++) {
@@ -355,6 +381,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     this.nums[n + 1] = e.mtime ?? NaN;
     this.nums[n + 2] = e.ino ?? NaN;
     this.nums[n + 3] = e.rev ?? NaN;
+    this.nums[n + 4] = e.ctime ?? NaN;
+    this.nums[n + 5] = e.hashedAt ?? NaN;
     this.moreBlocks.delete(slot);
     this.oddHashes.delete(slot);
     const blocks = e.blocks;
@@ -375,9 +403,13 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     const mtime = this.nums[n + 1]!;
     const ino = this.nums[n + 2]!;
     const rev = this.nums[n + 3]!;
+    const ctime = this.nums[n + 4]!;
+    const hashedAt = this.nums[n + 5]!;
     if (!Number.isNaN(mtime)) e.mtime = mtime;
     if (!Number.isNaN(ino)) e.ino = ino;
     if (!Number.isNaN(rev)) e.rev = rev;
+    if (!Number.isNaN(ctime)) e.ctime = ctime;
+    if (!Number.isNaN(hashedAt)) e.hashedAt = hashedAt;
     const odd = this.oddHashes.get(slot);
     const count = this.blockCounts[slot]!;
     if (odd) {

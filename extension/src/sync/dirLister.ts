@@ -12,7 +12,10 @@ import { Worker } from 'node:worker_threads';
 /** What an entry is, as the scan needs it. */
 export const KIND = { gone: -1, denied: -2, other: 0, file: 1, dir: 2, link: 3 } as const;
 
-/** One folder: `names[i]` has kind `stats[4i]` and, for a file, size, mtime (ms) and inode at `4i+1..4i+3`. */
+/** Numbers per entry in `Listing.stats`. */
+export const STAT_FIELDS = 5;
+
+/** One folder: `names[i]` has kind `stats[5i]` and, for a file, size, mtime (ms), inode and ctime (ms) at `5i+1..5i+4`. */
 export interface Listing {
   names: string[];
   stats: Float64Array;
@@ -33,7 +36,7 @@ function listSync(fs, KIND, dir) {
   } catch (err) {
     return { error: String(err && err.message), code: err && err.code };
   }
-  const stats = new Float64Array(names.length * 4);
+  const stats = new Float64Array(names.length * 5);
   for (let i = 0; i < names.length; i++) {
     let st;
     try {
@@ -41,16 +44,17 @@ function listSync(fs, KIND, dir) {
     } catch (err) {
       const code = err && err.code;
       if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EBUSY' && code !== 'ENOTDIR') return { error: String(err.message), code };
-      stats[i * 4] = KIND.denied;
+      stats[i * 5] = KIND.denied;
       continue;
     }
-    if (!st) stats[i * 4] = KIND.gone;
+    if (!st) stats[i * 5] = KIND.gone;
     else if (st.isFile()) {
-      stats[i * 4] = KIND.file;
-      stats[i * 4 + 1] = st.size;
-      stats[i * 4 + 2] = st.mtimeMs;
-      stats[i * 4 + 3] = st.ino;
-    } else stats[i * 4] = st.isDirectory() ? KIND.dir : st.isSymbolicLink() ? KIND.link : KIND.other;
+      stats[i * 5] = KIND.file;
+      stats[i * 5 + 1] = st.size;
+      stats[i * 5 + 2] = st.mtimeMs;
+      stats[i * 5 + 3] = st.ino;
+      stats[i * 5 + 4] = st.ctimeMs;
+    } else stats[i * 5] = st.isDirectory() ? KIND.dir : st.isSymbolicLink() ? KIND.link : KIND.other;
   }
   return { names, stats };
 }`;

@@ -8,7 +8,7 @@ import { RemoteClient, backoffDelay, DEFAULT_TIMEOUTS, type Timeouts } from './r
 import { SyncedIndex } from './syncedIndex';
 import { IgnoreRules, IGNORE_FILE } from './ignore';
 import { scanFolder, statAndHash } from './scanner';
-import { FileChangingError } from './hasher';
+import { FileChangingError, statOf } from './hasher';
 import { plan, pendingCount, type Action } from './planner';
 import { execute, type RemoteEntry } from './executor';
 import { FolderWatcher, type WatchBatch } from './watcher';
@@ -414,6 +414,7 @@ export class SyncEngine {
         beforeReading: (dirRel) => this.watcher?.watchFolder(dirRel),
       });
       this.local = scan.files;
+      this.restatUnchanged();
       // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
       await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
       this.issues.local.clear();
@@ -434,6 +435,22 @@ export class SyncEngine {
       index.flush();
       this.opts.events?.pathsChanged?.(undefined);
     });
+  }
+
+  /**
+   * Files the scan read again and found unchanged (touched, or racily clean when last hashed): their new
+   * stat goes into the index, so the next scan trusts it instead of reading them once more.
+   */
+  private restatUnchanged(): void {
+    const index = this.index!;
+    for (const p of this.local.ownKeys()) {
+      const synced = index.get(p);
+      if (!synced) continue;
+      const l = this.local.get(p)!;
+      if (l.contentHash !== synced.contentHash) continue;
+      if (l.mtime !== synced.mtime || l.ino !== synced.ino || l.ctime !== synced.ctime || l.hashedAt !== synced.hashedAt)
+        index.set(p, { ...synced, ...statOf(l) });
+    }
   }
 
   /**

@@ -4,7 +4,7 @@ import type { Action, TreeEntry } from './planner';
 import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
 import type { SyncedIndex } from './syncedIndex';
-import { FileChangingError } from './hasher';
+import { FileChangingError, statOf } from './hasher';
 import {
   absolute,
   BlockClaims,
@@ -168,20 +168,13 @@ function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | 
     ctx.index.delete(path);
     return;
   }
-  ctx.index.set(path, { size: l.size, mtime: l.mtime, ino: l.ino, contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0 });
+  ctx.index.set(path, { ...statOf(l), contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0 });
 }
 
 /** The server took the local file as `file`: both trees and the index now agree on it. */
 function recordUpload(ctx: ExecutorContext, path: string, local: LocalEntry, file: FileEntry): void {
   ctx.remoteTree.set(path, { size: file.size, contentHash: file.contentHash, rev: file.rev, mtime: file.modifiedAt });
-  ctx.index.set(path, {
-    size: local.size,
-    mtime: local.mtime,
-    ino: local.ino,
-    contentHash: local.contentHash,
-    blocks: local.blocks,
-    rev: file.rev,
-  });
+  ctx.index.set(path, { ...statOf(local), contentHash: local.contentHash, blocks: local.blocks, rev: file.rev });
 }
 
 async function runOne(
@@ -299,21 +292,8 @@ async function download(
       expectLocal,
     );
   }
-  ctx.local.set(path, {
-    size: written.size,
-    mtime: written.mtime,
-    ino: written.ino,
-    contentHash: written.contentHash,
-    blocks: written.blocks,
-  });
-  ctx.index.set(path, {
-    size: written.size,
-    mtime: written.mtime,
-    ino: written.ino,
-    contentHash: written.contentHash,
-    blocks: written.blocks,
-    rev: remoteEntry.rev,
-  });
+  ctx.local.set(path, written);
+  ctx.index.set(path, { ...written, rev: remoteEntry.rev });
 }
 
 /** Passes the bytes through, telling the transfer how far it got. */

@@ -4,10 +4,18 @@ import { createHash } from 'node:crypto';
 import { BLOCK_SIZE, contentHashOfBlocks } from '@mydropbox/shared';
 import { hashBlocksInParallel } from './hashWorkers';
 
-export interface FileHash {
+/** What the "unchanged" test compares: size, times and inode, and when the content was read. */
+export interface FileStat {
   size: number;
   mtime: number; // ms, with the sub-millisecond part the file system keeps
   ino: number;
+  /** Status-change time: any write, chmod or utimes moves it, so a rewrite that puts the mtime back is still seen. Absent: unknown (older state). */
+  ctime?: number;
+  /** Wall-clock ms when the content was read (before it was): an mtime this close to it may hide a later write in the same tick. */
+  hashedAt?: number;
+}
+
+export interface FileHash extends FileStat {
   blocks: string[];
   contentHash: string;
 }
@@ -24,11 +32,44 @@ export class FileChangingError extends Error {
 const READ_NO_FOLLOW = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0);
 
 /** The part of an lstat the "unchanged" test reads (an fs.Stats, or the scan's columns). */
-export type StatLike = Pick<fs.Stats, 'size' | 'mtimeMs' | 'ino'>;
+export type StatLike = Pick<fs.Stats, 'size' | 'mtimeMs' | 'ino' | 'ctimeMs'>;
 
-/** Size, modification time and inode: if none moved, the bytes did not either (as git and rsync assume). */
-export function sameStat(a: { size: number; mtime: number; ino: number }, b: StatLike): boolean {
-  return a.size === b.size && a.mtime === b.mtimeMs && a.ino === b.ino;
+/** Size, modification and change times and inode: if none moved, the bytes did not either (as git assumes). */
+export function sameStat(a: FileStat, b: StatLike): boolean {
+  return (
+    a.size === b.size &&
+    a.mtime === b.mtimeMs &&
+    a.ino === b.ino &&
+    (a.ctime === undefined || Number.isNaN(a.ctime) || a.ctime === b.ctimeMs)
+  );
+}
+
+/**
+ * Git's "racily clean" rule: file times tick coarsely (a jiffy on Linux, a second or two on FAT, HFS+,
+ * many network shares), so a write in the same tick as the read that hashed a file can leave every
+ * time as it was. An entry whose mtime is within a tick of when it was hashed is therefore not
+ * trusted by its stat: the file is read again. A whole-second mtime suggests a coarse file system.
+ */
+export function isRacy(e: Pick<FileStat, 'mtime' | 'hashedAt'>): boolean {
+  if (e.hashedAt === undefined || Number.isNaN(e.hashedAt)) return false;
+  const tick = e.mtime % 1000 === 0 ? 2_000 : 20;
+  return e.mtime >= e.hashedAt - tick;
+}
+
+/** Just the stat of an entry (the optional times only when known), to copy from one tree's entry into another's. */
+export function statOf(e: FileStat): FileStat {
+  return {
+    size: e.size,
+    mtime: e.mtime,
+    ino: e.ino,
+    ...(e.ctime !== undefined ? { ctime: e.ctime } : {}),
+    ...(e.hashedAt !== undefined ? { hashedAt: e.hashedAt } : {}),
+  };
+}
+
+/** The scanner's "unchanged, no need to read it" test: the same stat, and not racily clean. */
+export function trustStat(known: FileStat, st: StatLike): boolean {
+  return sameStat(known, st) && !isRacy(known);
 }
 
 /** From this size on a file's blocks are hashed by the worker pool, on every core (below it, starting the work costs more than it saves). */
@@ -49,6 +90,7 @@ export async function hashFile(absPath: string, buffer?: Buffer): Promise<FileHa
     throw err;
   }
   try {
+    const hashedAt = Date.now();
     const before = await handle.stat();
     if (!before.isFile()) return null;
     const parallel = before.size >= PARALLEL_HASH_MIN ? await parallelBlocks(absPath, before) : undefined;
@@ -73,7 +115,7 @@ export async function hashFile(absPath: string, buffer?: Buffer): Promise<FileHa
       if (filled < want) break;
     }
     const after = await fs.promises.stat(absPath).catch(() => null);
-    const snapshot = { size: before.size, mtime: before.mtimeMs, ino: before.ino };
+    const snapshot = { size: before.size, mtime: before.mtimeMs, ino: before.ino, ctime: before.ctimeMs, hashedAt };
     if (!after || offset !== before.size || !sameStat(snapshot, after)) throw new FileChangingError(absPath);
     return { ...snapshot, blocks, contentHash: contentHashOfBlocks(blocks) };
   } finally {
@@ -110,6 +152,7 @@ export function hashSmallFileSync(absPath: string, buffer: Buffer): FileHash | n
     throw err;
   }
   try {
+    const hashedAt = Date.now();
     const before = fs.fstatSync(fd);
     if (!before.isFile()) return null;
     if (before.size > buffer.length) throw new FileChangingError(absPath); // grew past "small": the async path takes it
@@ -123,7 +166,7 @@ export function hashSmallFileSync(absPath: string, buffer: Buffer): FileHash | n
       filled += n;
     }
     const after = fs.statSync(absPath, { throwIfNoEntry: false });
-    const snapshot = { size: before.size, mtime: before.mtimeMs, ino: before.ino };
+    const snapshot = { size: before.size, mtime: before.mtimeMs, ino: before.ino, ctime: before.ctimeMs, hashedAt };
     if (!after || filled !== before.size || !sameStat(snapshot, after)) throw new FileChangingError(absPath);
     const blocks = filled === 0 ? [] : [createHash('sha256').update(buffer.subarray(0, filled)).digest('hex')];
     return { ...snapshot, blocks, contentHash: contentHashOfBlocks(blocks) };

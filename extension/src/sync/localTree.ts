@@ -5,6 +5,7 @@
 // differ from the index (new, changed, written since) are stored. The index must call `pin(p)`
 // before it changes or drops `p` (SyncedIndex's beforeChange), so a mark never shows a later entry.
 import { CompactTree, type CompactEntry } from './compactTree';
+import type { StatLike } from './hasher';
 import type { LocalEntry } from './scanner';
 
 export class LocalTree implements Map<string, LocalEntry> {
@@ -82,7 +83,7 @@ export class LocalTree implements Map<string, LocalEntry> {
   }
 
   /** The scanner found `p` with the size, mtime and inode of its index entry: record it as that entry. */
-  markIfSameAsBase(p: string, stat: { size: number; mtimeMs: number; ino: number }): boolean {
+  markIfSameAsBase(p: string, stat: StatLike): boolean {
     if (!this.base.statMatches(p, stat)) return false;
     const slot = this.base.slotOf(p)!;
     this.own.delete(p);
@@ -97,7 +98,7 @@ export class LocalTree implements Map<string, LocalEntry> {
   }
 
   /** The scanner's no-change case for a path this tree holds: carried into the next scan's tree `into` without building it. */
-  copyIfSameStat(p: string, stat: { size: number; mtimeMs: number; ino: number }, into: LocalTree): boolean {
+  copyIfSameStat(p: string, stat: StatLike, into: LocalTree): boolean {
     if (this.isSame(p)) return into.base === this.base && into.markIfSameAsBase(p, stat);
     if (!this.own.copyIfSameStat(p, stat, into.own)) return false;
     into.unmark(p);

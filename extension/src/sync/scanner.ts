@@ -2,16 +2,26 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isValidPath, normalizePath } from '@mydropbox/shared';
-import { FileChangingError, hashFile, hashSmallFileSync, sameStat, SMALL_FILE, type FileHash, type StatLike } from './hasher';
+import {
+  FileChangingError,
+  hashFile,
+  hashSmallFileSync,
+  SMALL_FILE,
+  statOf,
+  trustStat,
+  type FileHash,
+  type FileStat,
+  type StatLike,
+} from './hasher';
 import { TEMP_PREFIX, type IgnoreRules } from './ignore';
 import type { TreeEntry } from './planner';
 import { CompactTree, type CompactEntry } from './compactTree';
 import { LocalTree } from './localTree';
-import { KIND, openLister } from './dirLister';
+import { KIND, openLister, STAT_FIELDS } from './dirLister';
 import { describeLocal, type NotSyncedItem } from './notSynced';
 
 /** A file as it is on disk now. */
-export interface LocalEntry extends TreeEntry {
+export interface LocalEntry extends TreeEntry, FileStat {
   size: number;
   mtime: number;
   ino: number;
@@ -32,7 +42,7 @@ export interface ScanResult {
 }
 
 export interface HashHint {
-  get(p: string): { size: number; mtime: number; ino: number; contentHash: string; blocks: string[] } | undefined;
+  get(p: string): (FileStat & { contentHash: string; blocks: string[] }) | undefined;
   /** An equal path string already held elsewhere (the synced index), to store it once. */
   canonical?(p: string): string | undefined;
   /** Records the known entry of `p` in `into` if its stat is `st`'s (the no-change case, without building entries). */
@@ -57,8 +67,7 @@ export async function statAndHash(absPath: string, hint: ReturnType<HashHint['ge
   if (hint) {
     const st = await fs.promises.lstat(absPath).catch(() => null);
     if (!st || !st.isFile()) return null;
-    if (sameStat(hint, st))
-      return { size: hint.size, mtime: hint.mtime, ino: hint.ino, contentHash: hint.contentHash, blocks: hint.blocks };
+    if (trustStat(hint, st)) return { ...statOf(hint), contentHash: hint.contentHash, blocks: hint.blocks };
   }
   return hashFile(absPath);
 }
@@ -117,7 +126,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
       for (let i = 0; i < names.length; i++) {
         if (++seen % YIELD_EVERY === 0) await yieldNow();
         const name = names[i]!;
-        const kind = stats[i * 4];
+        const kind = stats[i * STAT_FIELDS];
         const rel = dirRel ? `${dirRel}/${name}` : name;
         if (kind === KIND.gone) continue; // removed since the listing
         if (kind === KIND.dir) {
@@ -139,7 +148,8 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
         const abs = prefix + name;
         if (name.startsWith(TEMP_PREFIX)) result.strayTemps.push(abs);
         if (rules.ignoresFile(rel, name)) continue;
-        const st = { size: stats[i * 4 + 1]!, mtimeMs: stats[i * 4 + 2]!, ino: stats[i * 4 + 3]! };
+        const at = i * STAT_FIELDS;
+        const st = { size: stats[at + 1]!, mtimeMs: stats[at + 2]!, ino: stats[at + 3]!, ctimeMs: stats[at + 4]! };
         // A path the index or the last scan holds was validated when it got there: only new names are checked.
         if (hint.reuse?.(rel, st, result.files)) continue;
         const h = hint.get(rel);
@@ -147,9 +157,8 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
           result.skipped.push({ path: rel, reason: 'badName', message: describeLocal('badName', nameProblem(rel)) });
           continue;
         }
-        if (h && sameStat(h, st)) {
-          result.files.set(rel, { size: h.size, mtime: h.mtime, ino: h.ino, contentHash: h.contentHash, blocks: h.blocks });
-        } else toHash.push({ rel, abs, size: st.size });
+        if (h && trustStat(h, st)) result.files.set(rel, { ...statOf(h), contentHash: h.contentHash, blocks: h.blocks });
+        else toHash.push({ rel, abs, size: st.size });
       }
     }
   } finally {

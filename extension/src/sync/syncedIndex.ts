@@ -3,8 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { TreeEntry } from './planner';
 import { CompactTree } from './compactTree';
+import type { FileStat } from './hasher';
 
-export interface SyncedEntry extends TreeEntry {
+export interface SyncedEntry extends TreeEntry, FileStat {
   size: number;
   mtime: number;
   ino: number;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { BLOCK_SIZE, contentHashOfBlocks, MyDropboxError, PART_SIZE, partHashesOf, type FileEntry } from '@mydropbox/shared';
-import { FileChangingError, sameStat } from './hasher';
+import { FileChangingError, sameStat, type FileStat } from './hasher';
 import { TEMP_PREFIX } from './ignore';
 import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
@@ -11,7 +11,7 @@ import type { TransferHandle } from './activity';
 import { checkParents } from './pathSafety';
 
 /** What a file on disk was when planned (undefined: there was none). */
-export type Expected = { size: number; mtime: number; ino: number } | undefined;
+export type Expected = FileStat | undefined;
 
 /** The local file was edited, created or removed since the plan: skip, the next pass sees the new state. */
 export class LocalChangedError extends Error {
@@ -240,10 +240,7 @@ export async function checkUnchanged(abs: string, rel: string, expected: Expecte
   if (expected === undefined ? st !== null : !st || !sameStat(expected, st)) throw new LocalChangedError(rel);
 }
 
-export interface Downloaded {
-  size: number;
-  mtime: number;
-  ino: number;
+export interface Downloaded extends FileStat {
   blocks: string[];
   contentHash: string;
 }
@@ -306,8 +303,9 @@ export async function writeFileSafely(
     await fs.promises.rename(tmp, abs);
     renamed = true;
     await fsyncDir(dir);
+    const hashedAt = Date.now();
     const st = await fs.promises.lstat(abs);
-    return { size, mtime: st.mtimeMs, ino: st.ino, blocks, contentHash };
+    return { size, mtime: st.mtimeMs, ino: st.ino, ctime: st.ctimeMs, hashedAt, blocks, contentHash };
   } finally {
     if (!renamed) {
       await handle.close().catch(() => undefined);

@@ -79,7 +79,7 @@ describe('compact trees', () => {
     assert.ok(!CompactTree.sameContentAndRevisions(remote, synced), 'another path');
     remote.delete('extra');
 
-    const st = { size: 3, mtimeMs: 1000.25, ino: 7 };
+    const st = { size: 3, mtimeMs: 1000.25, ino: 7, ctimeMs: 0 };
     assert.equal(synced.copyIfSameStat('a', { ...st, mtimeMs: 1000.5 }, local), false);
     assert.equal(synced.copyIfSameStat('a', { ...st, ino: 9 }, local), false);
     assert.equal(synced.copyIfSameStat('missing', st, local), false);
@@ -125,7 +125,7 @@ describe('compact trees', () => {
     const local = new CompactTree<CompactEntry>();
     local.resetToRemoteView(synced);
     assert.ok(CompactTree.sameContentAndRevisions(local, synced));
-    assert.ok(synced.copyIfSameStat('f5', { size: 5, mtimeMs: 5.5, ino: 5 }, local));
+    assert.ok(synced.copyIfSameStat('f5', { size: 5, mtimeMs: 5.5, ino: 5, ctimeMs: 0 }, local));
     assert.ok(!CompactTree.sameContentAndRevisions(local, synced), 'the copy carries no revision');
     remote.clear();
     assert.ok(!CompactTree.sameContentAndRevisions(remote, synced));

@@ -18,7 +18,7 @@ const synced = (i: number, rev = i + 1): SyncedEntry => ({
   contentHash: hex(`c${i}`),
   blocks: [hex(`b${i}`)],
 });
-const statOf = (e: { size: number; mtime: number; ino: number }) => ({ size: e.size, mtimeMs: e.mtime, ino: e.ino });
+const statOf = (e: { size: number; mtime: number; ino: number }) => ({ size: e.size, mtimeMs: e.mtime, ino: e.ino, ctimeMs: 0 });
 const asLocal = ({ rev: _rev, ...e }: SyncedEntry): LocalEntry => e;
 
 describe('local tree overlay', () => {
