@@ -191,7 +191,12 @@ describe('sync engine local state', () => {
   it('does not read unchanged files again: the index hash is reused when size, mtime and inode match', async () => {
     const folder = path.join(dir, 'f');
     fs.mkdirSync(path.join(folder, 'a', 'b'), { recursive: true });
-    for (let i = 0; i < 50; i++) fs.writeFileSync(path.join(folder, 'a', 'b', `x${i}`), `content ${i}`);
+    // Written a minute ago: files hashed within a timestamp tick of their mtime are racily clean and read again (below).
+    const aMinuteAgo = new Date(Date.now() - 60_000);
+    for (let i = 0; i < 50; i++) {
+      fs.writeFileSync(path.join(folder, 'a', 'b', `x${i}`), `content ${i}`);
+      fs.utimesSync(path.join(folder, 'a', 'b', `x${i}`), aMinuteAgo, aMinuteAgo);
+    }
     fs.writeFileSync(path.join(folder, 'x.swp'), 'ignored');
     fs.symlinkSync('/etc/passwd', path.join(folder, 'link'));
     const rules = IgnoreRules.fromText('');
@@ -204,5 +209,24 @@ describe('sync engine local state', () => {
     const third = await scanFolder(folder, rules, { get: (p) => second.files.get(p) });
     assert.equal(third.hashed, 1);
     assert.notEqual(third.files.get('a/b/x7')!.contentHash, second.files.get('a/b/x7')!.contentHash);
+  });
+
+  it('reads a file again while it is racily clean (hashed within a tick of its mtime), then trusts its stat', async () => {
+    const folder = path.join(dir, 'racy');
+    fs.mkdirSync(folder, { recursive: true });
+    const file = path.join(folder, 'r.txt');
+    fs.writeFileSync(file, 'one');
+    const rules = IgnoreRules.fromText('');
+    const first = await scanFolder(folder, rules, { get: () => undefined });
+    // Same size and mtime, other bytes: what a write in the same tick as the hash looks like.
+    const { mtime } = fs.statSync(file);
+    fs.writeFileSync(file, 'two');
+    fs.utimesSync(file, mtime, mtime);
+    const second = await scanFolder(folder, rules, { get: (p) => first.files.get(p) });
+    assert.equal(second.hashed, 1, 'racily clean: read again');
+    assert.notEqual(second.files.get('r.txt')!.contentHash, first.files.get('r.txt')!.contentHash);
+    const aged = { ...second.files.get('r.txt')!, hashedAt: second.files.get('r.txt')!.mtime + 60_000 };
+    const third = await scanFolder(folder, rules, { get: () => aged });
+    assert.equal(third.hashed, 0, 'hashed well after its mtime: the stat is trusted');
   });
 });
