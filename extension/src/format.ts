@@ -3,7 +3,11 @@ import { t } from './l10n';
 
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
-/** Decimal units, as the website and storage are sold: 1 KB = 1,000 bytes. */
+/**
+ * Decimal units, as the website and storage are sold: 1 KB = 1,000 bytes. Compact ("B") and with one
+ * fixed decimal so a progress row ("2.5 MB of 10.0 MB") keeps its width as it counts; prose on the
+ * website and in server messages uses shared's formatBytes.
+ */
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;

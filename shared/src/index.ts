@@ -3,3 +3,4 @@ export * from './errors';
 export * from './paths';
 export * from './blocks';
 export * from './protocol';
+export * from './format';

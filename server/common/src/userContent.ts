@@ -95,6 +95,17 @@ export function userContentHeaders(opts: UserContentOptions): Record<string, str
   };
 }
 
+/** Headers of a data server's answer for a person's bytes that a browser or WebDAV client needs for sizes, resuming, seeking and caching (the type and disposition are ours to set). */
+export const BYTE_RANGE_HEADERS = ['content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'] as const;
+
+/** Copies BYTE_RANGE_HEADERS from the data server's answer onto ours. */
+export function passByteRangeHeaders(ctx: Context, get: (name: string) => string | null | undefined): void {
+  for (const name of BYTE_RANGE_HEADERS) {
+    const value = get(name);
+    if (value !== null && value !== undefined) ctx.set(name, value);
+  }
+}
+
 /** Sets userContentHeaders on a Koa answer; call it after copying the upstream's headers, so it wins. */
 export function setUserContentHeaders(ctx: Context, opts: UserContentOptions): void {
   for (const [name, value] of Object.entries(userContentHeaders(opts))) ctx.set(name, value);

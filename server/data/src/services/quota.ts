@@ -1,19 +1,7 @@
 // The per-user quota: checked before a block is staged and before a commit writes anything.
-import { MyDropboxError } from '@mydropbox/shared';
+import { MyDropboxError, formatBytes } from '@mydropbox/shared';
 import type { FilesRepository } from '../store/filesRepository';
 import type { BlockStaging } from '../store/blockStaging';
-
-/** Storage is sold in decimal units, so the messages use them too. */
-export function formatBytes(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(1)} ${units[unit]}`;
-}
 
 export class Quota {
   constructor(

@@ -7,7 +7,7 @@ import type { RouterServices } from '../services';
 import { DavError, toDavFailure } from './davError';
 import { authenticateBasic, DAV_REALM } from './auth';
 import { rawPathOf, userPathOf } from './davPaths';
-import { DataClient } from './dataClient';
+import { DataClient, WEBDAV_DEVICE } from './dataClient';
 import { PropertyStore } from './propertyStore';
 import { LockManager } from './locks';
 import { DEFAULT_DAV_LIMITS, type DavLimits } from './limits';
@@ -63,6 +63,7 @@ export function createDavHandler(deps: DavDeps): http.RequestListener {
   const { services, log } = deps;
   const limits = deps.limits ?? DEFAULT_DAV_LIMITS;
   const props = new PropertyStore(deps.db, limits);
+  const sendAsWebDav = services.dataServerClient.forDoor(WEBDAV_DEVICE);
   const locks = deps.locks ?? new LockManager(Date.now, limits);
   const app = new Koa({ proxy: deps.trustProxy === true, maxIpsCount: 1 });
   app.on('error', (err: { code?: string }) => {
@@ -109,7 +110,7 @@ export function createDavHandler(deps: DavDeps): http.RequestListener {
       ctx,
       username,
       path: userPathOf(rawPathOf(ctx.originalUrl)),
-      data: new DataClient(services, username),
+      data: new DataClient(sendAsWebDav, username),
       props,
       locks,
       ifHeader: readIfHeader(ctx),

@@ -1,7 +1,6 @@
-// Talks to one user's data server with router-scope tokens: the tree, folders, block uploads, commits, downloads.
+// One user's data server as WebDAV sees it: the tree, folders, block uploads, commits, downloads.
 import {
   MyDropboxError,
-  errorFromResponse,
   type CommitRequest,
   type CopyRequest,
   type EntriesResponse,
@@ -9,52 +8,28 @@ import {
   type TreeEntry,
   type UsageResponse,
 } from '@mydropbox/shared';
-import type { RouterServices } from '../services';
+import { answerJson, type DataServerCall } from '../services';
 
-// A router token lives 5 minutes; a long upload asks for a new one well before that.
-const TOKEN_REFRESH_MS = 60_000;
+/** What the data server records as the device behind changes made over WebDAV. */
+export const WEBDAV_DEVICE = 'WebDAV';
 
 export class DataClient {
-  private token?: { value: string; url: string; fetchedAt: number };
-
   constructor(
-    private readonly services: RouterServices,
+    private readonly send: DataServerCall,
     readonly username: string,
   ) {}
 
-  private async auth(): Promise<{ value: string; url: string }> {
-    if (!this.token || Date.now() - this.token.fetchedAt > TOKEN_REFRESH_MS) {
-      const t = await this.services.accessTokens.routerToken(this.username);
-      this.token = { value: t.token, url: t.dataServer.url, fetchedAt: Date.now() };
-    }
-    return this.token;
-  }
-
   /** One call to the data server; a non-2xx answer becomes the MyDropboxError it carries. */
-  async call(
+  call(
     method: string,
     pathAndQuery: string,
     init: { json?: unknown; body?: Buffer; headers?: Record<string, string> } = {},
   ): Promise<Response> {
-    const { value, url } = await this.auth();
-    const headers: Record<string, string> = { authorization: `Bearer ${value}`, ...init.headers };
-    let body: string | Buffer | undefined = init.body;
-    if (init.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(init.json);
-    }
-    let res: Response;
-    try {
-      res = await fetch(`${url}${pathAndQuery}`, { method, headers, body });
-    } catch {
-      throw new MyDropboxError('server_unavailable', 'Your data server is not answering right now; please try again in a minute.');
-    }
-    if (!res.ok && res.status !== 304) throw errorFromResponse(res.status, await res.json().catch(() => null));
-    return res;
+    return this.send(this.username, method, pathAndQuery, init);
   }
 
   private async json<T>(method: string, pathAndQuery: string, json?: unknown): Promise<T> {
-    return (await (await this.call(method, pathAndQuery, { json })).json()) as T;
+    return answerJson<T>(await this.call(method, pathAndQuery, { json }));
   }
 
   /** The entry at `path` (and with depth 1 a folder's children); undefined when nothing is there. */

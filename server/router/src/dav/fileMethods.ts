@@ -2,7 +2,7 @@
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import { MyDropboxError, baseName, parentPath } from '@mydropbox/shared';
-import { setUserContentHeaders } from '@mydropbox/server-common';
+import { passByteRangeHeaders, setUserContentHeaders } from '@mydropbox/server-common';
 import { DavError } from './davError';
 import { checkPreconditions, type DavRequest } from './context';
 import { contentTypeOf } from './liveProperties';
@@ -10,8 +10,6 @@ import { hrefOf } from './davPaths';
 import { escapeXml } from './xmlWriter';
 import { hasBody } from './xmlBody';
 import { commitUpload, sendBlocks } from './upload';
-
-const PASSED_HEADERS = ['content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
 
 export async function handleGet(dav: DavRequest): Promise<void> {
   const { ctx } = dav;
@@ -51,10 +49,7 @@ export async function handleGet(dav: DavRequest): Promise<void> {
     ctx.body = Readable.fromWeb(res.body as unknown as NodeReadableStream<Uint8Array>);
   }
   ctx.status = res.status;
-  for (const name of PASSED_HEADERS) {
-    const value = res.headers.get(name);
-    if (value !== null) ctx.set(name, value);
-  }
+  passByteRangeHeaders(ctx, (name) => res.headers.get(name));
   // A browser opening /dav/page.html must download it, never run it with the site's cookies.
   setUserContentHeaders(ctx, { filename: dav.path, contentType: contentTypeOf(dav.path) });
 }

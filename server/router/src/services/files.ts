@@ -3,7 +3,6 @@ import { Readable } from 'node:stream';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import {
   MyDropboxError,
-  errorFromResponse,
   normalizePath,
   type CommitBatchResponse,
   type DeletedResponse,
@@ -11,7 +10,6 @@ import {
   type RestoreResponse,
   type VersionsResponse,
   type CommitRequest,
-  type DataServerAddress,
   type CommitResult,
   type CopyRequest,
   type DeleteResponse,
@@ -25,8 +23,8 @@ import {
   type TreeEntry,
   type UsageResponse,
 } from '@mydropbox/shared';
-import type { Logger } from '@mydropbox/server-common';
-import type { AccessTokenService } from './accessTokens';
+import { BYTE_RANGE_HEADERS } from '@mydropbox/server-common';
+import { answerJson, type DataServerClient } from './dataServerClient';
 
 export interface Download {
   status: number;
@@ -78,85 +76,11 @@ export interface FileGateway {
 export const WEBSITE_DEVICE = 'Website';
 
 // Headers of a download worth passing on to the browser or client.
-const PASSED_HEADERS = ['content-type', 'content-length', 'content-range', 'accept-ranges', 'etag', 'last-modified'];
-// Waiting for the data server's answer (headers), not for the whole body: a big download may take long.
-const ANSWER_TIMEOUT_MS = 30_000;
-const TOKEN_REUSE_MS = 60_000;
+const PASSED_HEADERS = ['content-type', ...BYTE_RANGE_HEADERS];
 
-interface CallInit {
-  headers?: Record<string, string>;
-  json?: unknown;
-  /** A streamed request body of exactly `length` bytes. */
-  stream?: { body: Readable; length: number };
-}
-
-export function createFileGateway(deps: { accessTokens: AccessTokenService; fetchImpl: typeof fetch; log: Logger }): FileGateway {
-  const { accessTokens, fetchImpl, log } = deps;
-
-  // A router token lives 5 minutes; one is reused for a minute, so a zip of many files or an upload of
-  // many blocks does not sign and look up the account for every request.
-  const tokens = new Map<string, { token: string; dataServer: DataServerAddress; at: number }>();
-  async function routerToken(username: string): Promise<{ token: string; dataServer: DataServerAddress }> {
-    const cached = tokens.get(username);
-    if (cached && Date.now() - cached.at < TOKEN_REUSE_MS) return cached;
-    const fresh = { ...(await accessTokens.routerToken(username)), at: Date.now() };
-    if (tokens.size > 10_000) tokens.clear();
-    tokens.set(username, fresh);
-    return fresh;
-  }
-
-  async function call(username: string, method: string, pathAndQuery: string, init: CallInit = {}): Promise<Response> {
-    const { token, dataServer } = await routerToken(username);
-    const headers: Record<string, string> = {
-      ...init.headers,
-      authorization: `Bearer ${token}`,
-      'x-mydropbox-device': WEBSITE_DEVICE,
-    };
-    const request: RequestInit & { duplex?: 'half' } = { method, headers };
-    if (init.json !== undefined) {
-      headers['content-type'] = 'application/json';
-      request.body = JSON.stringify(init.json);
-    } else if (init.stream) {
-      headers['content-type'] = 'application/octet-stream';
-      headers['content-length'] = String(init.stream.length);
-      request.body = Readable.toWeb(init.stream.body) as unknown as ReadableStream<Uint8Array>;
-      request.duplex = 'half';
-    }
-    const controller = new AbortController();
-    // A streamed body may take long to arrive from a slow browser: the clock then runs from its end.
-    let timer = init.stream ? undefined : setTimeout(() => controller.abort(), ANSWER_TIMEOUT_MS);
-    init.stream?.body.once('end', () => (timer = setTimeout(() => controller.abort(), ANSWER_TIMEOUT_MS)));
-    init.stream?.body.once('error', () => controller.abort());
-    request.signal = controller.signal;
-    let res: Response;
-    try {
-      res = await fetchImpl(`${dataServer.url}${pathAndQuery}`, request);
-    } catch (err) {
-      if (init.stream?.body.errored || init.stream?.body.readableAborted) {
-        throw new MyDropboxError('invalid_request', 'The upload was cut off before all of its bytes arrived; it will be sent again.');
-      }
-      log.warn({ err, serverId: dataServer.id, username }, 'data server unreachable');
-      throw new MyDropboxError(
-        'server_unavailable',
-        `Your files are on data server ${dataServer.id}, which is not answering right now. Please try again in a minute.`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!res.ok) {
-      const body: unknown = await res.json().catch(() => null);
-      throw errorFromResponse(res.status, body);
-    }
-    return res;
-  }
-
-  async function json<T>(res: Response): Promise<T> {
-    try {
-      return (await res.json()) as T;
-    } catch {
-      throw new MyDropboxError('server_unavailable', 'The data server sent an answer that could not be read; please try again.');
-    }
-  }
+export function createFileGateway(deps: { dataServers: DataServerClient }): FileGateway {
+  const call = deps.dataServers.forDoor(WEBSITE_DEVICE);
+  const json = answerJson;
 
   const q = (path: string) => encodeURIComponent(path);
 

@@ -8,6 +8,7 @@ import { createAccountService, AccountService } from './accounts';
 import { createAccessTokenService, AccessTokenService } from './accessTokens';
 import { createLoginCodeService, LoginCodeService } from './loginCodes';
 import { createFileGateway, FileGateway } from './files';
+import { createDataServerClient, DataServerClient } from './dataServerClient';
 import { createRevocationNotifier } from './revocations';
 import { createShareLinkService, ShareLinkService } from './shareLinks';
 
@@ -33,6 +34,8 @@ export interface RouterServices {
   accessTokens: AccessTokenService;
   loginCodes: LoginCodeService;
   files: FileGateway;
+  /** The router's one client of data servers, for doors other than the website's (WebDAV). */
+  dataServerClient: DataServerClient;
   shareLinks: ShareLinkService;
   /** Stops the health poller; the database stays open (its owner closes it). */
   close(): void;
@@ -54,12 +57,24 @@ export function createRouterServices(deps: RouterServicesDeps): RouterServices {
   });
   const devices = createDeviceService({ db, throttle, now, onRevoked: (ids) => revocations.announce(ids) });
   const accessTokens = createAccessTokenService({ db, signer, devices, dataServers, now });
-  const files = createFileGateway({ accessTokens, fetchImpl, log });
+  const dataServerClient = createDataServerClient({ accessTokens, fetchImpl, log });
+  const files = createFileGateway({ dataServers: dataServerClient });
   const accounts = createAccountService({ db, log, now, throttle, devices, dataServers, removeData: (u) => files.deleteAccount(u) });
   const loginCodes = createLoginCodeService({ db, devices, dataServers, now });
   const shareLinks = createShareLinkService({ db, files, throttle, now });
   if (deps.pollHealth !== false) dataServers.start();
-  return { accounts, devices, throttle, dataServers, accessTokens, loginCodes, files, shareLinks, close: () => dataServers.stop() };
+  return {
+    accounts,
+    devices,
+    throttle,
+    dataServers,
+    accessTokens,
+    loginCodes,
+    files,
+    dataServerClient,
+    shareLinks,
+    close: () => dataServers.stop(),
+  };
 }
 
 export type { AccountService, ChangePasswordInput, DeleteAccountInput, SignInInput, SignUpInput } from './accounts';
@@ -71,6 +86,8 @@ export type { AccessTokenService } from './accessTokens';
 export type { LoginCodeService } from './loginCodes';
 export type { Download, FileGateway, Tree } from './files';
 export { WEBSITE_DEVICE } from './files';
+export { answerJson } from './dataServerClient';
+export type { DataServerCall, DataServerClient } from './dataServerClient';
 export { DEFAULT_THROTTLE_POLICY } from './throttle';
 export { LOGIN_CODE_TTL_MS } from './loginCodes';
 export { USERNAME_RULE, MIN_PASSWORD_LENGTH, normalizeUsername, normalizeEmail, checkNewPassword } from './credentials';
