@@ -125,8 +125,7 @@ export async function uploadSmallFiles(
 /**
  * The file's bytes when `needBytes`, checked against the scan's hash and stat; the stat alone otherwise.
  * Synchronous, like the scan's reads of small files: at most 1 MiB from the page cache costs less
- * than the five trips through libuv's pool (four threads) the promise calls take (W1: 1,000 files
- * read in ~90 ms that way).
+ * than the five trips through libuv's pool (four threads) the promise calls take (W1).
  */
 function readChecked(folder: string, rel: string, local: LocalEntry, needBytes: boolean): Buffer | undefined {
   const abs = absolute(folder, rel);

@@ -1,7 +1,7 @@
 // Hashes the blocks of a big file on every core: a small pool of worker threads, each reading and hashing a run of blocks.
 //
 // SHA-256 runs on the calling thread in Node, so one file hashed on the main thread uses one core
-// (W3: a 1 GiB file is 256 blocks, about 1.3 s of SHA-256 here). The workers are plain JavaScript
+// (W3: a 1 GiB file is 256 blocks to hash). The workers are plain JavaScript
 // evaluated from a string, so they work the same from the TypeScript sources and from the bundled daemon.
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';

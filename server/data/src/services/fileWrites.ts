@@ -142,7 +142,7 @@ export class FileWrites {
       // above the files) when only journaled files need them; any other file needs them durable now.
       const durableFolders = journaling.size < accepted.length;
       // A new small file goes straight to its folder: parallel creations in the users' folders do not
-      // queue on one temp folder, and need no rename (W1: 1,000 creations 0.55 s -> 0.33 s in a probe).
+      // queue on one temp folder, and need no rename (W1; measured in docs/performance.md).
       // Unseen before its row commits, it is removed if the rows do not commit.
       const fresh = new Set(
         accepted.filter((a) => journaling.has(a.req) && !a.current && kinds.get(a.req.path) === 'none').map((a) => a.req.path),

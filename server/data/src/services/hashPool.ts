@@ -1,8 +1,7 @@
 // SHA-256 of uploaded 4 MiB blocks on worker threads, so the event loop keeps reading sockets and writing files meanwhile.
 //
-// Hashing on the event loop made it the bound of a big upload (W2 in docs/performance.md: a third
-// of the data server's busy time was SHA-256) and held every other user's request ~3 ms per block
-// (server/data/bench/sessionProbe.ts, load 2-3: 208-288 MiB/s before, 242-397 after). A block is copied once into a shared buffer, hashed
+// Hashing on the event loop made it the bound of a big upload (W2) and held every other user's
+// request for the length of a block's hash (figures in docs/performance.md). A block is copied once into a shared buffer, hashed
 // there by a worker, and written to disk from the same buffer: the bytes hashed are the bytes
 // written. The workers are plain JavaScript evaluated from a string, so they need no build step.
 import os from 'node:os';
