@@ -53,6 +53,8 @@ export function changeKindOf(action: Action): ChangeKind | undefined {
     case 'deleteRemote':
       return 'deletedOnServer';
     case 'conflict':
+    case 'moveAside':
+    case 'downloadAside':
       return 'conflict';
     case 'updateSynced':
       return undefined;
@@ -70,7 +72,11 @@ export class ActivityTracker {
   /** An action begins: uploads and downloads become transfers (with a handle), deletes get none. */
   begin(action: Action, size: number): TransferHandle {
     const direction: TransferDirection | undefined =
-      action.kind === 'upload' ? 'upload' : action.kind === 'download' || action.kind === 'conflict' ? 'download' : undefined;
+      action.kind === 'upload'
+        ? 'upload'
+        : action.kind === 'download' || action.kind === 'conflict' || action.kind === 'downloadAside'
+          ? 'download'
+          : undefined;
     if (!direction) return NO_TRANSFER;
     const abort = new AbortController();
     const entry = { path: action.path, direction, size, bytes: 0, startedAt: this.now(), abort };
@@ -99,7 +105,7 @@ export class ActivityTracker {
         change,
         at,
         ...(extra.size !== undefined ? { size: extra.size } : {}),
-        ...(action.kind === 'conflict' ? { conflictPath: action.conflictPath } : {}),
+        ...('conflictPath' in action ? { conflictPath: action.conflictPath } : {}),
       });
     } else {
       const message = cancelled ? new TransferCancelledError(action.path).message : error instanceof Error ? error.message : String(error);

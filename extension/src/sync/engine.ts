@@ -9,7 +9,7 @@ import { SyncedIndex } from './syncedIndex';
 import { IgnoreRules, IGNORE_FILE } from './ignore';
 import { scanFolder, statAndHash } from './scanner';
 import { FileChangingError, statOf } from './hasher';
-import { plan, pendingCount, type Action } from './planner';
+import { ancestorsOf, plan, pendingCount, type Action } from './planner';
 import { execute, type RemoteEntry } from './executor';
 import { FolderWatcher, type WatchBatch } from './watcher';
 import { applyChanges, POLL_SECONDS } from './changeFeed';
@@ -381,7 +381,9 @@ export class SyncEngine {
       );
     for (const f of batch.files) this.dirtyLocal.add(f);
     for (const d of batch.dirs) {
-      // A folder added or removed as a whole: look at everything we knew below it, and what is there now.
+      // A folder added or removed as a whole: look at everything we knew below it, and what is there now,
+      // and at the name itself (a file that was there, or is now).
+      this.dirtyLocal.add(d);
       for (const p of [...this.local.keys(), ...this.index!.keys()]) if (p.startsWith(d + '/')) this.dirtyLocal.add(p);
       for (const p of listFilesBelow(this.folder, d)) this.dirtyLocal.add(p);
     }
@@ -504,6 +506,9 @@ export class SyncEngine {
       await this.refreshLocal();
       await this.refreshRemote();
       const synced = index.tree;
+      // A file where the other side has a folder is found from the path below it (planner.resolveShapes): its folders join the plan.
+      for (const p of [...paths])
+        for (const up of ancestorsOf(p)) if (this.local.has(up) || this.remoteTree.has(up) || index.has(up)) paths.add(up);
       const candidates = [...paths].filter(
         // A path in the synced index passed this check before it got there; only new paths (the server's included) are validated.
         (p) =>
@@ -551,8 +556,14 @@ export class SyncEngine {
           anyDone = true;
           this.retryLater.delete(p);
         } else if (outcome === 'localChanged') this.dirtyLocal.add(p);
-        else if (outcome === 'remoteChanged') this.dirtyRemote.add(p);
-        else if (outcome === 'retry') retries.push([p, report.errors.get(p)]);
+        else if (outcome === 'remoteChanged') {
+          this.dirtyRemote.add(p);
+          // The server refused a file where it has a folder, or below one of its files: look at both again.
+          if (isShapeClash(report.errors.get(p))) {
+            for (const up of ancestorsOf(p)) this.dirtyRemote.add(up);
+            for (const below of this.remoteTree.keys()) if (below.startsWith(`${p}/`)) paths.add(below);
+          }
+        } else if (outcome === 'retry') retries.push([p, report.errors.get(p)]);
         else if (outcome === 'refused') {
           const message = String((report.errors.get(p) as Error).message);
           this.issues.writes.set(p, { path: p, reason: 'linkInPath', message });
@@ -671,6 +682,8 @@ export class SyncEngine {
           });
           if (!st || st.isDirectory()) {
             this.local.delete(p);
+            // A file that became a folder: what is in it now is new here.
+            if (st) for (const below of listFilesBelow(this.folder, p)) if (!this.local.has(below)) this.dirtyLocal.add(below);
             return;
           }
           if (!st.isFile()) {
@@ -809,6 +822,11 @@ export class SyncEngine {
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     this.opts.events?.log?.(level, message);
   }
+}
+
+/** The server's 409 for a file where it has a folder, or below one of its files (no current revision: nothing at that path). */
+function isShapeClash(err: unknown): boolean {
+  return MyDropboxError.is(err, 'conflict') && err.details?.currentRev === null;
 }
 
 /** A transfer that went silent or broke mid-way (remote.ts): that path's trouble, retried on its own. */

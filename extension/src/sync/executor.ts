@@ -1,6 +1,6 @@
 // Runs a plan: index-only steps at once, transfers in parallel, deletes last (so renames reuse the server's blocks).
 import { isRetryable, MyDropboxError } from '@mydropbox/shared';
-import type { Action, TreeEntry } from './planner';
+import { executionPhases, type Action, type TreeEntry } from './planner';
 import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
 import type { SyncedIndex } from './syncedIndex';
@@ -65,17 +65,14 @@ export const TRANSFER_CONCURRENCY = 8;
 
 export async function execute(ctx: ExecutorContext, actions: readonly Action[]): Promise<ExecutionReport> {
   const report: ExecutionReport = { outcomes: new Map(), errors: new Map(), touched: new Set() };
-  const transfers: Action[] = [];
-  const deletes: Action[] = [];
-  for (const a of actions) {
-    if (a.kind === 'updateSynced') {
-      recordAgreement(ctx, a.path, a.entry);
-      report.outcomes.set(a.path, 'done');
-    } else if (a.kind === 'deleteLocal' || a.kind === 'deleteRemote') deletes.push(a);
-    else transfers.push(a);
+  const { records, clearing, transfers, deletes } = executionPhases(actions);
+  for (const a of records) {
+    if (a.kind !== 'updateSynced') continue;
+    recordAgreement(ctx, a.path, a.entry);
+    report.outcomes.set(a.path, 'done');
   }
   const twins: Twins = new Map();
-  if (transfers.some((a) => a.kind === 'download' || a.kind === 'conflict')) {
+  if (transfers.some((a) => a.kind === 'download' || a.kind === 'conflict' || a.kind === 'downloadAside')) {
     for (const [p, e] of ctx.local) if (e.size > 0) twins.set(e.contentHash, p);
   }
   const uploads = transfers.filter((a) => a.kind === 'upload');
@@ -94,7 +91,7 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
       small.push({ path: a.path, local, baseRev: a.baseRev });
     } else oneByOne.push(a);
   }
-  let remaining = transfers.length + deletes.length;
+  let remaining = clearing.length + transfers.length + deletes.length;
   const runSmall = async () => {
     if (!small.length) return;
     const byPath = new Map(small.map((u) => [u.path, u.local]));
@@ -140,13 +137,34 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
     };
     await Promise.all(Array.from({ length: Math.min(TRANSFER_CONCURRENCY, list.length) }, worker));
   };
+  // A path that a delete clears the way for runs only once that delete is done; one that failed waits for the next plan.
+  await run(clearing);
+  const blocked = clearing.filter((a) => report.outcomes.get(a.path) !== 'done').map((a) => a.path);
+  if (blocked.length > 0) {
+    const isBlocked = (p: string) => blocked.some((b) => b === p || p.startsWith(`${b}/`) || b.startsWith(`${p}/`));
+    const skip = (list: { path: string }[]) => {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const p = list[i]!.path;
+        if (!isBlocked(p)) continue;
+        list.splice(i, 1);
+        report.outcomes.set(p, 'localChanged');
+        ctx.onProgress?.(--remaining);
+      }
+    };
+    skip(small);
+    skip(oneByOne);
+  }
   await Promise.all([runSmall(), run(oneByOne)]);
   await run(deletes);
   return report;
 }
 
 function sizeOf(a: Action): number {
-  return a.kind === 'upload' ? a.local.size : a.kind === 'download' || a.kind === 'conflict' ? a.remote.size : 0;
+  return a.kind === 'upload'
+    ? a.local.size
+    : a.kind === 'download' || a.kind === 'conflict' || a.kind === 'downloadAside'
+      ? a.remote.size
+      : 0;
 }
 
 export function classify(err: unknown): Outcome {
@@ -198,33 +216,58 @@ async function runOne(
     case 'download':
       await download(ctx, a.path, a.remote, a.local ? ctx.local.get(a.path) : undefined, a.local !== undefined, twins, transfer);
       return;
-    case 'conflict': {
-      const local = ctx.local.get(a.path);
-      if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
-      await checkParents(ctx.folder, a.path, false);
-      const from = absolute(ctx.folder, a.path);
-      const to = absolute(ctx.folder, a.conflictPath);
-      const st = await fs.promises.lstat(from).catch(() => null);
-      if (!st || st.ino !== local.ino || st.size !== local.size || st.mtimeMs !== local.mtime) throw new LocalChangedError(a.path);
-      if (
-        await fs.promises.lstat(to).then(
-          () => true,
-          () => false,
-        )
-      )
-        throw new LocalChangedError(a.conflictPath);
-      await fs.promises.rename(from, to);
-      ctx.local.delete(a.path);
-      ctx.local.set(a.conflictPath, local);
-      report.touched.add(a.conflictPath);
-      ctx.onConflict?.({ path: a.path, conflictPath: a.conflictPath });
+    case 'conflict':
+      await moveAside(ctx, a.path, a.conflictPath, a.local, report);
       await download(ctx, a.path, a.remote, undefined, false, twins, transfer);
+      return;
+    case 'moveAside':
+      await moveAside(ctx, a.path, a.conflictPath, a.local, report);
+      return;
+    case 'downloadAside': {
+      // The server's file goes beside the folder that took its name; recorded as synced, so the next plan deletes it there.
+      const remoteEntry = ctx.remoteTree.get(a.path);
+      if (!remoteEntry || remoteEntry.contentHash !== a.remote.contentHash || remoteEntry.rev !== a.remote.rev)
+        throw new MyDropboxError('conflict', `"${a.path}" changed on the server since the plan.`);
+      // Only a folder here makes room for it; a file there again is planned afresh.
+      if (
+        !(await checkParents(ctx.folder, a.path, false)) ||
+        !(await fs.promises.lstat(absolute(ctx.folder, a.path)).then(
+          (st) => st.isDirectory(),
+          () => false,
+        ))
+      )
+        throw new LocalChangedError(a.path);
+      const { body } = await ctx.remote.download(a.path, transfer?.signal);
+      const written = await writeFileSafely(
+        ctx.folder,
+        a.conflictPath,
+        transfer ? counted(body, transfer) : body,
+        { contentHash: remoteEntry.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime },
+        undefined,
+      );
+      ctx.local.set(a.conflictPath, written);
+      report.touched.add(a.conflictPath);
+      ctx.index.set(a.path, {
+        size: remoteEntry.size,
+        mtime: 0,
+        ino: 0,
+        ctime: 0,
+        hashedAt: 0,
+        contentHash: written.contentHash,
+        blocks: written.blocks,
+        rev: remoteEntry.rev,
+      });
+      ctx.onConflict?.({ path: a.path, conflictPath: a.conflictPath });
       return;
     }
     case 'deleteRemote': {
       // Only a file (or a link, which is never synced) here stops it: a folder that took the file's name does not.
       if (
-        (await checkParents(ctx.folder, a.path, false)) &&
+        (await checkParents(ctx.folder, a.path, false).catch((err: unknown) => {
+          // A file where a folder above it was: the folder, and the file in it, are gone here.
+          if (err instanceof UnsafeLocalPathError && err.what === 'not a folder') return false;
+          throw err;
+        })) &&
         (await fs.promises.lstat(absolute(ctx.folder, a.path)).then(
           (st) => !st.isDirectory(),
           () => false,
@@ -252,6 +295,35 @@ async function runOne(
     case 'updateSynced':
       return;
   }
+}
+
+/** Renames the local file (still what the plan saw) to `conflictPath`: both versions kept. */
+async function moveAside(
+  ctx: ExecutorContext,
+  path: string,
+  conflictPath: string,
+  planned: TreeEntry,
+  report: ExecutionReport,
+): Promise<void> {
+  const local = ctx.local.get(path);
+  if (!local || local.contentHash !== planned.contentHash) throw new LocalChangedError(path);
+  await checkParents(ctx.folder, path, false);
+  const from = absolute(ctx.folder, path);
+  const to = absolute(ctx.folder, conflictPath);
+  const st = await fs.promises.lstat(from).catch(() => null);
+  if (!st || st.ino !== local.ino || st.size !== local.size || st.mtimeMs !== local.mtime) throw new LocalChangedError(path);
+  if (
+    await fs.promises.lstat(to).then(
+      () => true,
+      () => false,
+    )
+  )
+    throw new LocalChangedError(conflictPath);
+  await fs.promises.rename(from, to);
+  ctx.local.delete(path);
+  ctx.local.set(conflictPath, local);
+  report.touched.add(conflictPath);
+  ctx.onConflict?.({ path, conflictPath });
 }
 
 async function download(

@@ -1,6 +1,6 @@
 // The planner against a table of cases and against thousands of random edit sequences on both sides, checked by a small model.
 import assert from 'node:assert/strict';
-import { plan, type Action, type TreeEntry } from '../../src/sync/planner';
+import { ancestorsOf, executionPhases, plan, type Action, type TreeEntry } from '../../src/sync/planner';
 import { conflictedCopyPath, isConflictedCopy } from '../../src/sync/conflict';
 
 const NOW = Date.UTC(2026, 10, 26, 8, 15);
@@ -98,6 +98,8 @@ interface World {
   killed: Set<string>; // versions a person overwrote or deleted on purpose
   created: Set<string>;
   conflicts: number;
+  /** Files kept aside because a folder took their name (moveAside, downloadAside). */
+  shapeConflicts: number;
 }
 
 const entryOf = (content: string, rev?: number): TreeEntry => ({
@@ -113,7 +115,20 @@ function remoteTree(w: World): Map<string, TreeEntry> {
   return new Map([...w.remote].map(([p, v]) => [p, entryOf(v.content, v.rev)]));
 }
 
-const NAMES = ['a.txt', 'b.txt', 'dir/c.txt', 'dir/d.bin', 'dir/sub/e', 'f'];
+// 'dir', 'dir/sub' and 'x' are also files' names: a file replaced by a folder of the same name and the other way round.
+const NAMES = ['a.txt', 'b.txt', 'dir/c.txt', 'dir/d.bin', 'dir/sub/e', 'f', 'dir', 'dir/sub', 'x', 'x/inner'];
+
+/** A path `p` clashes with what `tree` holds: a file above it, or files below it. */
+function shapeClash(tree: ReadonlyMap<string, unknown>, p: string): boolean {
+  if (ancestorsOf(p).some((up) => tree.has(up))) return true;
+  for (const k of tree.keys()) if (k.startsWith(`${p}/`)) return true;
+  return false;
+}
+
+/** What a person's write at `p` removes first, as a file system (or the website) would: a file above it, or the folder it replaces. */
+function inTheWay(tree: ReadonlyMap<string, unknown>, p: string): string[] {
+  return [...tree.keys()].filter((k) => k.startsWith(`${p}/`) || ancestorsOf(p).includes(k));
+}
 
 /** One thing a person does on one side: create, edit, delete or rename. */
 function personActs(w: World, next: () => number, side: 'local' | 'remote'): string {
@@ -121,6 +136,11 @@ function personActs(w: World, next: () => number, side: 'local' | 'remote'): str
   const present = side === 'local' ? [...w.local.keys()] : [...w.remote.keys()];
   const get = (p: string) => (side === 'local' ? w.local.get(p) : w.remote.get(p)?.content);
   const set = (p: string, c: string) => {
+    // rm x; mkdir x; echo > x/inner, or rm -rf x; echo > x: what was in the way is deleted on purpose.
+    for (const k of inTheWay(side === 'local' ? w.local : w.remote, p)) {
+      w.killed.add(get(k)!);
+      del(k);
+    }
     if (side === 'local') w.local.set(p, c);
     else w.remote.set(p, { content: c, rev: ++w.rev });
   };
@@ -158,53 +178,80 @@ function personActs(w: World, next: () => number, side: 'local' | 'remote'): str
   return `${side} rename ${p} -> ${to}`;
 }
 
-/** Runs one action the way the executor does: every precondition re-checked, a failed one skipped. */
-function execute(w: World, a: Action): void {
+/** Runs one action the way the executor does: every precondition re-checked, a failed one skipped (false). */
+function execute(w: World, a: Action): boolean {
   const localIs = (p: string, want: TreeEntry | undefined) => (want ? w.local.get(p) === want.contentHash : !w.local.has(p));
   switch (a.kind) {
     case 'upload': {
-      if (!localIs(a.path, a.local)) return; // edited since the plan
+      if (!localIs(a.path, a.local)) return false; // edited since the plan
       const cur = w.remote.get(a.path);
-      if ((cur?.rev ?? null) !== a.baseRev) return; // 409: someone else changed it
+      if ((cur?.rev ?? null) !== a.baseRev) return false; // 409: someone else changed it
+      if (shapeClash(w.remote, a.path)) return false; // 409: a file above it, or a folder with files here
       const rev = ++w.rev;
       w.remote.set(a.path, { content: a.local.contentHash, rev });
       w.synced.set(a.path, { ...a.local, rev });
-      return;
+      return true;
     }
     case 'deleteRemote': {
-      if (!localIs(a.path, undefined)) return;
-      if (w.remote.get(a.path)?.rev !== a.baseRev) return;
+      if (!localIs(a.path, undefined)) return false;
+      if (w.remote.get(a.path)?.rev !== a.baseRev) return false;
       w.remote.delete(a.path);
       w.synced.delete(a.path);
-      return;
+      return true;
     }
     case 'download': {
-      if (!localIs(a.path, a.local)) return;
+      if (!localIs(a.path, a.local)) return false;
       const cur = w.remote.get(a.path);
-      if (!cur || cur.content !== a.remote.contentHash) return; // the bytes fetched would not match the plan
+      if (!cur || cur.content !== a.remote.contentHash) return false; // the bytes fetched would not match the plan
+      // A file above it (checkParents: not a folder), or a folder here (the target is not what the plan saw).
+      if (shapeClash(w.local, a.path)) return false;
       w.local.set(a.path, cur.content);
       w.synced.set(a.path, entryOf(cur.content, cur.rev));
-      return;
+      return true;
     }
     case 'deleteLocal': {
-      if (!localIs(a.path, a.local)) return;
+      if (!localIs(a.path, a.local)) return false;
       w.local.delete(a.path);
       w.synced.delete(a.path);
-      return;
+      return true;
     }
-    case 'conflict': {
-      if (!localIs(a.path, a.local) || w.local.has(a.conflictPath)) return;
+    case 'conflict':
+    case 'moveAside': {
+      if (!localIs(a.path, a.local) || w.local.has(a.conflictPath)) return false;
       w.local.set(a.conflictPath, w.local.get(a.path)!);
       w.local.delete(a.path);
-      w.conflicts++;
-      execute(w, { kind: 'download', path: a.path, remote: a.remote });
-      return;
+      if (a.kind === 'conflict') w.conflicts++;
+      else w.shapeConflicts++;
+      if (a.kind === 'conflict') execute(w, { kind: 'download', path: a.path, remote: a.remote });
+      return true;
+    }
+    case 'downloadAside': {
+      const cur = w.remote.get(a.path);
+      if (!cur || cur.content !== a.remote.contentHash || cur.rev !== a.remote.rev) return false;
+      // Only a folder here makes room: a file there, or nothing at all, is planned afresh.
+      if (w.local.has(a.path) || !shapeClash(w.local, a.path) || w.local.has(a.conflictPath)) return false;
+      if (ancestorsOf(a.path).some((up) => w.local.has(up))) return false;
+      w.local.set(a.conflictPath, cur.content);
+      w.synced.set(a.path, entryOf(cur.content, cur.rev));
+      w.shapeConflicts++;
+      return true;
     }
     case 'updateSynced':
       if (a.entry) w.synced.set(a.path, a.entry);
       else w.synced.delete(a.path);
-      return;
+      return true;
   }
+}
+
+/** The executor's order (records, deletes that clear the way, transfers, other deletes); `skip` says which actions never run. */
+function executeAll(w: World, actions: readonly Action[], between: (a: Action) => 'run' | 'skip'): void {
+  const phases = executionPhases(actions);
+  for (const a of phases.records) execute(w, a);
+  const blocked: string[] = [];
+  for (const a of phases.clearing) if (between(a) === 'skip' || !execute(w, a)) blocked.push(a.path);
+  const isBlocked = (p: string) => blocked.some((b) => b === p || p.startsWith(`${b}/`) || b.startsWith(`${p}/`));
+  for (const a of phases.transfers) if (!isBlocked(a.path) && between(a) === 'run') execute(w, a);
+  for (const a of phases.deletes) if (between(a) === 'run') execute(w, a);
 }
 
 function runScenario(seed: number): { steps: string[]; world: World } {
@@ -218,6 +265,7 @@ function runScenario(seed: number): { steps: string[]; world: World } {
     killed: new Set(),
     created: new Set(),
     conflicts: 0,
+    shapeConflicts: 0,
   };
   const steps: string[] = [];
   const rounds = 1 + Math.floor(next() * 12);
@@ -226,15 +274,11 @@ function runScenario(seed: number): { steps: string[]; world: World } {
     for (let i = 0; i < edits; i++) steps.push(personActs(w, next, next() < 0.5 ? 'local' : 'remote'));
     // A sync pass that may be cut short (crash, network) and raced by people editing between plan and execution.
     const actions = plan(localTree(w), remoteTree(w), w.synced, NOW, OPTS);
-    // As the executor does: records that need no transfer are written at once, before any transfer starts.
-    for (const a of actions) if (a.kind === 'updateSynced') execute(w, a);
-    for (const a of actions) {
-      if (a.kind === 'updateSynced') continue;
+    executeAll(w, actions, () => {
       const r = next();
       if (r < 0.1) steps.push(personActs(w, next, next() < 0.5 ? 'local' : 'remote'));
-      if (r > 0.85) continue; // this action never ran
-      execute(w, a);
-    }
+      return r > 0.85 ? 'skip' : 'run'; // this action never ran
+    });
     steps.push(`sync (${actions.map((a) => `${a.kind} ${a.path}`).join(', ')})`);
   }
   // Quiet now: passes until there is nothing left to do.
@@ -243,7 +287,7 @@ function runScenario(seed: number): { steps: string[]; world: World } {
     if (actions.length === 0) break;
     if (pass > 5) throw new Error(`no convergence: ${actions.map((a) => `${a.kind} ${a.path}`).join(', ')}`);
     steps.push(`final sync (${actions.map((a) => `${a.kind} ${a.path}`).join(', ')})`);
-    for (const a of actions) execute(w, a);
+    executeAll(w, actions, () => 'run');
   }
   return { steps, world: w };
 }
@@ -252,6 +296,7 @@ function checkEndState(w: World): void {
   const local = [...w.local].sort();
   const remote = [...w.remote].map(([p, v]) => [p, v.content] as const).sort();
   assert.deepEqual(local, remote, 'local and remote differ after sync');
+  for (const [p] of local) assert.ok(!shapeClash(w.local, p), `${p} is a file and a folder`);
   const synced = [...w.synced].map(([p, v]) => [p, v.contentHash] as const).sort();
   assert.deepEqual(synced, remote, 'the synced tree does not match what both sides hold');
   for (const [p, v] of w.synced) assert.equal(v.rev, w.remote.get(p)!.rev, `stale revision recorded for ${p}`);
@@ -268,6 +313,7 @@ describe('planner: random edits on both sides against a model', () => {
 
   it(`converges without losing an edit (${count} scenarios from seed ${base})`, () => {
     let conflicts = 0;
+    let shapeConflicts = 0;
     for (let i = 0; i < count; i++) {
       const seed = base + i;
       let result: { steps: string[]; world: World } | undefined;
@@ -275,6 +321,7 @@ describe('planner: random edits on both sides against a model', () => {
         result = runScenario(seed);
         checkEndState(result.world);
         conflicts += result.world.conflicts;
+        shapeConflicts += result.world.shapeConflicts;
       } catch (err) {
         const steps = result?.steps.join('\n  ') ?? '(failed while running)';
         throw new Error(`Scenario failed; replay with PLANNER_SEED=${seed}\n  ${steps}\n${(err as Error).message}`);
@@ -282,5 +329,6 @@ describe('planner: random edits on both sides against a model', () => {
     }
     // The generator must actually reach the interesting branch.
     if (count > 1) assert.ok(conflicts > 50, `only ${conflicts} conflicts generated`);
+    if (count > 1) assert.ok(shapeConflicts > 20, `only ${shapeConflicts} file/folder clashes generated`);
   });
 });

@@ -1,0 +1,185 @@
+// A file replaced by a folder of the same name and a folder replaced by a file converge like any other change, alone or concurrent with an edit elsewhere.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { blockHashesOf, contentHashOfBlocks } from '@mydropbox/shared';
+import { deviceTokenSession } from '../../extension/src/sync';
+import { RemoteClient } from '../../extension/src/sync/remote';
+import { startStack, type Stack, type StackUser } from '../support/stack';
+import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
+
+const hashOf = (text: string) => contentHashOfBlocks(blockHashesOf(Buffer.from(text)));
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+
+describe('sync engine: a file becomes a folder, a folder becomes a file', function () {
+  this.timeout(60_000);
+  let stack: Stack;
+  let user: StackUser;
+  const clients: TestClient[] = [];
+  const client = (deviceName: string) => {
+    const c = makeClient(stack.url, user, { deviceName });
+    clients.push(c);
+    return c;
+  };
+  const serverTree = async () => {
+    const { files } = await new RemoteClient(deviceTokenSession(stack.url, user.deviceToken)).list();
+    return Object.fromEntries(files.map((f) => [f.path, f.contentHash]).sort(([x], [y]) => (x! < y! ? -1 : 1)));
+  };
+  /** Device and server hold the same files, byte for byte. */
+  const sameAsServer = async (c: TestClient) => {
+    const local = c.tree();
+    assert.deepEqual(
+      Object.fromEntries(Object.entries(local).map(([p, data]) => [p, contentHashOfBlocks(blockHashesOf(Buffer.from(data, 'base64')))])),
+      await serverTree(),
+    );
+  };
+  /** Each pass of syncNow has this many status changes at most: a loop that keeps saying "Syncing" shows up here. */
+  const quietAfter = (c: TestClient, from: number) => {
+    const said = c.statuses.slice(from);
+    assert.ok(said.length < 40, `${said.length} status changes: ${JSON.stringify(said.slice(-5))}`);
+  };
+  const upToDate = (c: TestClient) => assert.equal(c.engine.status.kind, 'upToDate', JSON.stringify(c.engine.status));
+
+  before(async () => {
+    stack = await startStack();
+  });
+  beforeEach(async () => {
+    user = await stack.signUpAndSignIn();
+  });
+  afterEach(async () => {
+    for (const c of clients.splice(0)) await c.close();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('a file replaced by a folder of the same name reaches the server and the other device', async () => {
+    const a = client('laptop');
+    const b = client('desktop');
+    a.write('r/x', 'a file');
+    a.write('r/keep.txt', 'keep');
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    fs.rmSync(a.file('r/x'));
+    a.write('r/x/inner.txt', 'in');
+    const from = a.statuses.length;
+    await a.engine.syncNow();
+    quietAfter(a, from);
+    upToDate(a);
+    assert.deepEqual(await serverTree(), { 'r/keep.txt': hashOf('keep'), 'r/x/inner.txt': hashOf('in') });
+    await b.engine.syncNow();
+    assert.deepEqual(b.tree(), { 'r/keep.txt': b64('keep'), 'r/x/inner.txt': b64('in') });
+    upToDate(b);
+  });
+
+  it('a folder replaced by a file of the same name reaches the server and the other device', async () => {
+    const a = client('laptop');
+    const b = client('desktop');
+    a.write('r3/y/y', 'deep');
+    a.write('r3/y/z/w', 'deeper');
+    await a.engine.syncNow();
+    await b.engine.syncNow();
+    fs.rmSync(a.file('r3/y'), { recursive: true });
+    a.write('r3/y', 'f');
+    const from = a.statuses.length;
+    await a.engine.syncNow();
+    quietAfter(a, from);
+    upToDate(a);
+    assert.deepEqual(await serverTree(), { 'r3/y': hashOf('f') });
+    await b.engine.syncNow();
+    assert.deepEqual(b.tree(), { 'r3/y': b64('f') });
+    upToDate(b);
+  });
+
+  it('while running: both shape changes go both ways and every device says "Up to date" only once it holds the server\'s tree', async () => {
+    const a = client('laptop');
+    const b = client('desktop');
+    a.write('p/x', 'file x');
+    a.write('q/y/inner', 'in y');
+    await a.engine.start();
+    await b.engine.start();
+    await eventually(() => assert.equal(b.read('q/y/inner'), 'in y'), 10_000);
+    await eventually(() => assert.equal(b.read('p/x'), 'file x'), 10_000);
+    fs.rmSync(a.file('p/x'));
+    a.write('p/x/now-a-folder.txt', 'folder x');
+    fs.rmSync(b.file('q/y'), { recursive: true });
+    b.write('q/y', 'now a file');
+    const want = { 'p/x/now-a-folder.txt': b64('folder x'), 'q/y': b64('now a file') };
+    await eventually(() => assert.deepEqual(a.tree(), want), 15_000, 50);
+    await eventually(() => assert.deepEqual(b.tree(), want), 15_000, 50);
+    for (const c of [a, b]) {
+      await eventually(() => upToDate(c), 10_000, 50);
+      await sameAsServer(c);
+    }
+    // Nothing keeps going once settled: no pass after pass saying "Syncing 0 files" (a late echo of our own commit may say "Up to date" again).
+    const [fromA, fromB] = [a.statuses.length, b.statuses.length];
+    await new Promise((r) => setTimeout(r, 1_000));
+    const said = [...a.statuses.slice(fromA), ...b.statuses.slice(fromB)];
+    assert.deepEqual(
+      said.filter((s) => s.kind !== 'upToDate'),
+      [],
+    );
+    assert.ok(said.length <= 4, `${said.length} status changes in a second while nothing happens`);
+  });
+
+  it('a file made a folder here while another device edits the file: both are kept, on every device', async () => {
+    for (const editFirst of [false, true]) {
+      const a = client('laptop');
+      const b = client('desktop');
+      a.write('x', 'v1');
+      await a.engine.syncNow();
+      await b.engine.syncNow();
+      fs.rmSync(a.file('x'));
+      a.write('x/inner.txt', 'in');
+      b.write('x', 'v2 edited on desktop');
+      const [first, second] = editFirst ? [b, a] : [a, b];
+      await first.engine.syncNow();
+      await second.engine.syncNow();
+      await first.engine.syncNow();
+      for (const c of [a, b]) {
+        upToDate(c);
+        await sameAsServer(c);
+      }
+      assert.deepEqual(a.tree(), b.tree());
+      const tree = a.tree();
+      assert.equal(tree['x/inner.txt'], b64('in'), `editFirst=${editFirst}`);
+      const copies = Object.keys(tree).filter((p) => p.startsWith('x (conflicted copy from '));
+      assert.equal(copies.length, 1, `the edited file kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
+      assert.equal(tree[copies[0]!], b64('v2 edited on desktop'));
+      assert.equal(Object.keys(tree).length, 2);
+      for (const c of clients.splice(0)) await c.close();
+      user = await stack.signUpAndSignIn();
+    }
+  });
+
+  it('a folder made a file here while another device edits a file in it: both are kept, on every device', async () => {
+    for (const editFirst of [false, true]) {
+      const a = client('laptop');
+      const b = client('desktop');
+      a.write('y/doc.txt', 'v1');
+      a.write('y/other.txt', 'other');
+      await a.engine.syncNow();
+      await b.engine.syncNow();
+      fs.rmSync(a.file('y'), { recursive: true });
+      a.write('y', 'now a file');
+      b.write('y/doc.txt', 'v2 edited on desktop');
+      const [first, second] = editFirst ? [b, a] : [a, b];
+      await first.engine.syncNow();
+      await second.engine.syncNow();
+      await first.engine.syncNow();
+      for (const c of [a, b]) {
+        upToDate(c);
+        await sameAsServer(c);
+      }
+      assert.deepEqual(a.tree(), b.tree());
+      const tree = a.tree();
+      // The edit beats the delete of the folder, so the folder stays with the edited file; the new file is kept beside it.
+      assert.equal(tree['y/doc.txt'], b64('v2 edited on desktop'), `editFirst=${editFirst}: ${Object.keys(tree).join(', ')}`);
+      const copies = Object.keys(tree).filter((p) => p.startsWith('y (conflicted copy from '));
+      assert.equal(copies.length, 1, `the new file kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
+      assert.equal(tree[copies[0]!], b64('now a file'));
+      assert.equal(Object.keys(tree).length, 2);
+      for (const c of clients.splice(0)) await c.close();
+      user = await stack.signUpAndSignIn();
+    }
+  });
+});
