@@ -77,6 +77,37 @@ describe('revocation reaches the data servers (13.5)', function () {
     console.log(`      (time to refusal after the restart, health poll every ${POLL_MS} ms: ${elapsed.toFixed(0)} ms)`);
   });
 
+  it("ends a revoked device's waiting change-feed poll with 401 at once, and leaves the other devices' polls waiting", async () => {
+    const laptop = await stack.signUpAndSignIn();
+    const other = await stack.signUpAndSignIn();
+    const cursorOf = async (user: StackUser) =>
+      (
+        (await (
+          await fetch(`${user.dataServerUrl}/v1/changes?timeout=0`, { headers: { authorization: `Bearer ${user.accessToken}` } })
+        ).json()) as {
+          cursor: string;
+        }
+      ).cursor;
+    const waitFrom = async (user: StackUser, signal?: AbortSignal) =>
+      fetch(`${user.dataServerUrl}/v1/changes?timeout=25&cursor=${encodeURIComponent(await cursorOf(user))}`, {
+        headers: { authorization: `Bearer ${user.accessToken}` },
+        signal,
+      });
+    const stillWaiting = new AbortController();
+    const otherPoll = waitFrom(other, stillWaiting.signal).catch(() => 'aborted');
+    const laptopPoll = waitFrom(laptop);
+    await new Promise((r) => setTimeout(r, 200)); // both polls are waiting on the server
+    await stack.services.devices.revoke(laptop.username, await deviceIdOf(stack, laptop));
+    // Without the push ending it, this poll would answer 200 after 25 s (past mocha's limit for this test).
+    const ended = await laptopPoll;
+    assert.equal(ended.status, 401);
+    assert.match(((await ended.json()) as { error: { message: string } }).error.message, /signed out/);
+    const raced = await Promise.race([otherPoll, new Promise((r) => setTimeout(() => r('still waiting'), 300))]);
+    assert.equal(raced, 'still waiting', "another account's poll is not ended");
+    stillWaiting.abort();
+    await otherPoll;
+  }).timeout(15_000);
+
   it('only the router may sign devices out on a data server', async () => {
     const user = await stack.signUpAndSignIn();
     const id = await deviceIdOf(stack, user);

@@ -56,6 +56,38 @@ export function removeCredentials(dir: string): void {
   fs.rmSync(credentialsFile(dir), { force: true });
 }
 
+/** Left when the server signed this computer out (its credentials are forgotten then), so `mydropbox status` can say so. */
+export interface SignedOutNote {
+  serverUrl: string;
+  username: string;
+  deviceName: string;
+  at: number;
+}
+
+function signedOutFile(dir: string): string {
+  return path.join(dir, 'signed-out.json');
+}
+
+export function saveSignedOutNote(dir: string, note: SignedOutNote): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  fs.writeFileSync(`${signedOutFile(dir)}.tmp`, JSON.stringify(note) + '\n', { mode: 0o600 });
+  fs.renameSync(`${signedOutFile(dir)}.tmp`, signedOutFile(dir));
+}
+
+export function loadSignedOutNote(dir: string): SignedOutNote | undefined {
+  try {
+    const n = JSON.parse(fs.readFileSync(signedOutFile(dir), 'utf8')) as Partial<SignedOutNote>;
+    if (typeof n.serverUrl !== 'string' || typeof n.username !== 'string' || typeof n.at !== 'number') return undefined;
+    return { serverUrl: n.serverUrl, username: n.username, deviceName: typeof n.deviceName === 'string' ? n.deviceName : '', at: n.at };
+  } catch {
+    return undefined;
+  }
+}
+
+export function removeSignedOutNote(dir: string): void {
+  fs.rmSync(signedOutFile(dir), { force: true });
+}
+
 /** Each (server, account, folder) gets its own index and lock (the engine's one naming function, as the extension's). */
 export function daemonStateDir(dir: string, owner: StateOwner): string {
   return stateDirFor(path.join(dir, 'state'), owner);

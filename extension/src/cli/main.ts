@@ -10,10 +10,13 @@ import {
   daemonStateDir,
   defaultFolder,
   loadCredentials,
+  loadSignedOutNote,
   MAX_LISTED,
   readFolderStatuses,
   removeCredentials,
+  removeSignedOutNote,
   saveCredentials,
+  saveSignedOutNote,
   writeFolderStatus,
   type Credentials,
 } from './config';
@@ -48,7 +51,8 @@ the token file is readable by you alone. MYDROPBOX_LOG=debug shows more.
 Exit codes:
   0  ok (for sync --once: everything is in sync)
   1  wrong usage
-  2  sign-in problem: wrong username or password, not signed in, or the device token was revoked
+  2  sign-in problem: wrong username or password, not signed in, or this device was signed out (revoked on the
+     website's Devices page): a running sync stops, says so, and lets go of its folder; status then says "Signed out"
   3  the server cannot be reached
   4  your quota is full, or your data server is out of space
   5  anything else (the message says what)
@@ -144,6 +148,7 @@ function hintFor(err: unknown, folder?: string): string {
       : ` To sync this folder afresh anyway (nothing is deleted; the server's files come back): mydropbox sync --reset${where}`;
   }
   const code = exitCodeFor(err);
+  if (code === EXIT.auth && MyDropboxError.is(err) && err.details?.signedOut === true) return ''; // stoppedBecause says how to sign in
   if (code === EXIT.auth && !MyDropboxError.is(err, 'bad_credentials')) return ' Sign in again with `mydropbox login`.';
   if (MyDropboxError.is(err, 'quota_exceeded')) return ' Delete files (or move them out of the folder) to free space.';
   return '';
@@ -174,6 +179,7 @@ async function login(io: Out, env: NodeJS.ProcessEnv, dir: string, server?: stri
   }
   const previous = loadCredentials(dir);
   saveCredentials(dir, { serverUrl, username: res.username, deviceToken: res.deviceToken, deviceName });
+  removeSignedOutNote(dir);
   if (previous && previous.deviceToken !== res.deviceToken) await signOut(previous.serverUrl, previous.deviceToken).catch(() => undefined);
   io.out(`Signed in as ${res.username} at ${serverUrl}. Start syncing with: mydropbox sync`);
   return EXIT.ok;
@@ -318,23 +324,41 @@ async function sync(
   return typeof first === 'string' ? EXIT.ok : stoppedBecause(io, dir, creds, first, folder);
 }
 
-/** Syncing ended on an error: said in words with what to do; a token the server refused is forgotten (it is useless now). */
+/**
+ * Syncing ended on an error: said in words with what to do. A token the server refused is forgotten (it
+ * is useless now), and a note says so to `mydropbox status`; the engine has let go of the folder.
+ */
 function stoppedBecause(io: Out, dir: string, creds: Credentials, err: unknown, folder: string): number {
   const code = fail(io, err, folder);
-  if (code === EXIT.auth && loadCredentials(dir)?.deviceToken === creds.deviceToken) removeCredentials(dir);
+  if (code === EXIT.auth && loadCredentials(dir)?.deviceToken === creds.deviceToken) {
+    removeCredentials(dir);
+    saveSignedOutNote(dir, { serverUrl: creds.serverUrl, username: creds.username, deviceName: creds.deviceName, at: Date.now() });
+    io.err(`To sync again, sign in: ${signInAgain(creds)}, then: mydropbox sync ${JSON.stringify(folder)}`);
+  }
   return code;
+}
+
+function signInAgain(who: { serverUrl: string; username: string }): string {
+  return `mydropbox login --server ${who.serverUrl} --username ${who.username}`;
 }
 
 async function status(io: Out, dir: string): Promise<number> {
   const creds = loadCredentials(dir);
   if (!creds) {
-    io.out('Signed out: not signed in on this computer. Run `mydropbox login --server URL --username NAME`.');
+    const note = loadSignedOutNote(dir);
+    if (note)
+      io.out(
+        `Signed out: this computer${note.deviceName ? ` ("${note.deviceName}")` : ''} was signed out of ${note.serverUrl} (account ${note.username}) ` +
+          `at ${new Date(note.at).toLocaleString()}, on the website's Devices page or by signing out elsewhere. Syncing stopped; the files ` +
+          `in its folders are left as they are. To sync again: ${signInAgain(note)}`,
+      );
+    else io.out('Signed out: not signed in on this computer. Run `mydropbox login --server URL --username NAME`.');
     return EXIT.auth;
   }
   const check = await deviceStillAccepted(creds);
   if (check === 'revoked') {
     io.out(
-      `Signed out: ${creds.serverUrl} no longer accepts this computer's device token (it was signed out, e.g. from the website's Devices page). Sign in again with \`mydropbox login\`.`,
+      `Signed out: ${creds.serverUrl} no longer accepts this computer's device token (it was signed out, e.g. from the website's Devices page). Sign in again with \`${signInAgain(creds)}\`.`,
     );
     return EXIT.auth;
   }

@@ -739,15 +739,8 @@ export class SyncEngine {
     } catch (err) {
       this.lastError = err;
       if (MyDropboxError.is(err, 'folder_unavailable')) this.halt(err);
-      else if (
-        MyDropboxError.is(err, 'unauthorized') ||
-        MyDropboxError.is(err, 'token_expired') ||
-        MyDropboxError.is(err, 'bad_credentials')
-      ) {
-        this.halt(
-          new MyDropboxError(err.code, `The server no longer accepts this device (it was signed out); syncing stopped. ${err.message}`),
-        );
-      } else if (isOffline(err)) {
+      else if (isSignedOut(err)) this.halt(signedOutReason(err));
+      else if (isOffline(err)) {
         this.passOwed = true;
         const delay = backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF);
         this.setStatus({ kind: 'offline', retryAt: Date.now() + delay, reason: err instanceof Error ? err.message : String(err) });
@@ -801,6 +794,12 @@ export class SyncEngine {
         }
       } catch (err) {
         if (signal.aborted) return;
+        // Signed out while waiting for changes (the data server ends the poll then): stop, as a refused upload would.
+        if (isSignedOut(err)) {
+          this.lastError = err;
+          this.halt(signedOutReason(err));
+          return;
+        }
         failures++;
         this.log('debug', `Change feed: ${err instanceof Error ? err.message : String(err)}`);
         await systemClock.sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
@@ -822,6 +821,20 @@ export class SyncEngine {
   private log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     this.opts.events?.log?.(level, message);
   }
+}
+
+function isSignedOut(err: unknown): err is MyDropboxError {
+  return MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'bad_credentials');
+}
+
+/** Why syncing stopped when the server refused this device, in words (hosts add how to sign in again). */
+function signedOutReason(err: MyDropboxError): MyDropboxError {
+  return new MyDropboxError(
+    err.code,
+    "This device was signed out of MyDropbox (on the website's Devices page, or by signing out elsewhere), so syncing stopped. " +
+      'Nothing was deleted: the files here are left as they are.',
+    { signedOut: true, server: err.message },
+  );
 }
 
 /** The server's 409 for a file where it has a folder, or below one of its files (no current revision: nothing at that path). */

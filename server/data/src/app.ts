@@ -37,8 +37,8 @@ export function createApp(deps: DataAppDeps): Koa<DataState> {
   app.use(revocations.routes());
   const auth = authenticate(deps.verifier, deps.services.serverId, revoked);
   app.use((ctx, next) => (ctx.path === '/v1' || ctx.path.startsWith('/v1/') ? auth(ctx, next) : next()));
-  for (const build of [filesRouter, contentRouter, blocksRouter, changesRouter, foldersRouter, uploadsRouter]) {
-    const router = build(deps.services);
+  const routers = [filesRouter, contentRouter, blocksRouter, foldersRouter, uploadsRouter].map((build) => build(deps.services));
+  for (const router of [...routers, changesRouter(deps.services, revoked)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());
   }

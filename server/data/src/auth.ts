@@ -6,22 +6,30 @@ import type { RevokedDevices } from './revocations';
 
 export interface DataState {
   owner: string;
+  /** The signed-in device (`did`), when the token names one. */
+  deviceId?: number;
 }
 
 /** Usernames name folders on disk; one safe segment, never hidden (`.tmp`, `.staging` are ours). */
 const SAFE_OWNER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
 
+/** The answer to a device the router signed out. */
+export function signedOut(): MyDropboxError {
+  return new MyDropboxError('unauthorized', 'This device was signed out of MyDropbox; sign in again to sync.');
+}
+
 export function authenticate(verifier: AccessTokenVerifier, serverId: number, revoked?: RevokedDevices): Middleware<DataState> {
   return async (ctx, next) => {
     const claims = verifier.verify(bearerToken(ctx), serverId);
     if (claims.did !== undefined && revoked?.has(claims.did)) {
-      throw new MyDropboxError('unauthorized', 'This device was signed out of MyDropbox; sign in again to sync.');
+      throw signedOut();
     }
     if (claims.scope !== 'user' && claims.scope !== 'router') {
       throw new MyDropboxError('forbidden', 'This access token does not grant file access.');
     }
     if (!SAFE_OWNER.test(claims.sub)) throw new MyDropboxError('forbidden', 'This access token names an account this server cannot hold.');
     ctx.state.owner = claims.sub;
+    if (claims.did !== undefined) ctx.state.deviceId = claims.did;
     await next();
   };
 }

@@ -18,13 +18,29 @@ const body = z.object({ deviceIds: z.array(z.number().int().positive()).max(MAX_
  */
 export class RevokedDevices {
   private readonly until = new Map<number, number>();
+  /** Requests of a device that wait (change-feed long polls), ended when it is signed out. */
+  private readonly waiting = new Map<number, Set<() => void>>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
   add(deviceIds: readonly number[]): void {
     const t = this.now();
     for (const [id, until] of this.until) if (until <= t) this.until.delete(id);
-    for (const id of deviceIds) this.until.set(id, t + REMEMBER_MS);
+    for (const id of deviceIds) {
+      this.until.set(id, t + REMEMBER_MS);
+      for (const end of this.waiting.get(id) ?? []) end();
+    }
+  }
+
+  /** Calls `end` if `deviceId` is signed out before the returned function is called (a long poll then answers 401 at once). */
+  whileWaiting(deviceId: number, end: () => void): () => void {
+    const set = this.waiting.get(deviceId) ?? new Set<() => void>();
+    this.waiting.set(deviceId, set);
+    set.add(end);
+    return () => {
+      set.delete(end);
+      if (set.size === 0 && this.waiting.get(deviceId) === set) this.waiting.delete(deviceId);
+    };
   }
 
   has(deviceId: number): boolean {
