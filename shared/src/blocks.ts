@@ -55,3 +55,41 @@ export function partHashesOf(block: Uint8Array): Buffer {
   }
   return out;
 }
+
+/**
+ * Cuts a stream of chunks into blocks as they arrive, wherever the chunks' own edges fall: `slice`
+ * gets each piece of the current block in order, `blockEnd` runs when a block is whole (and, from
+ * `finish`, for a last shorter one). The WebDAV upload and the client's download both read this way.
+ */
+export class BlockSplitter {
+  private inBlock = 0;
+  /** Bytes pushed so far. */
+  size = 0;
+
+  constructor(
+    private readonly slice: (bytes: Uint8Array) => void,
+    private readonly blockEnd: () => void | Promise<void>,
+  ) {}
+
+  async push(chunk: Uint8Array): Promise<void> {
+    for (let off = 0; off < chunk.length;) {
+      const take = Math.min(chunk.length - off, BLOCK_SIZE - this.inBlock);
+      this.slice(chunk.subarray(off, off + take));
+      this.inBlock += take;
+      this.size += take;
+      off += take;
+      if (this.inBlock === BLOCK_SIZE) {
+        this.inBlock = 0;
+        await this.blockEnd();
+      }
+    }
+  }
+
+  /** Ends the last block if it has bytes (an empty stream has no blocks). */
+  async finish(): Promise<void> {
+    if (this.inBlock > 0) {
+      this.inBlock = 0;
+      await this.blockEnd();
+    }
+  }
+}

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { BLOCK_SIZE, contentHashOfBlocks, MyDropboxError, PART_SIZE, partHashesOf, type FileEntry } from '@mydropbox/shared';
+import { BLOCK_SIZE, BlockSplitter, contentHashOfBlocks, MyDropboxError, PART_SIZE, partHashesOf, type FileEntry } from '@mydropbox/shared';
 import { FileChangingError, sameStat, type FileStat } from './hasher';
 import { TEMP_PREFIX } from './ignore';
 import type { RemoteClient } from './remote';
@@ -267,28 +267,21 @@ export async function writeFileSafely(
   try {
     const blocks: string[] = [];
     let hasher = createHash('sha256');
-    let inBlock = 0;
-    let size = 0;
+    const splitter = new BlockSplitter(
+      (bytes) => hasher.update(bytes),
+      () => {
+        blocks.push(hasher.digest('hex'));
+        hasher = createHash('sha256');
+      },
+    );
     for await (const chunk of source) {
-      let off = 0;
-      while (off < chunk.length) {
-        const take = Math.min(chunk.length - off, BLOCK_SIZE - inBlock);
-        hasher.update(chunk.subarray(off, off + take));
-        inBlock += take;
-        off += take;
-        if (inBlock === BLOCK_SIZE) {
-          blocks.push(hasher.digest('hex'));
-          hasher = createHash('sha256');
-          inBlock = 0;
-        }
-      }
+      await splitter.push(chunk);
       await handle.write(chunk);
-      size += chunk.length;
       // More bytes than the entry said: not the content we want, and maybe no end to it.
-      if (want.size !== undefined && size > want.size)
+      if (want.size !== undefined && splitter.size > want.size)
         throw new MyDropboxError('hash_mismatch', `The server sent more bytes for "${rel}" than the file has; it changed meanwhile.`);
     }
-    if (inBlock > 0) blocks.push(hasher.digest('hex'));
+    await splitter.finish();
     const contentHash = contentHashOfBlocks(blocks);
     if (contentHash !== want.contentHash) {
       throw new MyDropboxError('hash_mismatch', `The bytes received for "${rel}" do not match the expected content; it changed meanwhile.`);
@@ -305,7 +298,7 @@ export async function writeFileSafely(
     await fsyncDir(dir);
     const hashedAt = Date.now();
     const st = await fs.promises.lstat(abs);
-    return { size, mtime: st.mtimeMs, ino: st.ino, ctime: st.ctimeMs, hashedAt, blocks, contentHash };
+    return { size: splitter.size, mtime: st.mtimeMs, ino: st.ino, ctime: st.ctimeMs, hashedAt, blocks, contentHash };
   } finally {
     if (!renamed) {
       await handle.close().catch(() => undefined);

@@ -1,6 +1,6 @@
 // A PUT body streamed into 4 MiB blocks: each hashed, sent only if the data server lacks it, then one commit.
 import { createHash } from 'node:crypto';
-import { BLOCK_SIZE, MyDropboxError, type FileEntry } from '@mydropbox/shared';
+import { BLOCK_SIZE, BlockSplitter, MyDropboxError, type FileEntry } from '@mydropbox/shared';
 import type { DataClient } from './dataClient';
 
 /**
@@ -9,7 +9,6 @@ import type { DataClient } from './dataClient';
  */
 export async function sendBlocks(data: DataClient, body: AsyncIterable<Buffer>): Promise<{ blocks: string[]; size: number }> {
   const blocks: string[] = [];
-  let size = 0;
   let inFlight: Promise<void> = Promise.resolve();
   let block = Buffer.allocUnsafe(BLOCK_SIZE);
   let fill = 0;
@@ -26,24 +25,22 @@ export async function sendBlocks(data: DataClient, body: AsyncIterable<Buffer>):
     inFlight.catch(() => undefined);
   };
 
-  for await (const chunk of body) {
-    let offset = 0;
-    while (offset < chunk.length) {
-      const n = Math.min(chunk.length - offset, BLOCK_SIZE - fill);
-      chunk.copy(block, fill, offset, offset + n);
-      fill += n;
-      offset += n;
-      size += n;
-      if (fill === BLOCK_SIZE) {
-        await ship(block);
-        block = Buffer.allocUnsafe(BLOCK_SIZE);
-        fill = 0;
-      }
-    }
-  }
-  if (fill > 0) await ship(block.subarray(0, fill));
+  const splitter = new BlockSplitter(
+    (bytes) => {
+      block.set(bytes, fill);
+      fill += bytes.length;
+    },
+    async () => {
+      const whole = block.subarray(0, fill);
+      block = Buffer.allocUnsafe(BLOCK_SIZE);
+      fill = 0;
+      await ship(whole);
+    },
+  );
+  for await (const chunk of body) await splitter.push(chunk);
+  await splitter.finish();
   await inFlight;
-  return { blocks, size };
+  return { blocks, size: splitter.size };
 }
 
 /**
