@@ -52,34 +52,41 @@ export class NotSyncedList {
 
   /** Whether `p` must be left alone: it or a folder above it is a link, special or unreadable here, or a write to it was refused. */
   blocks(p: string): boolean {
-    if (this.local.has(p) || this.writes.has(p)) return true;
-    if (this.local.size === 0) return false;
-    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
-      const above = this.local.get(p.slice(0, i));
-      if (above && COVERS_BELOW.has(above.reason)) return true;
-    }
-    return false;
+    return this.local.has(p) || this.writes.has(p) || this.folderAbove(p) !== undefined;
   }
 
   /** Why `p` is not synced, in words (for the path itself or a folder above it), or undefined when nothing keeps it out. */
   reasonFor(p: string): string | undefined {
     const own = this.failures.get(p) ?? this.writes.get(p) ?? this.local.get(p) ?? this.server.get(p);
     if (own) return own.message;
-    if (this.local.size === 0) return undefined;
+    const above = this.folderAbove(p);
+    return above ? `"${above.path}" is ${above.message}` : undefined;
+  }
+
+  /**
+   * Everything not synced, by path. A path below a folder that is itself listed (a link, special or
+   * unreadable) is said by that folder's item, so a write refused below it before the scan saw the
+   * folder is not listed a second time.
+   */
+  items(): NotSyncedItem[] {
+    const below = [...this.server.values(), ...this.writes.values(), ...this.failures.values()].filter(
+      (i) => this.folderAbove(i.path) === undefined,
+    );
+    return [...this.local.values(), ...below].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  /** The nearest listed folder above `p` that covers everything below it, if any. */
+  private folderAbove(p: string): NotSyncedItem | undefined {
+    if (this.local.size === 0 || typeof p !== 'string') return undefined;
     for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
       const above = this.local.get(p.slice(0, i));
-      if (above && COVERS_BELOW.has(above.reason)) return `"${above.path}" is ${above.message}`;
+      if (above && COVERS_BELOW.has(above.reason)) return above;
     }
     return undefined;
   }
 
-  items(): NotSyncedItem[] {
-    const all = [...this.local.values(), ...this.server.values(), ...this.writes.values(), ...this.failures.values()];
-    return all.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
-
   get size(): number {
-    return this.local.size + this.server.size + this.writes.size + this.failures.size;
+    return this.items().length;
   }
 
   /** True once per change of the list (for the `notSynced` event). */
