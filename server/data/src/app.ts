@@ -11,6 +11,7 @@ import { blocksRouter } from './routes/blocks';
 import { changesRouter } from './routes/changes';
 import { foldersRouter } from './routes/folders';
 import { uploadsRouter } from './routes/uploads';
+import { versionsRouter } from './routes/versions';
 
 export interface DataAppDeps {
   services: DataServices;
@@ -37,7 +38,9 @@ export function createApp(deps: DataAppDeps): Koa<DataState> {
   app.use(revocations.routes());
   const auth = authenticate(deps.verifier, deps.services.serverId, revoked);
   app.use((ctx, next) => (ctx.path === '/v1' || ctx.path.startsWith('/v1/') ? auth(ctx, next) : next()));
-  const routers = [filesRouter, contentRouter, blocksRouter, foldersRouter, uploadsRouter].map((build) => build(deps.services));
+  const routers = [filesRouter, contentRouter, blocksRouter, foldersRouter, uploadsRouter, versionsRouter].map((build) =>
+    build(deps.services),
+  );
   for (const router of [...routers, changesRouter(deps.services, revoked)]) {
     app.use(router.routes());
     app.use(router.allowedMethods());

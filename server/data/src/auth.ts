@@ -1,13 +1,16 @@
 // Lets a request in only with the router's access token for this data server; the token's `sub` is the owner.
 import type { Middleware } from 'koa';
-import { MyDropboxError } from '@mydropbox/shared';
+import { DEVICE_HEADER, MyDropboxError } from '@mydropbox/shared';
 import { AccessTokenVerifier, bearerToken } from '@mydropbox/server-common';
 import type { RevokedDevices } from './revocations';
+import { withDevice } from './requestDevice';
 
 export interface DataState {
   owner: string;
   /** The signed-in device (`did`), when the token names one. */
   deviceId?: number;
+  /** Router-scope tokens only: the router's own calls on a user's behalf (DELETE /v1/account needs one). */
+  router?: boolean;
 }
 
 /** Usernames name folders on disk; one safe segment, never hidden (`.tmp`, `.staging` are ours). */
@@ -30,6 +33,9 @@ export function authenticate(verifier: AccessTokenVerifier, serverId: number, re
     if (!SAFE_OWNER.test(claims.sub)) throw new MyDropboxError('forbidden', 'This access token names an account this server cannot hold.');
     ctx.state.owner = claims.sub;
     if (claims.did !== undefined) ctx.state.deviceId = claims.did;
-    await next();
+    ctx.state.router = claims.scope === 'router';
+    // The door header is believed only from the router; a device's own token names the device.
+    const device = claims.scope === 'router' ? ctx.get(DEVICE_HEADER) || null : (claims.dn ?? null);
+    await withDevice(device, next);
   };
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { closeOnSignals, createLogger, keepFilesPrivate, loadConfig, port, runMain } from '@mydropbox/server-common';
 import { QUOTA_BYTES } from '@mydropbox/shared';
-import { startDataServer } from './start';
+import { DEFAULT_PURGE_INTERVAL_MS, startDataServer } from './start';
+import { DEFAULT_VERSION_RETENTION_DAYS } from './services';
 
 async function main(): Promise<void> {
   const env = loadConfig({
@@ -15,6 +16,11 @@ async function main(): Promise<void> {
     DATA_ROOT: z.string().optional(),
     DATA_DATABASE_URL: z.string().optional(),
     DATA_QUOTA_BYTES: z.coerce.number().int().min(0).default(QUOTA_BYTES),
+    VERSION_RETENTION_DAYS: z.coerce.number().min(0).max(36500).default(DEFAULT_VERSION_RETENTION_DAYS),
+    VERSION_PURGE_INTERVAL_SECONDS: z.coerce
+      .number()
+      .min(0)
+      .default(DEFAULT_PURGE_INTERVAL_MS / 1000),
     ROUTER_PUBLIC_KEY: z.string().optional(),
     ROUTER_PUBLIC_KEY_FILE: z.string().optional(),
     MYDROPBOX_HOME: z.string().optional(),
@@ -37,6 +43,8 @@ async function main(): Promise<void> {
     port: env.DATA_PORT,
     host: env.DATA_HOST,
     quotaBytes: env.DATA_QUOTA_BYTES,
+    versionRetentionDays: env.VERSION_RETENTION_DAYS,
+    purgeIntervalMs: env.VERSION_PURGE_INTERVAL_SECONDS * 1000,
     log,
   });
   closeOnSignals(log, `data server ${env.DATA_SERVER_ID}`, () => server.close());

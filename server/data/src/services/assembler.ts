@@ -11,7 +11,15 @@ import type { UploadSession } from './uploadSessions';
 import { readFull, writeFull } from '../store/fullIo';
 
 export type BlockSource =
-  { kind: 'memory'; data: Buffer } | { kind: 'staged'; file: string } | { kind: 'held'; path: string; idx: number; size: number };
+  | { kind: 'memory'; data: Buffer }
+  | { kind: 'staged'; file: string }
+  | { kind: 'held'; path: string; idx: number; size: number }
+  | { kind: 'kept'; file: string; offset: number; length: number };
+
+/** Blocks kept for versions (versionKeeper.ts): a restore is built from them, and uploads need not send them again. */
+export interface KeptBlocks {
+  locate(owner: string, hashes: readonly string[]): Promise<Map<string, { file: string; offset: number; length: number }>>;
+}
 
 export class Assembler {
   constructor(
@@ -19,6 +27,7 @@ export class Assembler {
     private readonly disk: UserFiles,
     private readonly staging: BlockStaging,
     private readonly published: PublishedHere,
+    private readonly kept?: KeptBlocks,
   ) {}
 
   /** The identity of each live file opened as a block source, taken when it was opened. */
@@ -53,7 +62,7 @@ export class Assembler {
       else notStaged.push(hash);
     }
     const held = notStaged.length ? await this.files.holders(owner, notStaged) : new Map();
-    const missing: string[] = [];
+    const notHeld: string[] = [];
     for (const hash of notStaged) {
       const places = held.get(hash);
       if (places?.length)
@@ -61,6 +70,13 @@ export class Assembler {
           hash,
           places.map((h: { path: string; idx: number; size: number }) => ({ kind: 'held' as const, ...h })),
         );
+      else notHeld.push(hash);
+    }
+    const kept = notHeld.length && this.kept ? await this.kept.locate(owner, notHeld) : new Map<string, never>();
+    const missing: string[] = [];
+    for (const hash of notHeld) {
+      const place = kept.get(hash);
+      if (place) sources.set(hash, [{ kind: 'kept', ...place }]);
       else missing.push(hash);
     }
     return { sources, missing };
@@ -159,6 +175,15 @@ export class Assembler {
             const { size: stagedSize } = await h.stat();
             if (stagedSize > buf.length) buf = Buffer.allocUnsafe(Math.min(stagedSize, BLOCK_SIZE));
             n = await readFull(h, buf, Math.min(BLOCK_SIZE, buf.length), 0);
+          } finally {
+            await h.close();
+          }
+        } else if (place.kind === 'kept') {
+          // Never trusted without a hash: a pack may be a hard link to a file written long ago.
+          const h = await fs.open(place.file, 'r');
+          try {
+            if (place.length > buf.length) buf = Buffer.allocUnsafe(place.length);
+            n = await readFull(h, buf, place.length, place.offset);
           } finally {
             await h.close();
           }

@@ -8,6 +8,7 @@ import type { BlockStaging } from '../store/blockStaging';
 import type { ChangeFeed } from './changeFeed';
 import type { KeyedMutex } from './keyedMutex';
 import type { OpenReads } from '../store/openReads';
+import type { KeptBlocks } from './assembler';
 
 export interface ReadDeps {
   files: FilesRepository;
@@ -18,6 +19,8 @@ export interface ReadDeps {
   /** Every handle `open` gives out is counted here until closed (an in-place patch waits for none). */
   openReads: OpenReads;
   quotaBytes: number;
+  /** Blocks kept for versions count as held: a file deleted and sent again needs no upload. */
+  kept?: KeptBlocks;
 }
 
 export class FileReads {
@@ -44,7 +47,9 @@ export class FileReads {
   async missing(owner: string, hashes: readonly string[]): Promise<MissingBlocksResponse> {
     const unique = [...new Set(hashes)].filter((h) => !this.d.staging.has(owner, h));
     const held = unique.length ? await this.d.files.holders(owner, unique, 1) : new Map();
-    return { missing: unique.filter((h) => !held.has(h)) };
+    const notHeld = unique.filter((h) => !held.has(h));
+    const kept = notHeld.length && this.d.kept ? await this.d.kept.locate(owner, notHeld) : new Map<string, unknown>();
+    return { missing: notHeld.filter((h) => !kept.has(h)) };
   }
 
   /**

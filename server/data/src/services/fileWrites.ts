@@ -15,6 +15,8 @@ import type { Quota } from './quota';
 import { KeyedMutex } from './keyedMutex';
 import { inParallel } from '../inParallel';
 import { discard, type UploadSessions } from './uploadSessions';
+import type { Replaced, VersionKeeper } from './versionKeeper';
+import { currentDevice } from '../requestDevice';
 
 /** Temp files built at once in a batch: their fsyncs overlap, which is where a batch's time goes. */
 const BUILD_WIDTH = 32;
@@ -50,6 +52,15 @@ export interface WriteDeps {
   journal: WriteJournal;
   /** Live files open for download: never patched in place. */
   openReads: OpenReads;
+  /** Keeps what every overwrite, delete and move replaces (version history). */
+  versions: VersionKeeper;
+}
+
+/** A kept version's content to make current again (services/history.ts decides where). */
+export interface RestoreInput {
+  size: number;
+  blocks: readonly string[];
+  contentHash: string;
 }
 
 function live(row: FileRow | undefined): FileRow | undefined {
@@ -77,7 +88,7 @@ export class FileWrites {
           owner,
           req,
           current,
-          async () => (await this.d.files.apply(owner, writesFor([{ req }])))[0]!,
+          async (kept) => (await this.d.files.apply(owner, writesFor([{ req }]), { device: currentDevice(), also: kept.insert }))[0]!,
         );
         if (patched) {
           await this.d.staging.consume(owner, req.blocks);
@@ -166,6 +177,11 @@ export class FileWrites {
           }
         });
         built.sort((a, b) => a.i - b.i);
+        // The live files this batch replaces are kept as versions before any of them is renamed over.
+        const kept = await this.d.versions.preserve(
+          owner,
+          accepted.flatMap((a) => (a.current && !results[a.i] ? [{ row: a.current, reason: 'edit' as const }] : [])),
+        );
         const journaled = built.filter((b) => b.data);
         // Durable before any row says these files exist: recovery rewrites them from here after a crash.
         const journal = journaled.length
@@ -190,7 +206,10 @@ export class FileWrites {
             }
             await this.d.disk.publishMany(owner, renamed);
             for (const b of built) b.tempPath = undefined; // renamed: nothing left to clean up
-            const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])));
+            const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])), {
+              device: currentDevice(),
+              also: kept.insert,
+            });
             committed = true;
             this.d.feed.notify(owner);
             return out;
@@ -312,21 +331,70 @@ export class FileWrites {
     const writes: RowWrite[] = [
       { kind: 'put', path: req.to, size: source.size, blocks, contentHash: source.contentHash, modifiedAt: source.modifiedAt },
     ];
-    if (andDelete) writes.push({ kind: 'delete', path: req.from, modifiedAt: Date.now() });
+    if (andDelete) writes.push({ kind: 'delete', path: req.from, modifiedAt: Date.now(), reason: 'move' });
     const [put, removed] = await this.publish(owner, [{ tempPath, path: req.to }], writes);
     if (andDelete) await this.d.disk.remove(owner, req.from);
     return { file: toEntry(put), from: removed ? { path: req.from, rev: removed.rev } : undefined };
   }
 
-  /** Renames the temp files into place, then commits all rows in one transaction and wakes the change feed. */
+  /** Runs `section` under the user's write lock (the purge, a restore's choice of target, account removal). */
+  locked<T>(owner: string, section: () => Promise<T>): Promise<T> {
+    return this.userLock.run(owner, section);
+  }
+
+  /**
+   * Makes a kept version's content current at the path `choose` picks (under the write lock, so no
+   * change slips in between), through the same build and publish as a commit: the change feed carries
+   * it, and the live content it replaces is kept as a version (reason 'restore').
+   * `choose` returning `current` means that content is there already: nothing is written.
+   */
+  async restore(
+    owner: string,
+    input: RestoreInput,
+    choose: () => Promise<{ path: string; current?: FileRow; unchanged?: boolean }>,
+  ): Promise<{ path: string; file: FileEntry }> {
+    return this.userLock.run(owner, async () => {
+      const { path, current, unchanged } = await choose();
+      if (current && unchanged) return { path, file: toEntry(current) };
+      await this.checkPlacement(owner, path);
+      await this.d.quota.checkCommit(owner, current?.size ?? 0, input.size);
+      const sources = await this.d.assembler.locate(owner, input.blocks);
+      const tempPath = await this.d.assembler.build(owner, input.size, input.blocks, sources);
+      const write: RowWrite = {
+        kind: 'put',
+        path,
+        size: input.size,
+        blocks: input.blocks,
+        contentHash: input.contentHash,
+        modifiedAt: Date.now(),
+        reason: 'restore',
+      };
+      const [row] = await this.publish(owner, [{ tempPath, path }], [write]);
+      return { path, file: toEntry(row) };
+    });
+  }
+
+  /**
+   * Keeps the live files the writes replace as versions, renames the temp files into place, then
+   * commits all rows (the versions' too) in one transaction and wakes the change feed.
+   */
   private async publish(owner: string, temps: { tempPath: string; path: string }[], writes: RowWrite[]): Promise<FileRow[]> {
+    const currentRows = await this.d.files.getMany(
+      owner,
+      writes.map((w) => w.path),
+    );
+    const replaced: Replaced[] = writes.flatMap((w) => {
+      const row = live(currentRows.get(w.path));
+      return row ? [{ row, reason: w.reason ?? (w.kind === 'put' ? 'edit' : 'delete') }] : [];
+    });
+    const kept = await this.d.versions.preserve(owner, replaced);
     return this.d.publishLock.run(owner, async () => {
       for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));
       for (const t of temps) {
         await this.d.disk.ensureParent(owner, t.path);
         await this.d.disk.publish(t.tempPath, owner, t.path);
       }
-      const rows = await this.d.files.apply(owner, writes);
+      const rows = await this.d.files.apply(owner, writes, { device: currentDevice(), also: kept.insert });
       this.d.feed.notify(owner);
       // Only after the row: a file renamed into place whose row then failed is never trusted.
       for (const w of writes) {

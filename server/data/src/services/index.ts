@@ -19,9 +19,17 @@ import { HashPool } from './hashPool';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
 import { WriteJournal, type RecoveryTarget } from '../store/writeJournal';
+import { VersionsRepository } from '../store/versionsRepository';
+import { VersionPacks } from '../store/versionPacks';
+import { DAY_MS, VersionKeeper } from './versionKeeper';
+import { History } from './history';
+import { removeAccount } from './accountRemoval';
 
 /** Staged blocks no commit used within a day are debris from abandoned uploads. */
 export const STAGING_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+
+/** Replaced and deleted files are kept this long unless the server is told otherwise (VERSION_RETENTION_DAYS). */
+export const DEFAULT_VERSION_RETENTION_DAYS = 30;
 
 export interface DataServices {
   serverId: number;
@@ -33,13 +41,31 @@ export interface DataServices {
   feed: ChangeFeed;
   /** Explicit folders and whole-folder operations (WebDAV). */
   folders: Folders;
+  /** Versions, deleted files, restores. */
+  history: History;
+  /** Removes versions past the retention period and the bytes no version needs any more. */
+  purge(): Promise<{ versions: number; packs: number }>;
+  /** Everything of one user on this server (DELETE /v1/account). */
+  removeAccount(owner: string): Promise<void>;
   /** Replays write journals left by a crash, removes temp files and stale staged blocks; run before serving. */
   sweep(): Promise<{ tempFiles: number; stagedBlocks: number; journals: number }>;
   /** Stops background work; waits for the write journal's checkpoints. */
   close(): Promise<void>;
 }
 
-export function createDataServices(deps: { db: Knex; root: string; serverId: number; quotaBytes: number; log: Logger }): DataServices {
+export interface DataServicesDeps {
+  db: Knex;
+  root: string;
+  serverId: number;
+  quotaBytes: number;
+  log: Logger;
+  /** Days a replaced or deleted file's content is kept (fractions allowed); 0 keeps none. */
+  versionRetentionDays?: number;
+  /** The clock of version history (tests move it forward to expire versions). */
+  now?: () => number;
+}
+
+export function createDataServices(deps: DataServicesDeps): DataServices {
   const files = new FilesRepository(deps.db);
   const disk = new UserFiles(deps.root, deps.serverId);
   const staging = new BlockStaging(deps.root, deps.serverId);
@@ -47,25 +73,53 @@ export function createDataServices(deps: { db: Knex; root: string; serverId: num
   const quota = new Quota(files, staging, deps.quotaBytes);
   const publishLock = new KeyedMutex();
   const published = new PublishedHere();
-  const assembler = new Assembler(files, disk, staging, published);
+  const versionRows = new VersionsRepository(deps.db);
+  const packs = new VersionPacks(disk.base);
+  const keeper = new VersionKeeper({
+    files,
+    versions: versionRows,
+    packs,
+    disk,
+    retentionMs: (deps.versionRetentionDays ?? DEFAULT_VERSION_RETENTION_DAYS) * DAY_MS,
+    now: deps.now,
+  });
+  const assembler = new Assembler(files, disk, staging, published, keeper);
   const hashes = new HashPool();
   const sessions = new UploadSessions(disk, quota, hashes);
   const journal = new WriteJournal(path.join(disk.base, '.journal'));
   const openReads = new OpenReads();
-  const writes = new FileWrites({ files, disk, staging, assembler, feed, quota, publishLock, sessions, published, journal, openReads });
+  const writes = new FileWrites({
+    files,
+    disk,
+    staging,
+    assembler,
+    feed,
+    quota,
+    publishLock,
+    sessions,
+    published,
+    journal,
+    openReads,
+    versions: keeper,
+  });
   return {
     serverId: deps.serverId,
-    reads: new FileReads({ files, disk, staging, feed, publishLock, openReads, quotaBytes: deps.quotaBytes }),
+    reads: new FileReads({ files, disk, staging, feed, publishLock, openReads, quotaBytes: deps.quotaBytes, kept: keeper }),
     writes,
     folders: new Folders({ files, folders: new FoldersRepository(deps.db), writes, quota }),
     uploads: new BlockUploads(staging, quota, assembler),
     sessions,
     feed,
+    history: new History({ files, versions: versionRows, packs, disk, writes }),
+    purge: () => keeper.purge((owner, section) => writes.locked(owner, section)),
+    removeAccount: (owner) => removeAccount({ versions: versionRows, packs, disk, staging, writes, feed }, owner),
     async sweep() {
       const tempFiles = await disk.sweepTemp();
       const recovered = await journal.recover(recoveryTarget(files, disk));
       if (recovered.journals) deps.log.warn(recovered, 'replayed write journals left by a crash');
       const stagedBlocks = await staging.sweep(STAGING_MAX_AGE_MS);
+      // Packs no row names: left by a change or a purge cut short (nothing else runs yet).
+      for (const owner of await packs.owners()) await keeper.sweepPacks(owner);
       if (tempFiles || stagedBlocks) deps.log.info({ tempFiles, stagedBlocks }, 'removed leftovers of interrupted uploads');
       return { tempFiles, stagedBlocks, journals: recovered.journals };
     },

@@ -6,6 +6,7 @@ import type { FileRow } from '../store/filesRepository';
 import type { WriteDeps } from './fileWrites';
 import { readFull } from '../store/fullIo';
 import { writeParts } from '../store/userFiles';
+import type { KeepPlan } from './versionKeeper';
 
 /**
  * At most this many changed blocks are patched in place (their before and after go into the
@@ -28,7 +29,7 @@ export async function patchInPlace(
   owner: string,
   req: CommitRequest,
   current: FileRow,
-  rowWrite: () => Promise<FileRow>,
+  rowWrite: (kept: KeepPlan) => Promise<FileRow>,
 ): Promise<FileRow | undefined> {
   if (current.size !== req.size || req.blocks.length < 2) return undefined;
   const old = await d.files.blocksOf(owner, req.path);
@@ -53,6 +54,19 @@ export async function patchInPlace(
       if ((await readFull(handle, before, before.length, i * BLOCK_SIZE)) !== before.length) return undefined; // shorter than its row: not ours to patch
       parts.push({ offset: i * BLOCK_SIZE, before, after });
     }
+    // The content being patched over is kept as a version: the blocks not kept yet are copied aside
+    // first (when they are less than half the file; else a new copy is built and the old file kept whole).
+    const kept = await d.versions.preservePatched(
+      owner,
+      current,
+      old,
+      new Map(parts.map((p) => [p.offset / BLOCK_SIZE, p.before])),
+      async (i) => {
+        const buf = Buffer.allocUnsafe(blockLength(current.size, i));
+        return (await readFull(handle, buf, buf.length, i * BLOCK_SIZE)) === buf.length ? buf : undefined;
+      },
+    );
+    if (!kept) return undefined;
     const journal = await d.journal.write([
       { kind: 'patch', owner, path: req.path, fromHash: current.contentHash, toHash: contentHashOfBlocks(req.blocks), parts },
     ]);
@@ -69,7 +83,7 @@ export async function patchInPlace(
             handle,
             parts.map((p) => ({ offset: p.offset, data: p.after })),
           );
-          const written = await rowWrite();
+          const written = await rowWrite(kept);
           state = 'committed';
           d.feed.notify(owner);
           return written;

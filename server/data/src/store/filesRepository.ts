@@ -7,6 +7,8 @@ import type { FileEntry } from '@mydropbox/shared';
 export interface FileRow extends FileEntry {
   seq: number;
   deleted: boolean;
+  /** Who wrote this content (or, on a tombstone, who deleted it); null when unknown. */
+  device?: string | null;
 }
 
 /** Where a block the user already holds can be read: block `idx` of the live file `path` of `size` bytes. */
@@ -16,9 +18,18 @@ export interface BlockHolder {
   size: number;
 }
 
+/** Why a live file's content stops being current (kept as a version's reason; see versions.ts). */
+export type ReplaceReason = 'edit' | 'delete' | 'move' | 'restore';
+
 export type RowWrite =
-  | { kind: 'put'; path: string; size: number; contentHash: string; modifiedAt: number; blocks: readonly string[] }
-  | { kind: 'delete'; path: string; modifiedAt: number };
+  | { kind: 'put'; path: string; size: number; contentHash: string; modifiedAt: number; blocks: readonly string[]; reason?: ReplaceReason }
+  | { kind: 'delete'; path: string; modifiedAt: number; reason?: ReplaceReason };
+
+/** Extras of one `apply`: who makes the change, and more rows written in the same transaction (kept versions). */
+export interface ApplyOptions {
+  device?: string | null;
+  also?: (trx: Knex.Transaction) => Promise<void>;
+}
 
 export const EMPTY_CONTENT_HASH = createHash('sha256').digest('hex');
 
@@ -37,9 +48,10 @@ interface RawRow {
   Seq: number | string;
   Deleted: number | boolean;
   ModifiedAt: number | string;
+  Device?: string | null;
 }
 
-const COLUMNS = ['Filepath', 'Size', 'ContentHash', 'Rev', 'Seq', 'Deleted', 'ModifiedAt'];
+const COLUMNS = ['Filepath', 'Size', 'ContentHash', 'Rev', 'Seq', 'Deleted', 'ModifiedAt', 'Device'];
 
 function toRow(r: RawRow): FileRow {
   return {
@@ -50,6 +62,7 @@ function toRow(r: RawRow): FileRow {
     seq: Number(r.Seq),
     deleted: Boolean(Number(r.Deleted)),
     modifiedAt: Number(r.ModifiedAt),
+    device: r.Device ?? null,
   };
 }
 
@@ -130,6 +143,27 @@ export class FilesRepository {
     return rows.map((r) => r.Hash);
   }
 
+  /** The blocks of several live paths, by path. */
+  async blocksOfMany(owner: string, paths: readonly string[], trx: Knex = this.db): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    const byKey = new Map(paths.map((p) => [pathKey(p), p]));
+    for (const part of chunks([...byKey.keys()])) {
+      const rows = (await trx('FileBlocks')
+        .select('PathKey', 'Idx', 'Hash')
+        .where({ Owner: owner })
+        .whereIn('PathKey', part)
+        .orderBy(['PathKey', 'Idx'])) as { PathKey: string; Idx: number | string; Hash: string }[];
+      for (const r of rows) {
+        const p = byKey.get(r.PathKey)!;
+        const list = out.get(p) ?? [];
+        list[Number(r.Idx)] = r.Hash;
+        out.set(p, list);
+      }
+    }
+    for (const p of paths) if (!out.has(p)) out.set(p, []);
+    return out;
+  }
+
   /** For each hash the user holds in a live file, up to `perHash` places to read it from. */
   async holders(owner: string, hashes: readonly string[], perHash = 3): Promise<Map<string, BlockHolder[]>> {
     const found = new Map<string, BlockHolder[]>();
@@ -167,7 +201,7 @@ export class FilesRepository {
    * its path and the next sequence numbers. The caller serialises writes per user. The rows are
    * read, inserted and their blocks replaced in a few statements per 500 paths, not per path.
    */
-  async apply(owner: string, writes: readonly RowWrite[]): Promise<FileRow[]> {
+  async apply(owner: string, writes: readonly RowWrite[], opts: ApplyOptions = {}): Promise<FileRow[]> {
     return this.db.transaction(async (trx) => {
       let seq = await this.maxSeq(owner, trx);
       const current = await this.getMany(
@@ -195,6 +229,7 @@ export class FilesRepository {
                 seq,
                 deleted: false,
                 modifiedAt: w.modifiedAt,
+                device: opts.device ?? null,
               }
             : {
                 path: w.path,
@@ -204,6 +239,7 @@ export class FilesRepository {
                 seq,
                 deleted: true,
                 modifiedAt: w.modifiedAt,
+                device: opts.device ?? null,
               };
         const values = {
           Filepath: row.path,
@@ -214,6 +250,7 @@ export class FilesRepository {
           Seq: row.seq,
           Deleted: row.deleted,
           ModifiedAt: row.modifiedAt,
+          Device: row.device,
         };
         if (!prev) {
           inserts.push({ Owner: owner, PathKey: key, ...values });
@@ -236,6 +273,7 @@ export class FilesRepository {
       for (const part of chunks(inserts, 200)) await trx('Files').insert(part);
       for (const u of updates) await trx('Files').where({ Owner: owner, PathKey: u.key }).update(u.values);
       for (const part of chunks(blockRows)) await trx('FileBlocks').insert(part);
+      await opts.also?.(trx);
       return results;
     });
   }

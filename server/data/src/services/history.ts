@@ -1,0 +1,158 @@
+// Version history as people use it: a file's versions, the deleted files, a version's bytes, and restoring one file or a whole folder.
+import type { DeletedResponse, RestoreFolderResponse, RestoreResponse, VersionEntry, VersionsResponse } from '@mydropbox/shared';
+import { MAX_SEGMENT_BYTES, MyDropboxError, baseName, isInside, parentPath } from '@mydropbox/shared';
+import { FilesRepository, toEntry } from '../store/filesRepository';
+import type { BlobRow, VersionRow, VersionsRepository } from '../store/versionsRepository';
+import type { VersionPacks } from '../store/versionPacks';
+import type { UserFiles } from '../store/userFiles';
+import type { FileWrites } from './fileWrites';
+
+export interface HistoryDeps {
+  files: FilesRepository;
+  versions: VersionsRepository;
+  packs: VersionPacks;
+  disk: UserFiles;
+  writes: FileWrites;
+}
+
+/** "name (restored).ext", then "name (restored 2).ext", … are tried; past this many the restore is refused. */
+const MAX_BESIDE = 1000;
+const DELETED_PAGE_MAX = 1000;
+
+/** A version's content: its row and where each of its blocks' bytes are, in order. */
+export interface VersionContent {
+  version: VersionRow;
+  blocks: { file: string; offset: number; length: number; hash: string }[];
+}
+
+function toVersionEntry(v: VersionRow): VersionEntry {
+  return {
+    id: v.id,
+    path: v.path,
+    size: v.size,
+    contentHash: v.contentHash,
+    rev: v.rev,
+    modifiedAt: v.modifiedAt,
+    replacedAt: v.replacedAt,
+    device: v.device,
+    reason: v.reason,
+  };
+}
+
+/** The name a restore takes beside a taken path: the n-th "(restored)" before the extension. */
+export function besideName(path: string, n: number): string {
+  const name = baseName(path);
+  const dot = name.lastIndexOf('.');
+  const [stem, ext] = dot > 0 ? [name.slice(0, dot), name.slice(dot)] : [name, ''];
+  const tag = n === 1 ? ' (restored)' : ` (restored ${n})`;
+  let cut = stem;
+  while (Buffer.byteLength(cut + tag + ext) > MAX_SEGMENT_BYTES) cut = [...cut].slice(0, -1).join('');
+  const parent = parentPath(path);
+  return `${parent ? `${parent}/` : ''}${cut}${tag}${ext}`;
+}
+
+export class History {
+  constructor(private readonly d: HistoryDeps) {}
+
+  async versions(owner: string, path: string): Promise<VersionsResponse> {
+    const [row, versions] = await Promise.all([this.d.files.get(owner, path), this.d.versions.ofPath(owner, path)]);
+    if (!row && !versions.length) throw new MyDropboxError('not_found', `There is no file "${path}" and no version of one.`);
+    return { path, current: row && !row.deleted ? toEntry(row) : null, versions: versions.map(toVersionEntry) };
+  }
+
+  async deleted(owner: string, under: string, limit: number, before?: string): Promise<DeletedResponse> {
+    const beforeSeq = before === undefined ? undefined : parseCursor(before);
+    const take = Math.min(Math.max(limit, 1), DELETED_PAGE_MAX);
+    // LIKE is case-blind in SQLite: the exact containment check is made here.
+    const rows = (await this.d.versions.deleted(owner, under, take, beforeSeq)).filter((r) => under === '' || isInside(r.path, under));
+    const newest = await this.d.versions.newestOf(
+      owner,
+      rows.map((r) => r.path),
+    );
+    const deleted = rows.flatMap((r) => {
+      const v = newest.get(r.path);
+      return v
+        ? [{ path: r.path, size: v.size, deletedAt: r.deletedAt, device: r.device, versionId: v.id, contentHash: v.contentHash }]
+        : [];
+    });
+    return rows.length === take ? { deleted, next: String(rows[rows.length - 1]!.seq) } : { deleted };
+  }
+
+  /** A kept version's row and the places of its blocks; 404 for an id that is not this user's. */
+  async content(owner: string, id: string): Promise<VersionContent> {
+    const version = await this.d.versions.get(owner, id);
+    if (!version) throw notFoundVersion();
+    const hashes = await this.d.versions.blocksOf(id);
+    const blobs = await this.d.versions.blobs(owner, hashes);
+    const blocks = hashes.map((hash) => {
+      const b: BlobRow | undefined = blobs.get(hash);
+      if (!b) throw new MyDropboxError('internal', 'A block of this version is missing; run the storage check.');
+      return { file: this.d.packs.file(owner, b.pack), offset: b.offset, length: b.length, hash };
+    });
+    return { version, blocks };
+  }
+
+  /**
+   * Makes a kept version current. With `versionId`, that version of `path` replaces what is there (kept
+   * as a version itself); without, the newest version of a deleted path comes back, beside the path
+   * ("name (restored).ext") when something else took it meanwhile.
+   */
+  async restore(owner: string, path: string, versionId?: string): Promise<RestoreResponse> {
+    const version =
+      versionId === undefined ? (await this.d.versions.newestOf(owner, [path])).get(path) : await this.d.versions.get(owner, versionId);
+    if (!version || version.path !== path) {
+      throw versionId === undefined ? new MyDropboxError('not_found', `No deleted version of "${path}" is kept.`) : notFoundVersion();
+    }
+    const blocks = await this.d.versions.blocksOf(version.id);
+    const { path: restoredTo, file } = await this.d.writes.restore(
+      owner,
+      { size: version.size, blocks, contentHash: version.contentHash },
+      async () => {
+        const current = await this.d.files.getLive(owner, path);
+        if (!current) return { path };
+        if (versionId !== undefined) return { path, current, unchanged: current.contentHash === version.contentHash };
+        return { path: await this.freeBeside(owner, path) };
+      },
+    );
+    return { file, restoredTo };
+  }
+
+  /** Restores every deleted file with a kept version under `dir` ('' = all), newest deletion first; each beside its path if taken. */
+  async restoreFolder(owner: string, dir: string): Promise<RestoreFolderResponse> {
+    const paths: string[] = [];
+    let before: number | undefined;
+    for (;;) {
+      const page = await this.d.versions.deleted(owner, dir, DELETED_PAGE_MAX, before);
+      paths.push(...page.filter((r) => dir === '' || isInside(r.path, dir)).map((r) => r.path));
+      if (page.length < DELETED_PAGE_MAX) break;
+      before = page[page.length - 1]!.seq;
+    }
+    const files: RestoreResponse[] = [];
+    for (const p of paths) {
+      try {
+        files.push(await this.restore(owner, p));
+      } catch (err) {
+        // One file that cannot come back (a file now where its folder was, the quota) does not stop the rest.
+        if (!(err instanceof MyDropboxError) || err.code === 'internal') throw err;
+      }
+    }
+    return { restored: files.length, files };
+  }
+
+  private async freeBeside(owner: string, path: string): Promise<string> {
+    for (let n = 1; n <= MAX_BESIDE; n++) {
+      const candidate = besideName(path, n);
+      if (!(await this.d.files.getLive(owner, candidate)) && (await this.d.disk.kind(owner, candidate)) === 'none') return candidate;
+    }
+    throw new MyDropboxError('conflict', `"${path}" and ${MAX_BESIDE} restored copies beside it are taken; rename some first.`);
+  }
+}
+
+function parseCursor(before: string): number {
+  if (!/^[0-9]{1,15}$/.test(before)) throw new MyDropboxError('invalid_request', '"before" must be the "next" of an earlier page.');
+  return Number(before);
+}
+
+function notFoundVersion(): MyDropboxError {
+  return new MyDropboxError('not_found', 'There is no such version (it may have expired).');
+}
