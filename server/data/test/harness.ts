@@ -13,7 +13,7 @@ export interface Harness {
   root: string;
   keys: { privateKeyPem: string; publicKeyPem: string };
   signer: AccessTokenSigner;
-  token(user: string, extra?: { sid?: number; scope?: 'user' | 'router'; ttl?: number }): string;
+  token(user: string, extra?: { sid?: number; scope?: 'user' | 'router'; ttl?: number; dn?: string }): string;
   /** A client acting as `user` with a fresh token. */
   as(user: string): DataClient;
   /** Stops the server, runs `between` (to leave the disk as a crash would), and starts it again on the same root and database. */
@@ -21,7 +21,15 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-export async function startHarness(opts: { kind?: DatabaseKind; quotaBytes?: number } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  kind?: DatabaseKind;
+  quotaBytes?: number;
+  versionRetentionDays?: number;
+  /** The data server's clock for version history (a test moves it forward to expire versions). */
+  now?: () => number;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const keys = generateSigningKeys();
   const signer = new AccessTokenSigner(keys.privateKeyPem);
   const tmp = tempDir('mdb-data-');
@@ -33,9 +41,15 @@ export async function startHarness(opts: { kind?: DatabaseKind; quotaBytes?: num
       databaseUrl: db.url,
       routerPublicKeyPem: keys.publicKeyPem,
       quotaBytes: opts.quotaBytes,
+      versionRetentionDays: opts.versionRetentionDays,
+      purgeIntervalMs: 0,
+      now: opts.now,
     });
-  const token = (user: string, extra: { sid?: number; scope?: 'user' | 'router'; ttl?: number } = {}) =>
-    signer.sign({ sub: user, sid: extra.sid ?? SERVER_ID, scope: extra.scope ?? 'user' }, extra.ttl).token;
+  const token = (user: string, extra: { sid?: number; scope?: 'user' | 'router'; ttl?: number; dn?: string } = {}) =>
+    signer.sign(
+      { sub: user, sid: extra.sid ?? SERVER_ID, scope: extra.scope ?? 'user', ...(extra.dn === undefined ? {} : { dn: extra.dn }) },
+      extra.ttl,
+    ).token;
   const harness: Harness = {
     server: await start(),
     url: '',
