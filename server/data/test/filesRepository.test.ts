@@ -52,6 +52,7 @@ for (const kind of DATABASE_KINDS) {
         seq: 1,
         deleted: false,
         modifiedAt: 1000,
+        device: null,
       });
       assert.deepEqual(await repo.getLive('alice', 'a/b.txt'), row);
       assert.deepEqual(await repo.blocksOf('alice', 'a/b.txt'), blocks);
