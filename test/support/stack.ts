@@ -61,6 +61,8 @@ export const TEST_THROTTLE_POLICY: ThrottlePolicy = {
 export interface StackDataServer {
   id: number;
   url: string;
+  /** Its storage root: the users' folders are under `<root>/<id>/`. */
+  root: string;
   close(): Promise<void>;
   /** Stops it and starts it again on the same port, database and root (what it knew in memory is gone). */
   restart(): Promise<void>;
@@ -142,6 +144,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dataServers.push({
         id,
         url: server.url,
+        root: path.join(home, `data-${id}`),
         close: closeOnce,
         async restart() {
           await closeOnce();

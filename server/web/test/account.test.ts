@@ -1,5 +1,7 @@
 // The account page over HTTP: changing the password (with or without keeping devices) and deleting the account.
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
 import { startStack, TEST_PASSWORD, uploadFile, type Stack } from '../../../test/support/stack';
 import { WebClient, alertText } from './webClient';
 
@@ -110,6 +112,34 @@ describe('account page', function () {
     assert.match(alertText(res.html) ?? '', /not right; your account was not deleted/);
     assert.equal((await stack.services.files.list(user.username)).length, 1);
     assert.equal(await works.daemon(user.deviceToken), true);
+  });
+
+  it('deletes the account with its files and kept versions, and frees its place on the data server', async () => {
+    const user = await stack.signUpAndSignIn();
+    await uploadFile(user, 'docs/kept.txt', Buffer.from('kept'));
+    await uploadFile(user, 'docs/gone.txt', Buffer.from('gone'));
+    await stack.services.files.delete(user.username, 'docs/gone.txt'); // a deleted file, kept as a version
+    assert.equal((await stack.services.files.deleted(user.username, {})).deleted.length, 1);
+    const base = path.join(stack.dataServers[0].root, String(stack.dataServers[0].id));
+    const onDisk = [path.join(base, user.username), path.join(base, '.versions', user.username)];
+    for (const dir of onDisk) assert.ok(fs.existsSync(dir), `${dir} holds the account's bytes`);
+    const users = async () => (await stack.services.dataServers.list())[0]!.users;
+    const usersBefore = await users();
+
+    const me = await loggedIn(user.username);
+    const res = await me.submit('/account', '/account/delete', { password: TEST_PASSWORD, confirm: '1' });
+    assert.equal(res.status, 303, alertText(res.html));
+    assert.equal(res.location, '/');
+    assert.match((await me.get('/')).html, /Your account and all its files were deleted/);
+
+    for (const dir of onDisk) assert.equal(fs.existsSync(dir), false, `${dir} is gone`);
+    assert.equal(await users(), usersBefore - 1, 'the data server has room for one more account');
+    await assert.rejects(stack.services.accounts.getUser(user.username));
+    // The same name signed up again starts empty: no file, deleted file or version of the old account shows.
+    const again = await stack.signUpAndSignIn(user.username);
+    assert.deepEqual(await stack.services.files.list(again.username), []);
+    assert.deepEqual((await stack.services.files.deleted(again.username, {})).deleted, []);
+    await assert.rejects(stack.services.files.versions(again.username, 'docs/gone.txt'), /no version/);
   });
 
   // Last: it stops the stack's data server.
