@@ -38,7 +38,7 @@ describe('version history through every door (sync client, WebDAV, website)', fu
     assert.equal((await readAll(old.body)).toString(), 'from the laptop');
 
     assert.equal((await dav('DELETE', 'notes.txt')).status, 204);
-    let deleted = await stack.services.files.deleted(user.username, {});
+    const deleted = await stack.services.files.deleted(user.username, {});
     assert.deepEqual(
       deleted.deleted.map((d) => [d.path, d.device]),
       [['notes.txt', 'WebDAV']],
