@@ -59,53 +59,20 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_STATUS, value);
 }
 
-/** Rebuilds a MyDropboxError from an HTTP error response, so clients act on codes, not strings. */
-export function errorFromResponse(status: number, body: unknown): MyDropboxError {
+/**
+ * Rebuilds a MyDropboxError from an HTTP error response, so clients act on codes, not strings. A
+ * Retry-After the server sent goes into `details.retryAfterMs` (the error policy honours it).
+ */
+export function errorFromResponse(status: number, body: unknown, retryAfterMs?: number): MyDropboxError {
   const err = (body as Partial<ErrorBody> | null)?.error;
+  const wait = retryAfterMs === undefined ? undefined : { retryAfterMs };
   if (err && isErrorCode(err.code) && typeof err.message === 'string') {
-    return new MyDropboxError(err.code, err.message, err.details);
+    return new MyDropboxError(err.code, err.message, err.details || wait ? { ...err.details, ...wait } : undefined);
   }
+  if (status === 429) return new MyDropboxError('rate_limited', 'The server is busy; try again in a moment.', wait);
   if (status === 401) return new MyDropboxError('unauthorized', 'The server did not accept the credentials.');
   if (status === 404) return new MyDropboxError('not_found', 'Not found.');
   if (status === 507) return new MyDropboxError('quota_exceeded', 'Quota exceeded.');
   if (status >= 500) return new MyDropboxError('server_unavailable', `The server answered ${status}; try again later.`);
   return new MyDropboxError('invalid_request', `The server answered ${status}.`);
-}
-
-// insufficient_storage: the data server's disk is full; the same call succeeds once it has room again.
-const RETRYABLE: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'server_unavailable',
-  'internal',
-  'rate_limited',
-  'block_missing',
-  'insufficient_storage',
-]);
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EAI_AGAIN',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'ECONNABORTED',
-]);
-
-/** Whether trying the same call again later may succeed (network trouble, overloaded or restarting server). */
-export function isRetryable(err: unknown): boolean {
-  if (err instanceof MyDropboxError) return RETRYABLE.has(err.code);
-  const code = networkCode(err);
-  return code !== undefined && NETWORK_CODES.has(code);
-}
-
-function networkCode(err: unknown): string | undefined {
-  let cur: unknown = err;
-  for (let depth = 0; cur && depth < 4; depth++) {
-    const code = (cur as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    cur = (cur as { cause?: unknown }).cause;
-  }
-  return undefined;
 }

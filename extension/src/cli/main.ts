@@ -2,7 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { isRetryable, MyDropboxError } from '@mydropbox/shared';
+import { classify, MyDropboxError } from '@mydropbox/shared';
 import { SyncEngine, deviceTokenSession, discover, displayPath, signIn, signOut, type NotSyncedItem, type SyncStatus } from '../sync';
 import {
   adoptLegacyState,
@@ -121,11 +121,11 @@ function usage(io: Out, message: string): number {
 
 /** Turns an error into a message a person can act on and the documented exit code. */
 export function exitCodeFor(err: unknown): number {
-  if (MyDropboxError.is(err, 'bad_credentials') || MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired'))
-    return EXIT.auth;
+  const { kind } = classify(err);
+  if (kind === 'auth') return EXIT.auth;
   if (MyDropboxError.is(err, 'quota_exceeded') || MyDropboxError.is(err, 'insufficient_storage')) return EXIT.quota;
   if (MyDropboxError.is(err, 'folder_unavailable')) return EXIT.folder;
-  if (MyDropboxError.is(err, 'server_unavailable') || (!(err instanceof MyDropboxError) && isRetryable(err))) return EXIT.unreachable;
+  if (kind === 'offline') return EXIT.unreachable;
   return EXIT.other;
 }
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { baseName, isValidPath, MyDropboxError } from '@mydropbox/shared';
+import { baseName, classify, isValidPath, MyDropboxError } from '@mydropbox/shared';
 import type { Session } from './session';
 import { RemoteClient, backoffDelay, DEFAULT_TIMEOUTS, type Timeouts } from './remote';
 import { SyncedIndex } from './syncedIndex';
@@ -740,9 +740,9 @@ export class SyncEngine {
       this.lastError = err;
       if (MyDropboxError.is(err, 'folder_unavailable')) this.halt(err);
       else if (isSignedOut(err)) this.halt(signedOutReason(err));
-      else if (isOffline(err)) {
+      else if (waitsForServer(err)) {
         this.passOwed = true;
-        const delay = backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF);
+        const delay = Math.max(backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF), serverAskedToWait(err));
         this.setStatus({ kind: 'offline', retryAt: Date.now() + delay, reason: err instanceof Error ? err.message : String(err) });
         this.log('warn', `Offline: ${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(delay / 100) / 10} s`);
         if (this.started && !this.stopped) {
@@ -824,7 +824,7 @@ export class SyncEngine {
 }
 
 function isSignedOut(err: unknown): err is MyDropboxError {
-  return MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'bad_credentials');
+  return err instanceof MyDropboxError && classify(err).kind === 'auth';
 }
 
 /** Why syncing stopped when the server refused this device, in words (hosts add how to sign in again). */
@@ -847,13 +847,16 @@ function isStall(err: unknown): boolean {
   return MyDropboxError.is(err) && err.details?.stalled === true;
 }
 
-function isOffline(err: unknown): boolean {
-  return (
-    MyDropboxError.is(err, 'server_unavailable') ||
-    MyDropboxError.is(err, 'internal') ||
-    MyDropboxError.is(err, 'rate_limited') ||
-    (err as { name?: string }).name === 'TimeoutError'
-  );
+/** The server or the network is away, or the server asked to try later: the whole pass waits and is tried again. */
+function waitsForServer(err: unknown): boolean {
+  const { kind } = classify(err);
+  return kind === 'offline' || kind === 'retry';
+}
+
+/** The wait the server asked for (Retry-After), or 0. */
+function serverAskedToWait(err: unknown): number {
+  const c = classify(err);
+  return c.kind === 'retry' ? (c.afterMs ?? 0) : 0;
 }
 
 /** Whether any of `paths` is a file in `folder` (looked at until the first found, at most a thousand). */

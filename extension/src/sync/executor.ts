@@ -1,10 +1,10 @@
 // Runs a plan: index-only steps at once, transfers in parallel, deletes last (so renames reuse the server's blocks).
-import { isRetryable, MyDropboxError } from '@mydropbox/shared';
+import { classify, MyDropboxError } from '@mydropbox/shared';
 import { executionPhases, type Action, type TreeEntry } from './planner';
 import type { RemoteClient } from './remote';
 import type { LocalEntry } from './scanner';
 import type { SyncedIndex } from './syncedIndex';
-import { FileChangingError, statOf } from './hasher';
+import { statOf } from './hasher';
 import {
   absolute,
   BlockClaims,
@@ -106,7 +106,7 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
         report.outcomes.set(r.path, 'done');
         ctx.activity?.end(actionOf.get(r.path)!, undefined, false, { size: r.file.size });
       } else {
-        const outcome = classify(r.error);
+        const outcome = outcomeOf(r.error);
         report.outcomes.set(r.path, outcome);
         report.errors.set(r.path, r.error);
         ctx.activity?.end(actionOf.get(r.path)!, r.error, outcome !== 'failed');
@@ -127,7 +127,7 @@ export async function execute(ctx: ExecutorContext, actions: readonly Action[]):
         } catch (thrown) {
           // Whatever a cancelled request threw (an AbortError from fetch, a half-written temp file), the person cancelled it.
           const err = transfer?.signal.aborted ? new TransferCancelledError(a.path) : thrown;
-          const outcome = classify(err);
+          const outcome = outcomeOf(err);
           report.outcomes.set(a.path, outcome);
           report.errors.set(a.path, err);
           ctx.activity?.end(a, err, outcome !== 'failed');
@@ -167,17 +167,21 @@ function sizeOf(a: Action): number {
       : 0;
 }
 
-export function classify(err: unknown): Outcome {
+/** What a failed action leaves for the next pass, by the one error policy (shared's classify). */
+export function outcomeOf(err: unknown): Outcome {
   if (err instanceof UnsafeLocalPathError) return 'refused';
-  if (err instanceof LocalChangedError || err instanceof FileChangingError) return 'localChanged';
-  if (MyDropboxError.is(err, 'conflict') || MyDropboxError.is(err, 'hash_mismatch') || MyDropboxError.is(err, 'not_found'))
-    return 'remoteChanged';
-  // A block another upload was sending did not arrive: plan the file again rather than going offline.
-  if (MyDropboxError.is(err, 'block_missing')) return 'localChanged';
-  if (isRetryable(err)) return 'retry';
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ENOENT') return 'localChanged';
-  return 'failed';
+  switch (classify(err).kind) {
+    case 'localChanged':
+      return 'localChanged';
+    case 'remoteChanged':
+      return 'remoteChanged';
+    case 'offline':
+    case 'retry':
+      return 'retry';
+    case 'auth': // the engine stops on a refused device; per file, nothing to try again
+    case 'needsPerson':
+      return 'failed';
+  }
 }
 
 function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | null): void {

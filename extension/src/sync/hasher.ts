@@ -1,7 +1,7 @@
 // Hashing a file as the server will see it: 4 MiB blocks, SHA-256 each, and the content hash over them, in one read.
 import fs from 'node:fs';
 import { createHash } from 'node:crypto';
-import { BLOCK_SIZE, contentHashOfBlocks } from '@mydropbox/shared';
+import { BLOCK_SIZE, contentHashOfBlocks, type ClassifiedError } from '@mydropbox/shared';
 import { hashBlocksInParallel } from './hashWorkers';
 
 /** What the "unchanged" test compares: size, times and inode, and when the content was read. */
@@ -21,7 +21,9 @@ export interface FileHash extends FileStat {
 }
 
 /** The file changed while it was read (still being written): try again once it settles. */
-export class FileChangingError extends Error {
+export class FileChangingError extends Error implements ClassifiedError {
+  readonly errorClass = 'localChanged';
+
   constructor(readonly path: string) {
     super(`${path} changed while it was read`);
     this.name = 'FileChangingError';

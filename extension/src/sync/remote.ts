@@ -1,7 +1,7 @@
 // Typed HTTP client for the user's data server: listing, blocks, commits, deletes, downloads and the change feed, with retries.
 import http from 'node:http';
 import https from 'node:https';
-import { errorFromResponse, isRetryable, MyDropboxError } from '@mydropbox/shared';
+import { classify, errorFromResponse, isRetryable, MyDropboxError, retryAfterMs } from '@mydropbox/shared';
 import type {
   ChangesResponse,
   CommitBatchResponse,
@@ -289,18 +289,16 @@ export class RemoteClient {
       try {
         return await this.once(init);
       } catch (err) {
-        if (
-          !refreshed &&
-          (MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'unauthorized')) &&
-          this.session.invalidateAccessToken
-        ) {
+        const failure = classify(err);
+        if (!refreshed && failure.kind === 'auth' && this.session.invalidateAccessToken) {
           refreshed = true;
           this.session.invalidateAccessToken();
           attempt--;
           continue;
         }
         if (attempt + 1 >= attempts || !isRetryable(err) || init.signal?.aborted) throw err;
-        await systemClock.sleep(backoffDelay(attempt, this.retry), init.signal);
+        const asked = failure.kind === 'retry' ? (failure.afterMs ?? 0) : 0;
+        await systemClock.sleep(Math.max(backoffDelay(attempt, this.retry), asked), init.signal);
       }
     }
   }
@@ -344,7 +342,7 @@ export class RemoteClient {
     } catch {
       parsed = undefined;
     }
-    throw errorFromResponse(guarded.status, parsed);
+    throw errorFromResponse(guarded.status, parsed, retryAfterMs(guarded.headers.get('retry-after')));
   }
 
   /** One request through node:http with the same outcome as fetch: a Response when it succeeded, else the server's error. */
@@ -381,7 +379,7 @@ export class RemoteClient {
             } catch {
               parsed = undefined;
             }
-            reject(errorFromResponse(status, parsed));
+            reject(errorFromResponse(status, parsed, retryAfterMs(res.headers['retry-after'])));
           });
         },
       );

@@ -1,5 +1,5 @@
 // How the engine gets credentials: sign in with a password for a device token, then trade it for short-lived access tokens.
-import { errorFromResponse, MyDropboxError, WELL_KNOWN_PATH } from '@mydropbox/shared';
+import { errorFromResponse, MyDropboxError, retryAfterMs, WELL_KNOWN_PATH } from '@mydropbox/shared';
 import type { AccessTokenResponse, DeviceKind, Discovery, SignInRequest, SignInResponse } from '@mydropbox/shared';
 
 /** How the engine gets credentials; the CLI keeps the device token in a file, VS Code in SecretStorage. */
@@ -114,11 +114,11 @@ async function fetchJson<T>(url: string, init: RequestInit, serverUrl: string): 
     try {
       body = JSON.parse(text);
     } catch {
-      if (!res.ok) throw errorFromResponse(res.status, undefined);
+      if (!res.ok) throw errorFromResponse(res.status, undefined, retryAfterMs(res.headers.get('retry-after')));
       throw new MyDropboxError('invalid_request', `The server at ${serverUrl} sent a reply that is not JSON.`);
     }
   }
-  if (!res.ok) throw errorFromResponse(res.status, body);
+  if (!res.ok) throw errorFromResponse(res.status, body, retryAfterMs(res.headers.get('retry-after')));
   return body as T;
 }
 

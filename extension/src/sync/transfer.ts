@@ -2,7 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { BLOCK_SIZE, BlockSplitter, contentHashOfBlocks, MyDropboxError, PART_SIZE, partHashesOf, type FileEntry } from '@mydropbox/shared';
+import {
+  BLOCK_SIZE,
+  BlockSplitter,
+  contentHashOfBlocks,
+  MyDropboxError,
+  PART_SIZE,
+  partHashesOf,
+  type ClassifiedError,
+  type FileEntry,
+} from '@mydropbox/shared';
 import { FileChangingError, sameStat, type FileStat } from './hasher';
 import { TEMP_PREFIX } from './ignore';
 import type { RemoteClient } from './remote';
@@ -14,7 +23,9 @@ import { checkParents } from './pathSafety';
 export type Expected = FileStat | undefined;
 
 /** The local file was edited, created or removed since the plan: skip, the next pass sees the new state. */
-export class LocalChangedError extends Error {
+export class LocalChangedError extends Error implements ClassifiedError {
+  readonly errorClass = 'localChanged';
+
   constructor(readonly path: string) {
     super(`${path} changed on this computer since the plan`);
     this.name = 'LocalChangedError';

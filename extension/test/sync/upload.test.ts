@@ -10,7 +10,7 @@ import { deviceTokenSession } from '../../src/sync';
 import { RemoteClient } from '../../src/sync/remote';
 import { hashFile, FileChangingError } from '../../src/sync/hasher';
 import { uploadFile } from '../../src/sync/transfer';
-import { classify } from '../../src/sync/executor';
+import { outcomeOf } from '../../src/sync/executor';
 
 describe('sync engine big uploads', function () {
   this.timeout(60_000);
@@ -60,7 +60,7 @@ describe('sync engine big uploads', function () {
     assert.ok(err instanceof FileChangingError, String(err));
     // The client sent the rewritten block (it no longer hashes session blocks itself): the server refused it.
     assert.ok(remote.stats.bytesSent >= 2 * BLOCK_SIZE, `only ${remote.stats.bytesSent} bytes were sent`);
-    assert.equal(classify(err), 'localChanged');
+    assert.equal(outcomeOf(err), 'localChanged');
     assert.deepEqual(
       (await remote.list()).files.map((f) => f.path),
       [],

@@ -1,6 +1,6 @@
 // Web sessions: a device token of kind 'web' in a signed HttpOnly cookie, checked against the router on each request.
 import type { Middleware } from 'koa';
-import { MyDropboxError } from '@mydropbox/shared';
+import { classify } from '@mydropbox/shared';
 import type { RouterServices } from '@mydropbox/router';
 import { SESSION_COOKIE, clearCookie, readCookie, setCookie, type CookieFlags } from './cookies';
 import type { WebContext, WebState } from './state';
@@ -24,7 +24,7 @@ export function sessionMiddleware(services: RouterServices, flags: CookieFlags):
 }
 
 function isRefusedToken(err: unknown): boolean {
-  return MyDropboxError.is(err, 'unauthorized') || MyDropboxError.is(err, 'token_expired') || MyDropboxError.is(err, 'bad_credentials');
+  return classify(err).kind === 'auth';
 }
 
 export function startSession(ctx: WebContext, deviceToken: string, flags: CookieFlags): void {
