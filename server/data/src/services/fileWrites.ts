@@ -17,6 +17,7 @@ import { inParallel } from '../inParallel';
 import { discard, type UploadSessions } from './uploadSessions';
 import type { Replaced, VersionKeeper } from './versionKeeper';
 import { currentDevice } from '../requestDevice';
+import { crashPoint } from '../crashPoints';
 
 /** Temp files built at once in a batch: their fsyncs overlap, which is where a batch's time goes. */
 const BUILD_WIDTH = 32;
@@ -388,12 +389,14 @@ export class FileWrites {
       return row ? [{ row, reason: w.reason ?? (w.kind === 'put' ? 'edit' : 'delete') }] : [];
     });
     const kept = await this.d.versions.preserve(owner, replaced);
+    crashPoint('publish-after-keep');
     return this.d.publishLock.run(owner, async () => {
       for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));
       for (const t of temps) {
         await this.d.disk.ensureParent(owner, t.path);
         await this.d.disk.publish(t.tempPath, owner, t.path);
       }
+      crashPoint('publish-after-rename');
       const rows = await this.d.files.apply(owner, writes, { device: currentDevice(), also: kept.insert });
       this.d.feed.notify(owner);
       // Only after the row: a file renamed into place whose row then failed is never trusted.

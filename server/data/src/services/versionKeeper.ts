@@ -8,6 +8,7 @@ import type { BlobRow, KeptRows, VersionRow, VersionsRepository } from '../store
 import type { VersionPacks } from '../store/versionPacks';
 import type { UserFiles } from '../store/userFiles';
 import { readFull } from '../store/fullIo';
+import { crashPoint } from '../crashPoints';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -165,6 +166,7 @@ export class VersionKeeper {
     for (const owner of owners) {
       await lock(owner, async () => {
         versions += await this.d.versions.expire(owner, cutoff);
+        crashPoint('purge-after-rows');
         packs += await this.sweepPacks(owner);
       });
     }

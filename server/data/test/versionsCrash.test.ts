@@ -1,0 +1,196 @@
+// main.ts as a child process killed (SIGKILL) inside a purge and inside restores: after a restart no kept version or live file has lost a byte, and no pack is left that no row names.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AccessTokenSigner, generateSigningKeys } from '@mydropbox/server-common';
+import { BLOCK_SIZE, type DeletedResponse, type RestoreResponse, type VersionsResponse } from '@mydropbox/shared';
+import { tempDir } from '../../../test/support/databases';
+import { bytes, DataClient } from './harness';
+
+const REPO = path.resolve(__dirname, '../../..');
+const SERVER_ID = 4;
+const DAY_S = 24 * 60 * 60;
+
+interface Child {
+  proc: ChildProcess;
+  url: string;
+  exited: Promise<NodeJS.Signals | null>;
+}
+
+/** Starts main.ts and waits for its "listening" log line, which carries the port it got. */
+function startChild(env: Record<string, string>): Promise<Child> {
+  const proc = spawn(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', 'server/data/src/main.ts'], {
+    cwd: REPO,
+    env: { ...process.env, MYDROPBOX_CRASH_AT: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (m) resolve({ proc, url: m[1]!, exited });
+    });
+    proc.once('exit', (code) => reject(new Error(`main.ts exited with ${code}: ${err || out}`)));
+  });
+}
+
+async function stop(child: Child | undefined): Promise<void> {
+  if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
+  child.proc.kill('SIGKILL');
+  await child.exited;
+}
+
+describe('data server killed with SIGKILL during a purge and during restores (main.ts as a child process)', function () {
+  this.timeout(120_000);
+  const keys = generateSigningKeys();
+  const signer = new AccessTokenSigner(keys.privateKeyPem);
+  let tmp: { dir: string; remove(): void };
+  let child: Child | undefined;
+  let env: Record<string, string>;
+  const client = () => new DataClient(child!.url, signer.sign({ sub: 'carol', sid: SERVER_ID, scope: 'user', dn: 'Desk' }).token);
+  const packs = () => {
+    const dir = path.join(tmp.dir, 'root', String(SERVER_ID), '.versions', 'carol');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  };
+  const start = async (extra: Record<string, string> = {}) => {
+    child = await startChild({ ...env, ...extra });
+    return client();
+  };
+  const versions = async (c: DataClient, p: string) => (await c.json<VersionsResponse>('GET', `/v1/versions?path=${p}`)).body;
+  const versionBytes = async (c: DataClient, id: string) =>
+    Buffer.from(await (await c.request('GET', `/v1/versions/content?id=${id}`)).arrayBuffer());
+  const put = async (c: DataClient, p: string, data: Buffer, baseRev: number | null) => {
+    const res = await c.upload(p, data, baseRev);
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+  };
+
+  beforeEach(() => {
+    tmp = tempDir('mdb-vcrash-');
+    const keyFile = path.join(tmp.dir, 'router.pub.pem');
+    fs.writeFileSync(keyFile, keys.publicKeyPem);
+    env = {
+      DATA_SERVER_ID: String(SERVER_ID),
+      DATA_PORT: '0',
+      DATA_ROOT: path.join(tmp.dir, 'root'),
+      ROUTER_PUBLIC_KEY_FILE: keyFile,
+      LOG_LEVEL: 'info',
+      VERSION_PURGE_INTERVAL_SECONDS: '0',
+    };
+  });
+  afterEach(async () => {
+    await stop(child);
+    tmp.remove();
+  });
+
+  it('a kill between the purge’s rows and its pack files loses no kept block; the restart sweeps the packs no row names', async () => {
+    const v1 = bytes(3 * BLOCK_SIZE, 1);
+    const edit = (data: Buffer, seed: number) => {
+      const out = Buffer.from(data);
+      out[10 + seed] ^= 0xff; // block 0 only
+      return out;
+    };
+    const v2 = edit(v1, 1);
+    const v3 = edit(v2, 2);
+    // First run: v1 is kept whole (a hard link), a small file's old content and a deleted file too.
+    let c = await start();
+    await put(c, 'big.bin', v1, null);
+    await put(c, 'big.bin', v2, 1);
+    await put(c, 'a.txt', Buffer.from('A1'), null);
+    await put(c, 'a.txt', Buffer.from('A2'), 1);
+    await put(c, 'gone.txt', Buffer.from('G'), null);
+    await c.request('DELETE', '/v1/files?path=gone.txt').then((r) => r.arrayBuffer());
+    await stop(child);
+    const startedAt = Date.now();
+    // Second run keeps versions for 6 seconds and purges every 2: what the first run kept expires;
+    // v2, replaced now, does not, and shares blocks 1 and 2 with the expiring v1 (in v1's pack).
+    await new Promise((r) => setTimeout(r, Math.max(0, 6_500 - (Date.now() - startedAt))));
+    c = await start({
+      VERSION_RETENTION_DAYS: String(6 / DAY_S),
+      VERSION_PURGE_INTERVAL_SECONDS: '2',
+      MYDROPBOX_CRASH_AT: 'purge-after-rows',
+    });
+    await put(c, 'big.bin', v3, 2);
+    const packsAtCrash = packs();
+    assert.equal(await child!.exited, 'SIGKILL', 'the purge killed the server after deleting its rows');
+    assert.equal(packs().length, packsAtCrash.length, 'the kill came before any pack file was removed');
+
+    c = await start();
+    const big = await versions(c, 'big.bin');
+    assert.deepEqual(
+      big.versions.map((v) => v.rev),
+      [2],
+      'v1 expired; v2 is kept',
+    );
+    assert.deepEqual(await versionBytes(c, big.versions[0]!.id), v2, 'v2 whole, with the blocks it shares with the purged v1');
+    assert.deepEqual((await versions(c, 'a.txt')).versions, []);
+    assert.deepEqual((await versions(c, 'gone.txt')).versions, []);
+    assert.deepEqual((await c.download('big.bin')).data, v3);
+    assert.deepEqual((await c.download('a.txt')).data, Buffer.from('A2'));
+    assert.equal(packs().length, 2, 'v1’s pack (still holding blocks v2 needs) and v2’s own block; the others were swept');
+    // And v2 can be restored byte for byte.
+    const r = await c.json<RestoreResponse>('POST', '/v1/restore', { path: 'big.bin', versionId: big.versions[0]!.id });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.deepEqual((await c.download('big.bin')).data, v2);
+  });
+
+  it('a kill during a restore, after its file is in place but before its row, loses nothing; the restore can be made again', async () => {
+    let c = await start();
+    const doc = bytes(BLOCK_SIZE + 77, 5);
+    await put(c, 'doc.bin', doc, null);
+    await c.request('DELETE', '/v1/files?path=doc.bin').then((r) => r.arrayBuffer());
+    await stop(child);
+
+    c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-rename' });
+    await assert.rejects(c.json('POST', '/v1/restore', { path: 'doc.bin' }));
+    assert.equal(await child!.exited, 'SIGKILL');
+
+    c = await start();
+    const deleted = (await c.json<DeletedResponse>('GET', '/v1/deleted')).body;
+    assert.deepEqual(
+      deleted.deleted.map((d) => d.path),
+      ['doc.bin'],
+      'the restore never committed: still deleted',
+    );
+    assert.deepEqual(await versionBytes(c, deleted.deleted[0]!.versionId), doc);
+    const again = await c.json<RestoreResponse>('POST', '/v1/restore', { path: 'doc.bin' });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.equal(again.body.restoredTo, 'doc.bin');
+    assert.deepEqual((await c.download('doc.bin')).data, doc);
+  });
+
+  it('a kill during a restore over a live file, after keeping it but before replacing it, loses nothing', async () => {
+    let c = await start();
+    await put(c, 'r.txt', Buffer.from('R1'), null);
+    await put(c, 'r.txt', Buffer.from('R2'), 1);
+    const [r1] = (await versions(c, 'r.txt')).versions;
+    const packsBefore = packs();
+    await stop(child);
+
+    c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-keep' });
+    await assert.rejects(c.json('POST', '/v1/restore', { path: 'r.txt', versionId: r1!.id }));
+    assert.equal(await child!.exited, 'SIGKILL');
+    assert.equal(packs().length, packsBefore.length + 1, 'R2 was being kept when the kill came');
+
+    c = await start();
+    assert.deepEqual(packs(), packsBefore, 'the pack no row names was swept');
+    assert.deepEqual((await c.download('r.txt')).data, Buffer.from('R2'));
+    const list = await versions(c, 'r.txt');
+    assert.deepEqual(
+      list.versions.map((v) => v.id),
+      [r1!.id],
+    );
+    assert.deepEqual(await versionBytes(c, r1!.id), Buffer.from('R1'));
+    const again = await c.json<RestoreResponse>('POST', '/v1/restore', { path: 'r.txt', versionId: r1!.id });
+    assert.equal(again.status, 200, JSON.stringify(again.body));
+    assert.deepEqual((await c.download('r.txt')).data, Buffer.from('R1'));
+    assert.deepEqual(
+      (await versions(c, 'r.txt')).versions.map((v) => v.reason),
+      ['restore', 'edit'],
+    );
+  });
+});
