@@ -195,6 +195,14 @@ describe('website files page in a browser, with a daemon following', function ()
     await page.getByRole('status').filter({ hasText: 'Deleted “photo.png”.' }).waitFor();
     await eventually(() => assert.equal(fs.existsSync(local('photo.png')), false), FOLLOW_MS);
     assert.equal(await page.getByRole('link', { name: 'photo.png', exact: true }).count(), 0);
+    // "Deleted files" brings it back byte for byte, and the daemon follows.
+    const photo = fs.readFileSync(path.join(home, 'src', 'photo.png'));
+    await page.getByRole('link', { name: 'Deleted files' }).click();
+    await page.getByRole('button', { name: 'Restore photo.png' }).click();
+    await page.getByRole('status').filter({ hasText: 'Restored “photo.png”.' }).waitFor();
+    await eventually(() => assert.ok(fs.readFileSync(local('photo.png')).equals(photo)), FOLLOW_MS);
+    await page.getByRole('link', { name: 'Back to files' }).click();
+    await page.getByRole('link', { name: 'photo.png', exact: true }).waitFor();
 
     // Several rows at once: a move, then a zip of a selection.
     await page.getByRole('checkbox', { name: 'Select big.bin' }).check();
