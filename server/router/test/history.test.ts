@@ -80,15 +80,16 @@ describe('version history through every door (sync client, WebDAV, website)', fu
     const deleted = await stack.services.files.deleted(user.username, { under: 'm' });
     assert.deepEqual(
       deleted.deleted.map((d) => [d.path, d.device]),
-      [
-        ['m/b.txt', 'Website'],
-        ['m/a.txt', 'WebDAV'],
-      ],
+      [['m/b.txt', 'Website']],
+      'a.txt was moved, not deleted',
     );
     const restored = await stack.services.files.restoreFolder(user.username, 'm');
-    assert.equal(restored.restored, 2);
-    assert.equal(await text('m/a.txt'), 'a');
+    assert.equal(restored.restored, 1);
     assert.equal(await text('m/b.txt'), 'a', 'b.txt held a’s bytes when it was deleted');
+    // Its own history still has a.txt's content.
+    const movedAway = (await versions('m/a.txt')).versions[0]!;
+    assert.equal((await stack.services.files.restore(user.username, 'm/a.txt', movedAway.id)).restoredTo, 'm/a.txt');
+    assert.equal(await text('m/a.txt'), 'a');
   });
 
   it('keeps every file of a folder WebDAV deletes, and brings the folder back', async () => {

@@ -69,9 +69,10 @@ export class History {
       owner,
       rows.map((r) => r.path),
     );
+    // A path moved or renamed away was not deleted: its content lives on elsewhere (its versions still list it).
     const deleted = rows.flatMap((r) => {
       const v = newest.get(r.path);
-      return v
+      return v && v.reason !== 'move'
         ? [{ path: r.path, size: v.size, deletedAt: r.deletedAt, device: r.device, versionId: v.id, contentHash: v.contentHash }]
         : [];
     });
@@ -117,13 +118,21 @@ export class History {
     return { file, restoredTo };
   }
 
-  /** Restores every deleted file with a kept version under `dir` ('' = all), newest deletion first; each beside its path if taken. */
+  /**
+   * Restores every deleted file with a kept version under `dir` ('' = all), newest deletion first; each
+   * beside its path if taken. Paths moved away are left out: their content is live elsewhere.
+   */
   async restoreFolder(owner: string, dir: string): Promise<RestoreFolderResponse> {
     const paths: string[] = [];
     let before: number | undefined;
     for (;;) {
       const page = await this.d.versions.deleted(owner, dir, DELETED_PAGE_MAX, before);
-      paths.push(...page.filter((r) => dir === '' || isInside(r.path, dir)).map((r) => r.path));
+      const inside = page.filter((r) => dir === '' || isInside(r.path, dir));
+      const newest = await this.d.versions.newestOf(
+        owner,
+        inside.map((r) => r.path),
+      );
+      paths.push(...inside.filter((r) => newest.get(r.path)?.reason !== 'move').map((r) => r.path));
       if (page.length < DELETED_PAGE_MAX) break;
       before = page[page.length - 1]!.seq;
     }
