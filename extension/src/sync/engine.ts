@@ -26,7 +26,8 @@ import { checkStateOwner, readStateIdentity, resetState, writeStateIdentity } fr
 import { describeLocal, displayPath, NotSyncedList, type NotSyncedItem } from './notSynced';
 import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
 import { isAccessError } from './scanner';
-import { systemClock, type Timer } from './clock';
+import { systemClock, type Clock } from './clock';
+import { SyncLoop } from './syncLoop';
 
 export type SyncStatus =
   /** `notSynced`: how many items are left out (links, bad names, unreadable…; the list is `engine.notSynced`). */
@@ -64,6 +65,8 @@ export interface EngineOptions {
   reset?: boolean;
   /** How long a request may wait for an answer or go silent mid-body (tests make them short). */
   timeouts?: Partial<Timeouts>;
+  /** What the engine reads the time from and sets its timers with (a simulator gives a fake one). */
+  clock?: Clock;
 }
 
 /** Plan-execute rounds per pass: a conflict needs two (move aside + download, then upload the copy). */
@@ -90,10 +93,9 @@ export class SyncEngine {
   private watcher: FolderWatcher | undefined;
   private feedAbort: AbortController | undefined;
   private feedDone: Promise<void> | undefined;
-  private chain: Promise<unknown> = Promise.resolve();
-  private scheduled = false;
-  private retryTimer: NodeJS.Timeout | undefined;
-  private unsettledTimer: NodeJS.Timeout | undefined;
+  private readonly clock: Clock;
+  /** Every step that reads or changes the sync state runs here, one at a time; it owns the timers. */
+  private readonly loop: SyncLoop;
   private offlineAttempts = 0;
   private readonly dirtyLocal = new Set<string>();
   private readonly dirtyRemote = new Set<string>();
@@ -107,7 +109,6 @@ export class SyncEngine {
   private halted: MyDropboxError | undefined;
   /** Paths waiting to be tried again after a transfer of theirs stalled or broke (their own backoff). */
   private readonly retryLater = new Map<string, { attempts: number; at: number; reason: unknown }>();
-  private retryLaterTimer: Timer | undefined;
   /** The trees may be stale (no full pass yet, or the last one failed): nothing can be called up to date until one succeeds. */
   private passOwed = true;
   private lastError: unknown;
@@ -124,6 +125,8 @@ export class SyncEngine {
     this.folder = path.resolve(opts.folder);
     this.deviceName = opts.deviceName ?? os.hostname();
     this.remote = new RemoteClient(opts.session, undefined, { ...DEFAULT_TIMEOUTS, ...opts.timeouts });
+    this.clock = opts.clock ?? systemClock;
+    this.loop = new SyncLoop(this.clock);
   }
 
   /** Scan + reconcile, then watch and follow the change feed until stop(). */
@@ -145,7 +148,7 @@ export class SyncEngine {
     // The full pass's scan watches each folder before reading it (one walk of the tree, not two); a pass
     // that does not scan (paused, folder missing) leaves the folders below to the next one, which rescans all.
     await this.watcher.start({ walk: false });
-    await this.exclusive(() => this.fullPass()).catch(() => undefined); // reported through the status; retried
+    await this.loop.run(() => this.fullPass()).catch(() => undefined); // reported through the status; retried
     if (this.halted) return;
     this.feedAbort = new AbortController();
     this.feedDone = this.followFeed(this.feedAbort.signal);
@@ -153,13 +156,11 @@ export class SyncEngine {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.retryLaterTimer?.cancel();
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.unsettledTimer);
+    this.loop.stop();
     this.feedAbort?.abort();
     await this.watcher?.close();
     await this.feedDone;
-    await this.chain.catch(() => undefined);
+    await this.loop.idle();
     // `sync --once` never followed the feed: its cursor is from before its own commits, which the next
     // start would replay (or list again past 20,000). Catch up first; a change from elsewhere keeps the trees apart, so no save.
     if (!this.halted && !this.feedDone && this.cursor !== undefined && this.index)
@@ -192,7 +193,7 @@ export class SyncEngine {
     if (!this.paused) return;
     this.paused = false;
     this.setStatus({ kind: 'syncing', pending: 0 });
-    void this.exclusive(() => this.fullPass()).catch(() => undefined);
+    this.requestFullPass();
   }
 
   /** One full pass both ways; resolves when in sync (or throws the reason). */
@@ -203,11 +204,11 @@ export class SyncEngine {
       if (MyDropboxError.is(err, 'folder_unavailable')) this.halt(err);
       throw err;
     }
-    await this.exclusive(() => this.fullPass());
+    await this.loop.run(() => this.fullPass());
     if (this.halted) throw this.halted;
     for (let wait = 0; this.dirtyLocal.size > 0 && wait < 50; wait++) {
-      await new Promise((r) => setTimeout(r, UNSETTLED_RETRY_MS));
-      await this.exclusive(() => this.incrementalPass());
+      await this.clock.sleep(UNSETTLED_RETRY_MS);
+      await this.loop.run(() => this.incrementalPass());
     }
     if (this.dirtyLocal.size > 0)
       throw new MyDropboxError('invalid_request', `Still being written, not synced yet: ${[...this.dirtyLocal].slice(0, 5).join(', ')}`);
@@ -312,7 +313,7 @@ export class SyncEngine {
     this.releaseLock = release;
     this.index = index;
     this.local = new LocalTree(index.tree);
-    // Index entries change only inside `exclusive` steps after the scan (never during one), so pinning the current tree is enough.
+    // Index entries change only inside the loop's steps after the scan (never during one), so pinning the current tree is enough.
     index.beforeChange = (p) => this.local.pin(p);
   }
 
@@ -331,16 +332,14 @@ export class SyncEngine {
   private halt(reason: MyDropboxError): void {
     if (this.halted) return;
     this.halted = reason;
-    this.retryLaterTimer?.cancel();
-    clearTimeout(this.retryTimer);
-    clearTimeout(this.unsettledTimer);
+    this.loop.stop();
     this.feedAbort?.abort();
     void this.watcher?.close();
     const signedOut = reason.code !== 'folder_unavailable';
     this.paused = false;
     this.setStatus(signedOut ? { kind: 'signedOut' } : { kind: 'error', message: reason.message, stopped: true });
     this.log(signedOut ? 'warn' : 'error', reason.message);
-    void this.exclusive(async () => this.releaseState()).then(() => this.opts.events?.stopped?.(reason));
+    void this.loop.run(async () => this.releaseState()).then(() => this.opts.events?.stopped?.(reason));
   }
 
   /** The account the access token is for must be the one this state was synced for (a state directory used by another host's naming). */
@@ -358,19 +357,14 @@ export class SyncEngine {
     else writeStateIdentity(this.opts.stateDir, { ...owner, folderId: this.folderId });
   }
 
-  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(fn, fn);
-    this.chain = run.catch(() => undefined);
-    return run;
+  /** An incremental pass, unless one is already waiting to run (it will see what was asked for too). */
+  private schedule(): void {
+    if (this.stopped) return;
+    void this.loop.request('incremental', () => this.incrementalPass());
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.stopped) return;
-    this.scheduled = true;
-    void this.exclusive(async () => {
-      this.scheduled = false;
-      await this.incrementalPass();
-    }).catch(() => undefined);
+  private requestFullPass(): void {
+    void this.loop.request('fullPass', () => this.fullPass());
   }
 
   private onWatch(batch: WatchBatch): void {
@@ -499,7 +493,7 @@ export class SyncEngine {
     let settled = false;
     let last: readonly Action[] = [];
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const now = Date.now();
+      const now = this.clock.now();
       // Whatever the watcher or the feed reported meanwhile joins this pass rather than waiting for the next.
       for (const p of [...this.dirtyLocal, ...this.dirtyRemote, ...this.dirtyPlan]) paths.add(p);
       this.dirtyPlan.clear();
@@ -615,7 +609,7 @@ export class SyncEngine {
       this.setStatus({ kind: 'syncing', pending: this.dirtyLocal.size + this.dirtyRemote.size + this.dirtyPlan.size });
     } else {
       const skipped = this.issues.size;
-      this.setStatus({ kind: 'upToDate', lastSyncAt: Date.now(), ...(skipped > 0 ? { notSynced: skipped } : {}) });
+      this.setStatus({ kind: 'upToDate', lastSyncAt: this.clock.now(), ...(skipped > 0 ? { notSynced: skipped } : {}) });
     }
   }
 
@@ -623,7 +617,7 @@ export class SyncEngine {
   private deferRetry(p: string, reason: unknown): void {
     const attempts = (this.retryLater.get(p)?.attempts ?? 0) + 1;
     const delay = backoffDelay(attempts - 1, PATH_RETRY_BACKOFF);
-    this.retryLater.set(p, { attempts, at: Date.now() + delay, reason });
+    this.retryLater.set(p, { attempts, at: this.clock.now() + delay, reason });
     this.log(
       'warn',
       `"${p}" will be tried again in ${Math.round(delay / 100) / 10} s: ${reason instanceof Error ? reason.message : String(reason)}`,
@@ -632,13 +626,11 @@ export class SyncEngine {
   }
 
   private armRetryLater(): void {
-    this.retryLaterTimer?.cancel();
-    this.retryLaterTimer = undefined;
+    this.loop.cancel('retryLater');
     if (this.retryLater.size === 0 || this.stopped || this.halted || !this.started) return;
     const next = Math.min(...[...this.retryLater.values()].map((w) => w.at));
-    this.retryLaterTimer = systemClock.after(Math.max(0, next - Date.now()), () => {
-      this.retryLaterTimer = undefined;
-      const now = Date.now();
+    this.loop.after('retryLater', Math.max(0, next - this.clock.now()), async () => {
+      const now = this.clock.now();
       for (const [p, w] of this.retryLater) if (w.at <= now) this.dirtyPlan.add(p);
       this.schedule();
       this.armRetryLater();
@@ -743,11 +735,10 @@ export class SyncEngine {
       else if (waitsForServer(err)) {
         this.passOwed = true;
         const delay = Math.max(backoffDelay(this.offlineAttempts++, OFFLINE_BACKOFF), serverAskedToWait(err));
-        this.setStatus({ kind: 'offline', retryAt: Date.now() + delay, reason: err instanceof Error ? err.message : String(err) });
+        this.setStatus({ kind: 'offline', retryAt: this.clock.now() + delay, reason: err instanceof Error ? err.message : String(err) });
         this.log('warn', `Offline: ${err instanceof Error ? err.message : String(err)}; retrying in ${Math.round(delay / 100) / 10} s`);
         if (this.started && !this.stopped) {
-          clearTimeout(this.retryTimer);
-          this.retryTimer = setTimeout(() => void this.exclusive(() => this.fullPass()).catch(() => undefined), delay);
+          this.loop.after('offlineRetry', delay, () => this.fullPass());
         }
       } else {
         this.setStatus({ kind: 'error', message: err instanceof Error ? err.message : String(err) });
@@ -758,18 +749,15 @@ export class SyncEngine {
   }
 
   private retryUnsettledSoon(): void {
-    if (!this.started || this.stopped || this.unsettledTimer) return;
-    this.unsettledTimer = setTimeout(() => {
-      this.unsettledTimer = undefined;
-      this.schedule();
-    }, UNSETTLED_RETRY_MS);
+    if (!this.started || this.stopped || this.loop.armed('unsettled')) return;
+    this.loop.after('unsettled', UNSETTLED_RETRY_MS, async () => this.schedule());
   }
 
   private async followFeed(signal: AbortSignal): Promise<void> {
     let failures = 0;
     while (!signal.aborted && !this.stopped) {
       if (!this.cursor || this.paused || this.current.kind === 'offline') {
-        await systemClock.sleep(200, signal);
+        await this.clock.sleep(200, signal);
         continue;
       }
       try {
@@ -777,12 +765,12 @@ export class SyncEngine {
         if (failures > 0) {
           failures = 0;
           this.passOwed = true;
-          void this.exclusive(() => this.fullPass()).catch(() => undefined); // we may have missed changes while away
+          this.requestFullPass(); // we may have missed changes while away
         }
         if (res.reset) {
           this.passOwed = true;
           this.cursor = undefined;
-          void this.exclusive(() => this.fullPass()).catch(() => undefined);
+          this.requestFullPass();
           continue;
         }
         this.cursor = res.cursor;
@@ -802,7 +790,7 @@ export class SyncEngine {
         }
         failures++;
         this.log('debug', `Change feed: ${err instanceof Error ? err.message : String(err)}`);
-        await systemClock.sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
+        await this.clock.sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
       }
     }
   }
