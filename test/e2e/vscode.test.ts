@@ -83,21 +83,24 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
 
   async function runCommand(title: string): Promise<void> {
     const input = page.locator('.quick-input-widget input.input');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
     // F1 goes to whatever has focus; after an editor closes that can be the walkthrough page, which keeps
-    // the key. A person would click somewhere in the window first; the side bar's title is harmless.
+    // the key, and an editor opening meanwhile closes the palette. A person would click somewhere in
+    // the window and open it again; the side bar's title is a harmless place to click.
     for (let attempt = 1; ; attempt++) {
-      await page.keyboard.press('F1');
       try {
+        await page.keyboard.press('F1');
         await input.waitFor({ state: 'visible', timeout: 5_000 });
-        break;
+        await input.fill(`>${title}`, { timeout: 5_000 });
+        await row.waitFor({ timeout: 10_000 });
+        await input.press('Enter');
+        return;
       } catch (err) {
         if (attempt === 3) throw err;
+        await page.keyboard.press('Escape');
         await page.locator('.part.sidebar .composite.title').first().click();
       }
     }
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
-    await page.keyboard.press('Enter');
   }
 
   /** Answers the open input box (the Sign In steps), checking its title first. */
@@ -231,6 +234,8 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
     await statusItem().waitFor({ timeout: 90_000 }); // the extension host starts slowly on a loaded machine
     assert.equal(await statusItem().getAttribute('aria-label'), 'MyDropbox: signed out');
     assert.match((await statusItem().innerText()).trim(), /MyDropbox: Sign In/);
+    // The walkthrough opens by itself on the first start (and takes focus as it does).
+    await page.locator('.tab', { hasText: 'Walkthrough: MyDropbox' }).waitFor({ timeout: 60_000 });
     await screenshot('signed-out');
   });
 
@@ -291,6 +296,8 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
     fs.writeFileSync(path.join(folder, 'waiting.txt'), 'waits for resume\n');
     await until('↑ on a file waiting to upload', async () => (await explorerBadge('waiting.txt')) === '↑');
     await screenshot('decorations');
+    const rows = await page.locator('.explorer-folders-view .monaco-list-row').allInnerTexts();
+    assert.ok(!rows.some((r) => r.includes('.mydropbox-folder')), `the marker file is hidden: ${rows.join(' | ')}`);
     await runCommand('MyDropbox: Resume Sync');
     await until('✓ once uploaded', async () => (await explorerBadge('waiting.txt')) === '✓');
     assert.ok((await serverFiles()).has('waiting.txt'));

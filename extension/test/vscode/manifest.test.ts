@@ -15,6 +15,7 @@ import { REMOTE_FILES_VIEW } from '../../src/remoteFilesView';
 import { SERVER_SCHEME } from '../../src/syncPaths';
 import { bundleText, BUNDLE_FILE, extractMessages } from '../../scripts/l10n';
 import { createVscodeDouble } from './double';
+import { FOLDER_MARKER } from '../../src/sync/folderMarker';
 
 const run = promisify(execFile);
 
@@ -50,6 +51,7 @@ interface Manifest {
     viewsWelcome: { view: string; contents: string; when?: string }[];
     colors: { id: string; description: string; defaults: Record<string, string> }[];
     walkthroughs: { id: string; steps: { id: string; media: { markdown?: string; image?: string }; completionEvents: string[] }[] }[];
+    configurationDefaults: Record<string, unknown>;
     configuration: {
       properties: Record<string, { type: string; default: unknown; markdownDescription?: string; description?: string; scope?: string }>;
     };
@@ -69,6 +71,10 @@ function contextKeysIn(when: string): string[] {
 }
 
 describe('manifest and package', () => {
+  it("hides the synced folder's marker file in the Explorer, so it is not deleted by mistake", () => {
+    assert.deepEqual(manifest.contributes.configurationDefaults['files.exclude'], { [`**/${FOLDER_MARKER}`]: true });
+  });
+
   it('registers exactly the commands the manifest contributes, each with a title, the MyDropbox category and an icon', async () => {
     const dir = fs.mkdtempSync(path.join(extensionDir, '.test-manifest-'));
     try {
