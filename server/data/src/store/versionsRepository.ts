@@ -156,6 +156,20 @@ export class VersionsRepository {
     return out;
   }
 
+  /** The blocks of several versions, by id. */
+  async blocksOfMany(versionIds: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>(versionIds.map((id) => [id, []]));
+    for (const part of chunks([...new Set(versionIds)])) {
+      const rows = (await this.db('VersionBlocks').select('VersionId', 'Idx', 'Hash').whereIn('VersionId', part)) as {
+        VersionId: string;
+        Idx: number | string;
+        Hash: string;
+      }[];
+      for (const r of rows) out.get(r.VersionId)![Number(r.Idx)] = r.Hash;
+    }
+    return out;
+  }
+
   async blocksOf(versionId: string): Promise<string[]> {
     const rows = (await this.db('VersionBlocks').select('Hash').where({ VersionId: versionId }).orderBy('Idx')) as { Hash: string }[];
     return rows.map((r) => r.Hash);
