@@ -1,0 +1,126 @@
+// What the watcher and failed steps point at, read again: local files from the folder, server entries from the server.
+import fs from 'node:fs';
+import path from 'node:path';
+import { isValidPath, MyDropboxError } from '@mydropbox/shared';
+import { IgnoreRules, IGNORE_FILE } from './ignore';
+import { statAndHash, isAccessError } from './scanner';
+import { FileChangingError } from './hasher';
+import type { WatchBatch } from './watcher';
+import { absolute } from './transfer';
+import { describeLocal } from './notSynced';
+import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
+import type { EngineState } from './engineState';
+
+export function onWatch(s: EngineState, batch: WatchBatch): void {
+  if (s.halted || !s.index) return;
+  if (batch.files.has(IGNORE_FILE))
+    s.rules = IgnoreRules.fromText(
+      fs.existsSync(path.join(s.folder, IGNORE_FILE)) ? fs.readFileSync(path.join(s.folder, IGNORE_FILE), 'utf8') : '',
+    );
+  for (const f of batch.files) s.dirtyLocal.add(f);
+  for (const d of batch.dirs) {
+    // A folder added or removed as a whole: look at everything we knew below it, and what is there now,
+    // and at the name itself (a file that was there, or is now).
+    s.dirtyLocal.add(d);
+    for (const p of [...s.local.keys(), ...s.index!.keys()]) if (p.startsWith(d + '/')) s.dirtyLocal.add(p);
+    for (const p of listFilesBelow(s.folder, d)) s.dirtyLocal.add(p);
+  }
+  // New ignore rules or a whole folder can change any path's state below it.
+  s.opts.events?.pathsChanged?.(batch.dirs.size || batch.files.has(IGNORE_FILE) ? undefined : [...batch.files]);
+  s.schedule();
+}
+
+/**
+ * Re-reads the files the watcher or a failed step pointed at; unchanged stats cost no read. A path
+ * below a link (or a folder that is now a file) is out of reach; a link or special file is listed, never read through.
+ */
+export async function refreshLocal(s: EngineState): Promise<void> {
+  const paths = [...s.dirtyLocal];
+  s.dirtyLocal.clear();
+  await Promise.all(
+    paths.map(async (p) => {
+      s.issues.failures.delete(p);
+      s.issues.writes.delete(p);
+      s.issues.local.delete(p);
+      if (!isValidPath(p) || s.rules.ignores(p)) return;
+      const abs = absolute(s.folder, p);
+      try {
+        if (!(await checkParents(s.folder, p, false))) {
+          s.local.delete(p);
+          return;
+        }
+        const st = await fs.promises.lstat(abs).catch((err: NodeJS.ErrnoException) => {
+          if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+          throw err;
+        });
+        if (!st || st.isDirectory()) {
+          s.local.delete(p);
+          // A file that became a folder: what is in it now is new here.
+          if (st) for (const below of listFilesBelow(s.folder, p)) if (!s.local.has(below)) s.dirtyLocal.add(below);
+          return;
+        }
+        if (!st.isFile()) {
+          const reason = st.isSymbolicLink() ? 'symlink' : 'special';
+          s.issues.local.set(p, { path: p, reason, message: describeLocal(reason) });
+          return;
+        }
+        const h = await statAndHash(abs, s.local.get(p) ?? s.index!.get(p));
+        if (h) s.local.set(p, h);
+        else s.local.delete(p);
+      } catch (err) {
+        if (err instanceof FileChangingError) s.dirtyLocal.add(p);
+        else if (err instanceof UnsafeLocalPathError) {
+          if (err.what === 'a symbolic link')
+            s.issues.local.set(err.at, { path: err.at, reason: 'symlink', message: describeLocal('symlink') });
+          else s.local.delete(p); // a file where a folder was: what was below it is gone
+        } else if (isAccessError(err)) s.issues.local.set(p, { path: p, reason: 'unreadable', message: describeLocal('unreadable') });
+        else throw err;
+      }
+    }),
+  );
+}
+
+export async function refreshRemote(s: EngineState): Promise<void> {
+  const paths = [...s.dirtyRemote];
+  s.dirtyRemote.clear();
+  await Promise.all(
+    paths.map(async (p) => {
+      try {
+        const m = await s.remote.meta(p);
+        const problem = serverEntryProblem(m);
+        if (problem !== undefined || m.path !== p) {
+          s.remoteTree.delete(p);
+          s.badServerEntry(p, problem ?? 'the server answered for another path');
+          return;
+        }
+        s.remoteTree.set(p, { size: m.size, contentHash: m.contentHash, rev: m.rev, mtime: m.modifiedAt });
+      } catch (err) {
+        if (!MyDropboxError.is(err, 'not_found')) {
+          s.dirtyRemote.add(p);
+          throw err;
+        }
+        s.remoteTree.delete(p);
+      }
+    }),
+  );
+}
+
+/** Files below a folder that just appeared (moved in as a whole), as relative paths. */
+function listFilesBelow(folder: string, dirRel: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(absolute(folder, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(child);
+      else if (e.isFile()) out.push(child);
+    }
+  };
+  walk(dirRel);
+  return out;
+}
