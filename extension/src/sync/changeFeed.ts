@@ -19,10 +19,15 @@ export function applyChanges(
   tree: Map<string, RemoteEntry>,
   tombstones: Map<string, number>,
   onBad?: BadEntryReport,
+  onFolder?: (path: string, deleted: boolean) => void,
 ): string[] {
   const changed: string[] = [];
   for (const c of changes) {
-    if (c.kind === 'folder') continue; // explicit folders: not followed yet
+    // An explicit folder made or removed (servers that put folders in the feed): the folder step's, not the file tree's.
+    if (c.kind === 'folder') {
+      if (typeof c.path === 'string') onFolder?.(c.path, c.deleted === true);
+      continue;
+    }
     const problem = serverEntryProblem(c, c.deleted === true);
     if (problem !== undefined) {
       onBad?.((c as { path?: unknown } | null)?.path, problem);

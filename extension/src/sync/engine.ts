@@ -11,6 +11,7 @@ import { openOrHalt, releaseState } from './lifecycle';
 import { fullPass, incrementalPass, saveCursorAtStop, syncOnce } from './passes';
 import { onWatch } from './refresh';
 import { followFeed } from './feedFollower';
+import { armFolderPoll } from './folderSync';
 import { conflictedCopies, pathViewOf } from './engineView';
 
 export type { SyncStatus, SyncEvents, EngineOptions } from './engineState';
@@ -49,6 +50,7 @@ export class SyncEngine {
     if (s.halted) return;
     s.feedAbort = new AbortController();
     s.feedDone = followFeed(s, s.feedAbort.signal);
+    armFolderPoll(s);
   }
 
   async stop(): Promise<void> {

@@ -53,6 +53,8 @@ export interface EngineOptions {
   timeouts?: Partial<Timeouts>;
   /** What the engine reads the time from and sets its timers with (a simulator gives a fake one). */
   clock?: Clock;
+  /** How often the server's explicit folders are asked for while running (a folder made on the website or over WebDAV). */
+  folderPollMs?: number;
 }
 
 export class EngineState {
@@ -78,6 +80,15 @@ export class EngineState {
   readonly dirtyLocal = new Set<string>();
   readonly dirtyRemote = new Set<string>();
   readonly dirtyPlan = new Set<string>();
+  /** Folders here (the scan's, kept current by the watcher), the server's explicit ones, and those both last agreed on (folderSync.ts). */
+  localFolders = new Set<string>();
+  remoteFolders = new Set<string>();
+  syncedFolders = new Set<string>();
+  /** Folders whose last file this device deleted on the server while keeping the folder here: made there too, so it stays. */
+  readonly keepThere = new Set<string>();
+  foldersDirty = true;
+  /** The server lists its folders (an older one does not: folders then follow the files only). */
+  foldersKnown = false;
   /** What is not synced and why; `failures` there are paths that need the person (quota, refused name), retried when they change. */
   readonly issues = new NotSyncedList();
   toldNotSynced = new Set<string>();

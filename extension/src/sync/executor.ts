@@ -41,6 +41,10 @@ export interface ExecutorContext {
   onProgress?(remaining: number): void;
   /** Told when each action starts and ends (the Activity view); cancels transfers. */
   activity?: ActivityTracker;
+  /** A folder the server keeps (an explicit one): not removed here when a delete empties it. */
+  keepFolder?(rel: string): boolean;
+  /** This device deleted `rel` on the server. */
+  onDeletedThere?(rel: string): void;
 }
 
 /** Content hash -> a local path holding it, built once per run for the downloads that can copy locally. */
@@ -281,6 +285,7 @@ async function runOne(
       try {
         const res = await ctx.remote.deleteFile(a.path, a.baseRev);
         ctx.tombstones.set(a.path, res.rev);
+        ctx.onDeletedThere?.(a.path);
       } catch (err) {
         if (!MyDropboxError.is(err, 'not_found')) throw err;
       }
@@ -291,7 +296,7 @@ async function runOne(
     case 'deleteLocal': {
       const local = ctx.local.get(a.path);
       if (local && local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
-      await deleteLocalFile(ctx.folder, a.path, local);
+      await deleteLocalFile(ctx.folder, a.path, local, ctx.keepFolder);
       ctx.local.delete(a.path);
       ctx.index.delete(a.path);
       return;

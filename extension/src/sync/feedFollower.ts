@@ -1,6 +1,7 @@
 // Follows the server's change feed while the engine runs: each page of changes marks paths for the next pass.
 import { backoffDelay } from './remote';
 import { applyChanges, POLL_SECONDS } from './changeFeed';
+import { onFolderChange } from './folderSync';
 import { halt, isSignedOut, signedOutReason } from './lifecycle';
 import { OFFLINE_BACKOFF } from './passes';
 import type { EngineState } from './engineState';
@@ -26,7 +27,9 @@ export async function followFeed(s: EngineState, signal: AbortSignal): Promise<v
         continue;
       }
       s.cursor = res.cursor;
-      const changed = applyChanges(res.changes, s.remoteTree, s.tombstones, s.badServerEntry);
+      const changed = applyChanges(res.changes, s.remoteTree, s.tombstones, s.badServerEntry, (p, deleted) =>
+        onFolderChange(s, p, deleted),
+      );
       if (changed.length) {
         for (const p of changed) s.dirtyPlan.add(p);
         s.opts.events?.pathsChanged?.(changed);

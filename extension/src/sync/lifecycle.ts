@@ -8,6 +8,7 @@ import { LocalTree } from './localTree';
 import { openSyncedFolder } from './folderMarker';
 import { checkStateOwner, readStateIdentity, resetState, writeStateIdentity } from './stateDir';
 import type { EngineState } from './engineState';
+import { loadSyncedFolders } from './syncedFolders';
 
 /**
  * Takes the state directory's lock, checks the state is this server's and folder's, and that the
@@ -41,6 +42,7 @@ export function open(s: EngineState): void {
   s.releaseLock = release;
   s.index = index;
   s.local = new LocalTree(index.tree);
+  s.syncedFolders = loadSyncedFolders(stateDir);
   // Index entries change only inside the loop's steps after the scan (never during one), so pinning the current tree is enough.
   index.beforeChange = (p) => s.local.pin(p);
 }

@@ -15,6 +15,7 @@ import { checkAccount, halt, isSignedOut, signedOutReason } from './lifecycle';
 import { refreshLocal, refreshRemote } from './refresh';
 import { deferRetry, settleStatus, tellNotSynced } from './passOutcome';
 import type { EngineState } from './engineState';
+import { believeFolder, syncFolders } from './folderSync';
 
 /** Plan-execute rounds per pass: a conflict needs two (move aside + download, then upload the copy). */
 const MAX_ROUNDS = 6;
@@ -37,6 +38,11 @@ export async function fullPass(s: EngineState): Promise<void> {
       return fetchRemote(s.remote, firstPass && index.cursor?.server === id ? index.cursor.cursor : undefined);
     });
     listing.catch(() => undefined); // awaited below; the scan's result is kept even when offline
+    const folders = s.remote.folders().then(
+      (list) => list.map((f) => f.path),
+      (err: unknown) => (MyDropboxError.is(err, 'not_found') ? undefined : Promise.reject(err)), // a server without folders
+    );
+    folders.catch(() => undefined);
     const scan = await scanFolder(s.folder, s.rules, {
       get: (p) => s.local.get(p) ?? index.get(p),
       canonical: (p) => index.canonical(p),
@@ -46,6 +52,7 @@ export async function fullPass(s: EngineState): Promise<void> {
       beforeReading: (dirRel) => s.watcher?.watchFolder(dirRel),
     });
     s.local = scan.files;
+    s.localFolders = new Set(scan.folders);
     restatUnchanged(s);
     // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
     await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
@@ -53,6 +60,10 @@ export async function fullPass(s: EngineState): Promise<void> {
     s.issues.writes.clear();
     for (const item of scan.skipped) s.issues.local.set(item.path, item);
     const snapshot = await listing;
+    const explicit = await folders;
+    s.foldersKnown = explicit !== undefined;
+    s.remoteFolders = new Set((explicit ?? []).filter((p) => believeFolder(s, p)));
+    s.foldersDirty = true;
     if ('files' in snapshot) s.issues.server.clear();
     applySnapshot(snapshot, s.remoteTree, s.tombstones, index.tree, s.badServerEntry);
     s.cursor = snapshot.cursor;
@@ -108,7 +119,7 @@ export function saveCursorIfInSync(s: EngineState): void {
 
 export async function incrementalPass(s: EngineState): Promise<void> {
   if (s.paused || s.stopped || s.halted || !s.index) return;
-  if (s.dirtyLocal.size + s.dirtyRemote.size + s.dirtyPlan.size === 0) return;
+  if (s.dirtyLocal.size + s.dirtyRemote.size + s.dirtyPlan.size === 0 && !s.foldersDirty) return;
   await guard(s, () => reconcile(s, new Set()));
 }
 
@@ -164,10 +175,17 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
         },
         onProgress: (remaining) => s.setStatus({ kind: 'syncing', pending: remaining }),
         activity: s.activity,
+        keepFolder: (p) => s.remoteFolders.has(p),
+        onDeletedThere: (p) => {
+          const parent = ancestorsOf(p).at(-1);
+          if (parent !== undefined) s.keepThere.add(parent);
+        },
       },
       actions,
     );
     for (const p of report.touched) paths.add(p);
+    // A delete can leave a folder empty (kept here, or gone there); uploads and downloads only fill folders the files imply.
+    if (actions.some((a) => a.kind !== 'upload' && a.kind !== 'download' && a.kind !== 'updateSynced')) s.foldersDirty = true;
     const retries: [string, unknown][] = [];
     let anyDone = false;
     for (const [p, outcome] of report.outcomes) {
@@ -204,6 +222,7 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
   // Still not settled after every round (a plan that keeps changing under it): those paths wait and are looked at again.
   if (!settled)
     for (const a of last) deferRetry(s, a.path, new MyDropboxError('internal', `"${a.path}" kept changing while it was synced.`));
+  if (s.foldersDirty && s.foldersKnown) await syncFolders(s);
   if (s.dirtyLocal.size > 0) retryUnsettledSoon(s);
   s.offlineAttempts = 0;
   tellNotSynced(s);

@@ -10,6 +10,7 @@ import { absolute } from './transfer';
 import { describeLocal } from './notSynced';
 import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
 import type { EngineState } from './engineState';
+import { onFolderEvent } from './folderSync';
 
 export function onWatch(s: EngineState, batch: WatchBatch): void {
   if (s.halted || !s.index) return;
@@ -22,6 +23,7 @@ export function onWatch(s: EngineState, batch: WatchBatch): void {
     // A folder added or removed as a whole: look at everything we knew below it, and what is there now,
     // and at the name itself (a file that was there, or is now).
     s.dirtyLocal.add(d);
+    onFolderEvent(s, d);
     for (const p of [...s.local.keys(), ...s.index!.keys()]) if (p.startsWith(d + '/')) s.dirtyLocal.add(p);
     for (const p of listFilesBelow(s.folder, d)) s.dirtyLocal.add(p);
   }

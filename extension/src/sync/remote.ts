@@ -12,6 +12,9 @@ import type {
   EntriesResponse,
   FileEntry,
   FileEntryWithBlocks,
+  FolderChangeResponse,
+  FolderEntry,
+  FoldersResponse,
   ListResponse,
   MissingBlocksResponse,
   OpenUploadResponse,
@@ -94,6 +97,21 @@ export class RemoteClient {
   /** A file or folder and, with depth 1, a folder's direct children ('' is the top): for browsing the server's tree one folder at a time. */
   entries(path: string, depth: 0 | 1 = 1, signal?: AbortSignal): Promise<EntriesResponse> {
     return this.json<EntriesResponse>({ method: 'GET', path: `/v1/entries?path=${encodeURIComponent(path)}&depth=${depth}`, signal });
+  }
+
+  /** The explicit folders (made on purpose, maybe empty); folders holding files are implied by their paths. */
+  async folders(signal?: AbortSignal): Promise<FolderEntry[]> {
+    return (await this.json<FoldersResponse>({ method: 'GET', path: '/v1/folders', signal })).folders;
+  }
+
+  /** Makes an explicit folder (and its parents); one already there is fine. */
+  createFolder(path: string): Promise<FolderEntry> {
+    return this.json<FolderEntry>({ method: 'POST', path: '/v1/folders', json: { path } });
+  }
+
+  /** Deletes a folder with everything in it: the engine asks only for one it saw empty. Tried once. */
+  deleteFolder(path: string): Promise<FolderChangeResponse> {
+    return this.json<FolderChangeResponse>({ method: 'DELETE', path: `/v1/folders?path=${encodeURIComponent(path)}`, retry: false });
   }
 
   meta(path: string): Promise<FileEntryWithBlocks> {

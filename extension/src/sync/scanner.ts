@@ -38,6 +38,8 @@ export interface ScanResult {
   skipped: NotSyncedItem[];
   /** Our own temp files left by a download a crash cut short. */
   strayTemps: string[];
+  /** The folders found (relative; ignored ones left out), each below a folder listed before it. */
+  folders: string[];
   hashed: number;
 }
 
@@ -89,6 +91,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
     unsettled: new Set(),
     skipped: [],
     strayTemps: [],
+    folders: [],
     hashed: 0,
   };
   const toHash: { rel: string; abs: string; size: number }[] = [];
@@ -130,7 +133,10 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
         const rel = dirRel ? `${dirRel}/${name}` : name;
         if (kind === KIND.gone) continue; // removed since the listing
         if (kind === KIND.dir) {
-          if (!rules.ignores(rel, true)) waiting.push({ abs: prefix + name, rel });
+          if (!rules.ignores(rel, true)) {
+            waiting.push({ abs: prefix + name, rel });
+            result.folders.push(rel);
+          }
           continue;
         }
         if (kind !== KIND.file) {

@@ -87,7 +87,7 @@ export function checkStateOwner(stateDir: string, want: Omit<StateOwner, 'userna
 
 /** Forgets what was last synced in `stateDir` (the index and its folder id), so the next sync is a first sync that deletes nothing. */
 export function resetState(stateDir: string): void {
-  for (const name of ['index.jsonl', 'index.bin', 'index.jsonl.tmp', 'index.bin.tmp'])
+  for (const name of ['index.jsonl', 'index.bin', 'index.jsonl.tmp', 'index.bin.tmp', 'folders.json'])
     fs.rmSync(path.join(stateDir, name), { force: true });
   const identity = readStateIdentity(stateDir);
   if (identity?.folderId) writeStateIdentity(stateDir, { ...identity, folderId: undefined });

@@ -347,8 +347,11 @@ export async function* readLocal(abs: string): AsyncIterable<Uint8Array> {
   }
 }
 
-/** Deletes a local file the server deleted, if it is still what was synced, and folders left empty by it. */
-export async function deleteLocalFile(folder: string, rel: string, expected: Expected): Promise<void> {
+/**
+ * Deletes a local file the server deleted, if it is still what was synced, and folders left empty by it
+ * (as the server's implied folders go with their last file), except those `keep` names (folders the server has as folders of their own).
+ */
+export async function deleteLocalFile(folder: string, rel: string, expected: Expected, keep?: (dirRel: string) => boolean): Promise<void> {
   const abs = absolute(folder, rel);
   if (!(await checkParents(folder, rel, false))) return; // a folder above it is gone: so is the file
   await checkUnchanged(abs, rel, expected).catch((err) => {
@@ -362,6 +365,7 @@ export async function deleteLocalFile(folder: string, rel: string, expected: Exp
   });
   await fs.promises.rm(abs, { force: true });
   for (let dir = path.dirname(abs); dir.startsWith(folder) && dir !== folder; dir = path.dirname(dir)) {
+    if (keep?.(path.relative(folder, dir).split(path.sep).join('/'))) break;
     try {
       await fs.promises.rmdir(dir);
     } catch {

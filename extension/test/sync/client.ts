@@ -22,7 +22,7 @@ export interface TestClient {
 export function makeClient(
   serverUrl: string,
   user: Pick<StackUser, 'deviceToken'>,
-  opts: { session?: Session; deviceName?: string; root?: string; timeouts?: EngineOptions['timeouts'] } = {},
+  opts: { session?: Session; deviceName?: string; root?: string; timeouts?: EngineOptions['timeouts']; folderPollMs?: number } = {},
 ): TestClient {
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-sync-'));
   const folder = path.join(root, 'myDropbox');
@@ -36,6 +36,7 @@ export function makeClient(
     session: opts.session ?? deviceTokenSession(serverUrl, user.deviceToken),
     deviceName: opts.deviceName ?? 'test-device',
     ...(opts.timeouts ? { timeouts: opts.timeouts } : {}),
+    ...(opts.folderPollMs !== undefined ? { folderPollMs: opts.folderPollMs } : {}),
     events: {
       status: (s) => statuses.push(s),
       conflict: (c) => conflicts.push(c),
