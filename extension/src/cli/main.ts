@@ -21,11 +21,12 @@ import {
   type Credentials,
 } from './config';
 import { readPassword } from './prompt';
+import { history, HISTORY_HELP, restore, RESTORE_HELP, serverPathOf } from './history';
 import { keepYoungGenerationSmall } from './youngGeneration';
 // The manifest's version: esbuild inlines the JSON into the bundled daemon, tsx reads it from the repository.
 import { version } from '../../package.json';
 
-export const EXIT = { ok: 0, usage: 1, auth: 2, unreachable: 3, quota: 4, other: 5, notSynced: 6, folder: 7 } as const;
+export const EXIT = { ok: 0, usage: 1, auth: 2, unreachable: 3, quota: 4, other: 5, notSynced: 6, folder: 7, notFound: 8 } as const;
 
 export const HELP = `mydropbox: keep a folder in sync with your MyDropbox server
 
@@ -39,6 +40,10 @@ Usage:
                                 only here are uploaded, files only on the server come down, and both versions
                                 of a file that differs are kept). The way on after "the folder was replaced".
   mydropbox status              Who is signed in, each synced folder's last state, and what is not synced.
+  mydropbox history PATH        The versions the server keeps of a file (also a deleted one): when, size, device, id.
+  mydropbox restore PATH [--version ID]
+                                Bring back a version (default: the newest kept; for a deleted file, what it last
+                                held). Nothing is overwritten. \`mydropbox history --help\` and \`restore --help\` say more.
   mydropbox logout              Revoke this computer's device token and forget it.
 
 A synced folder holds a hidden marker file, .mydropbox-folder. If the folder or its marker goes missing
@@ -58,6 +63,7 @@ Exit codes:
   5  anything else (the message says what)
   6  sync --once: everything else is in sync, but some items are not synced (listed, with why)
   7  the sync folder is missing or was replaced (its marker is gone); nothing was deleted
+  8  history, restore: the server has no such file, or no such version of it
 `;
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -65,6 +71,8 @@ const stdio: Out = { out: (s) => process.stdout.write(s + '\n'), err: (s) => pro
 
 /** Runs one command and returns its exit code (the process exits with it). */
 export async function runCli(argv: string[], io: Out = stdio, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  // `restore --version ID` takes a value; everywhere else --version prints the daemon's version.
+  const restoring = argv.find((a) => !a.startsWith('-')) === 'restore';
   let parsed;
   try {
     parsed = parseArgs({
@@ -76,16 +84,36 @@ export async function runCli(argv: string[], io: Out = stdio, env: NodeJS.Proces
         device: { type: 'string' },
         once: { type: 'boolean' },
         reset: { type: 'boolean' },
+        folder: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
-        version: { type: 'boolean' },
+        version: { type: restoring ? 'string' : 'boolean' },
       },
     });
   } catch (err) {
-    io.err(`${(err as Error).message}\n\n${HELP}`);
+    io.err(`${(err as Error).message}\n\n${restoring ? RESTORE_HELP : HELP}`);
     return EXIT.usage;
   }
   const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
+  if (command === 'history' || command === 'restore') {
+    const help = command === 'history' ? HISTORY_HELP : RESTORE_HELP;
+    if (values.help) {
+      io.out(help);
+      return EXIT.ok;
+    }
+    if (rest.length !== 1) {
+      io.err(`${command} takes one PATH.\n\n${help}`);
+      return EXIT.usage;
+    }
+    try {
+      return await historyOrRestore(io, configDir(env), command, rest[0]!, {
+        folder: values.folder,
+        versionId: typeof values.version === 'string' ? values.version : undefined,
+      });
+    } catch (err) {
+      return fail(io, err);
+    }
+  }
   if (values.version) {
     io.out(`mydropbox ${version}`);
     return EXIT.ok;
@@ -117,6 +145,55 @@ export async function runCli(argv: string[], io: Out = stdio, env: NodeJS.Proces
 function usage(io: Out, message: string): number {
   io.err(`${message}\n\n${HELP}`);
   return EXIT.usage;
+}
+
+/** `mydropbox history PATH`, `mydropbox restore PATH [--version ID]`: PATH on this computer or on the server. */
+async function historyOrRestore(
+  io: Out,
+  dir: string,
+  command: 'history' | 'restore',
+  arg: string,
+  opts: { folder?: string; versionId?: string },
+): Promise<number> {
+  const creds = loadCredentials(dir);
+  if (!creds) {
+    io.err('mydropbox: Not signed in. Run `mydropbox login --server URL --username NAME` first.');
+    return EXIT.auth;
+  }
+  if (opts.versionId !== undefined && !opts.versionId.trim()) return usage(io, '--version needs the ID `mydropbox history PATH` shows.');
+  // This account's synced folders, the one named first: a local path inside one is turned into its path on the server.
+  const known = readFolderStatuses(dir)
+    .filter((f) => (f.username ?? creds.username) === creds.username && (f.serverUrl ?? creds.serverUrl) === creds.serverUrl)
+    .map((f) => f.folder);
+  const folders = [...new Set([...(opts.folder ? [path.resolve(opts.folder)] : []), ...known, defaultFolder()])];
+  let serverPath: string;
+  try {
+    serverPath = serverPathOf(arg, { folders, cwd: process.cwd() });
+  } catch (err) {
+    return usage(io, (err as Error).message);
+  }
+  const session = deviceTokenSession(creds.serverUrl, creds.deviceToken);
+  try {
+    if (command === 'history') await history(session, serverPath, io.out);
+    else {
+      const local = path.resolve(process.cwd(), arg);
+      const folder = folders.find((f) => local.startsWith(f + path.sep)) ?? (opts.folder ? path.resolve(opts.folder) : known[0]);
+      await restore(session, serverPath, opts.versionId, folder, io.out);
+    }
+  } catch (err) {
+    if (MyDropboxError.is(err, 'not_found')) {
+      io.err(
+        `mydropbox: ${err.message}${
+          opts.versionId !== undefined ? ` (\`mydropbox history ${JSON.stringify(serverPath)}\` lists the versions kept)` : ''
+        }`,
+      );
+      return EXIT.notFound;
+    }
+    // A path or version id the server refuses as malformed: the person typed it.
+    if (MyDropboxError.is(err, 'invalid_request') || MyDropboxError.is(err, 'invalid_path')) return usage(io, err.message);
+    throw err;
+  }
+  return EXIT.ok;
 }
 
 /** Turns an error into a message a person can act on and the documented exit code. */
