@@ -39,6 +39,7 @@ export interface TimelineProvider {
 type RegisterTimelineProvider = (scheme: string | string[], provider: TimelineProvider) => vscode.Disposable;
 
 export const TIMELINE_SOURCE = 'mydropbox.history';
+export const TIMELINE_SCHEMES = ['file', 'vscode-remote'];
 /** Timeline items' contextValue, read by the `timeline/item/context` menu. */
 export const VERSION_ITEM = 'mydropbox:version';
 /** The most recent deletions offered by Restore Deleted Files… (pages of DELETED_PAGE). */
@@ -60,7 +61,9 @@ export function registerTimeline(workspace: object, provider: TimelineProvider):
   const register = (workspace as { registerTimelineProvider?: RegisterTimelineProvider }).registerTimelineProvider;
   if (typeof register !== 'function') return undefined;
   try {
-    return register.call(workspace, 'file', provider);
+    // The workbench asks by its own URI's scheme: a remote window (code-server, SSH, containers) sees
+    // the folder's files as vscode-remote:, which the extension host receives back as file: URIs.
+    return register.call(workspace, TIMELINE_SCHEMES, provider);
   } catch {
     return undefined;
   }

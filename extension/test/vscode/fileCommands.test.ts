@@ -48,9 +48,11 @@ describe('file commands, conflicts, context keys and trust', function () {
     assert.equal(keys.get(CONTEXT_KEYS.active), true);
     assert.equal(keys.get(CONTEXT_KEYS.upToDate), true);
     assert.equal(keys.get(CONTEXT_KEYS.paused), false);
+    assert.equal(await glue.ext.history.probe(), true, 'the server keeps version history');
     assert.deepEqual(menuLabels(), [
       'Sync Now',
       'Pause Sync',
+      'Restore Deleted Files…',
       'Show Activity',
       'Browse Remote Files',
       'Open Website',
