@@ -48,6 +48,7 @@ export async function startDataServer(opts: StartDataServerOptions): Promise<Run
       now: opts.now,
     });
     await services.sweep();
+    await services.purge(); // what expired while the server was down
     // One purge at a time: a slow one is not overlapped by the next tick.
     let purging: Promise<{ versions: number; packs: number }> | undefined;
     const purge = () => (purging ??= services.purge().finally(() => (purging = undefined)));

@@ -35,7 +35,7 @@ function startChild(env: Record<string, string>): Promise<Child> {
       const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
       if (m) resolve({ proc, url: m[1]!, exited });
     });
-    proc.once('exit', (code) => reject(new Error(`main.ts exited with ${code}: ${err || out}`)));
+    proc.once('exit', (code, signal) => reject(new Error(`main.ts exited with ${code} (${signal}): ${err || out}`)));
   });
 }
 
@@ -96,7 +96,8 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     };
     const v2 = edit(v1, 1);
     const v3 = edit(v2, 2);
-    // First run: v1 is kept whole (a hard link), a small file's old content and a deleted file too.
+    // First run (30 days): v1, a.txt's old content and a deleted file are kept; some seconds later v2
+    // and a deleted g2.txt whose one block is the deleted gone.txt's (kept once, for both).
     let c = await start();
     await put(c, 'big.bin', v1, null);
     await put(c, 'big.bin', v2, 1);
@@ -104,20 +105,21 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     await put(c, 'a.txt', Buffer.from('A2'), 1);
     await put(c, 'gone.txt', Buffer.from('G'), null);
     await c.request('DELETE', '/v1/files?path=gone.txt').then((r) => r.arrayBuffer());
-    await stop(child);
-    const startedAt = Date.now();
-    // Second run keeps versions for 6 seconds and purges every 2: what the first run kept expires;
-    // v2, replaced now, does not, and shares blocks 1 and 2 with the expiring v1 (in v1's pack).
-    await new Promise((r) => setTimeout(r, Math.max(0, 6_500 - (Date.now() - startedAt))));
-    c = await start({
-      VERSION_RETENTION_DAYS: String(6 / DAY_S),
-      VERSION_PURGE_INTERVAL_SECONDS: '2',
-      MYDROPBOX_CRASH_AT: 'purge-after-rows',
-    });
+    await new Promise((r) => setTimeout(r, 6_000));
     await put(c, 'big.bin', v3, 2);
+    await put(c, 'g2.txt', Buffer.from('G'), null);
+    await c.request('DELETE', '/v1/files?path=g2.txt').then((r) => r.arrayBuffer());
+    await stop(child);
     const packsAtCrash = packs();
-    assert.equal(await child!.exited, 'SIGKILL', 'the purge killed the server after deleting its rows');
-    assert.equal(packs().length, packsAtCrash.length, 'the kill came before any pack file was removed');
+    assert.equal(packsAtCrash.length, 4, 'v1’s and v2’s overwritten blocks, A1, G');
+    // Second run keeps versions for 5 seconds: its start-up purge expires the first group, not the
+    // second, and is killed between deleting the rows and removing the packs.
+    await assert.rejects(
+      start({ VERSION_RETENTION_DAYS: String(5 / DAY_S), MYDROPBOX_CRASH_AT: 'purge-after-rows' }),
+      /exited with null \(SIGKILL\)/,
+      'the start-up purge killed the server after deleting its rows',
+    );
+    assert.deepEqual(packs(), packsAtCrash, 'the kill came before any pack file was removed');
 
     c = await start();
     const big = await versions(c, 'big.bin');
@@ -129,9 +131,12 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     assert.deepEqual(await versionBytes(c, big.versions[0]!.id), v2, 'v2 whole, with the blocks it shares with the purged v1');
     assert.deepEqual((await versions(c, 'a.txt')).versions, []);
     assert.deepEqual((await versions(c, 'gone.txt')).versions, []);
+    const g2 = (await versions(c, 'g2.txt')).versions;
+    assert.equal(g2.length, 1);
+    assert.deepEqual(await versionBytes(c, g2[0]!.id), Buffer.from('G'), 'the block it shares with the purged gone.txt stays');
     assert.deepEqual((await c.download('big.bin')).data, v3);
     assert.deepEqual((await c.download('a.txt')).data, Buffer.from('A2'));
-    assert.equal(packs().length, 2, 'v1’s pack (still holding blocks v2 needs) and v2’s own block; the others were swept');
+    assert.equal(packs().length, 2, 'v2’s block and G stay; the packs no row names any more were swept');
     // And v2 can be restored byte for byte.
     const r = await c.json<RestoreResponse>('POST', '/v1/restore', { path: 'big.bin', versionId: big.versions[0]!.id });
     assert.equal(r.status, 200, JSON.stringify(r.body));

@@ -1,16 +1,14 @@
 // /v1/versions…, /v1/deleted, /v1/restore… (version history) and DELETE /v1/account.
 import { Readable } from 'node:stream';
-import fs from 'node:fs/promises';
 import Router from '@koa/router';
 import { z } from 'zod';
-import { MyDropboxError, normalizePath, sha256Hex } from '@mydropbox/shared';
+import { MyDropboxError, blockLength, normalizePath } from '@mydropbox/shared';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
 import type { VersionContent } from '../services/history';
 import { parseBody, queryInt, queryPath, userPath } from './input';
 import { jsonBody } from './files';
 import { parseRange } from './byteRange';
-import { readFull } from '../store/fullIo';
 
 const VERSION_ID = /^[0-9a-f]{32}$/;
 const versionId = z.string().regex(VERSION_ID, 'must be a version id from GET /v1/versions');
@@ -63,7 +61,7 @@ export function versionsRouter(services: DataServices): Router<DataState> {
       if (size === 0) ctx.body = '';
       return;
     }
-    ctx.body = Readable.from(versionBytes(content, start, end));
+    ctx.body = Readable.from(versionBytes(services, ctx.state.owner, content, start, end));
   });
 
   router.get('/v1/deleted', async (ctx) => {
@@ -93,21 +91,20 @@ export function versionsRouter(services: DataServices): Router<DataState> {
 }
 
 /** The bytes start..end (inclusive) of a version, block by block, each block checked against its hash before any of it is sent. */
-async function* versionBytes(content: VersionContent, start: number, end: number): AsyncGenerator<Buffer> {
+async function* versionBytes(
+  services: DataServices,
+  owner: string,
+  content: VersionContent,
+  start: number,
+  end: number,
+): AsyncGenerator<Buffer> {
   let at = 0;
-  for (const b of content.blocks) {
+  for (const [i, hash] of content.blocks.entries()) {
     const blockStart = at;
-    at += b.length;
+    at += blockLength(content.version.size, i);
     if (at <= start) continue;
     if (blockStart > end) break;
-    const buf = Buffer.allocUnsafe(b.length);
-    const handle = await fs.open(b.file, 'r');
-    try {
-      const n = await readFull(handle, buf, b.length, b.offset);
-      if (n !== b.length || sha256Hex(buf) !== b.hash) throw new Error(`a kept block of version ${content.version.id} is damaged`);
-    } finally {
-      await handle.close();
-    }
-    yield buf.subarray(Math.max(0, start - blockStart), Math.min(b.length, end - blockStart + 1));
+    const data = await services.history.readBlock(owner, hash);
+    yield data.subarray(Math.max(0, start - blockStart), Math.min(data.length, end - blockStart + 1));
   }
 }

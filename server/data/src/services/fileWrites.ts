@@ -179,9 +179,11 @@ export class FileWrites {
         });
         built.sort((a, b) => a.i - b.i);
         // The live files this batch replaces are kept as versions before any of them is renamed over.
+        const going = accepted.filter((a) => !results[a.i]);
         const kept = await this.d.versions.preserve(
           owner,
-          accepted.flatMap((a) => (a.current && !results[a.i] ? [{ row: a.current, reason: 'edit' as const }] : [])),
+          going.flatMap((a) => (a.current ? [{ row: a.current, reason: 'edit' as const }] : [])),
+          going.flatMap((a) => a.req.blocks),
         );
         const journaled = built.filter((b) => b.data);
         // Durable before any row says these files exist: recovery rewrites them from here after a crash.
@@ -388,7 +390,11 @@ export class FileWrites {
       const row = live(currentRows.get(w.path));
       return row ? [{ row, reason: w.reason ?? (w.kind === 'put' ? 'edit' : 'delete') }] : [];
     });
-    const kept = await this.d.versions.preserve(owner, replaced);
+    const kept = await this.d.versions.preserve(
+      owner,
+      replaced,
+      writes.flatMap((w) => (w.kind === 'put' ? w.blocks : [])),
+    );
     crashPoint('publish-after-keep');
     return this.d.publishLock.run(owner, async () => {
       for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));

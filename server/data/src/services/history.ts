@@ -2,10 +2,11 @@
 import type { DeletedResponse, RestoreFolderResponse, RestoreResponse, VersionEntry, VersionsResponse } from '@mydropbox/shared';
 import { COMMIT_BATCH_MAX, MAX_SEGMENT_BYTES, MyDropboxError, baseName, isInside, parentPath } from '@mydropbox/shared';
 import { FilesRepository, toEntry } from '../store/filesRepository';
-import type { BlobRow, VersionRow, VersionsRepository } from '../store/versionsRepository';
+import type { VersionRow, VersionsRepository } from '../store/versionsRepository';
 import type { VersionPacks } from '../store/versionPacks';
 import type { UserFiles } from '../store/userFiles';
 import type { FileWrites } from './fileWrites';
+import type { Assembler } from './assembler';
 
 export interface HistoryDeps {
   files: FilesRepository;
@@ -13,16 +14,17 @@ export interface HistoryDeps {
   packs: VersionPacks;
   disk: UserFiles;
   writes: FileWrites;
+  assembler: Assembler;
 }
 
 /** "name (restored).ext", then "name (restored 2).ext", … are tried; past this many the restore is refused. */
 const MAX_BESIDE = 1000;
 const DELETED_PAGE_MAX = 1000;
 
-/** A version's content: its row and where each of its blocks' bytes are, in order. */
+/** A version's content: its row and its blocks, in order. */
 export interface VersionContent {
   version: VersionRow;
-  blocks: { file: string; offset: number; length: number; hash: string }[];
+  blocks: string[];
 }
 
 function toVersionEntry(v: VersionRow): VersionEntry {
@@ -79,18 +81,16 @@ export class History {
     return rows.length === take ? { deleted, next: String(rows[rows.length - 1]!.seq) } : { deleted };
   }
 
-  /** A kept version's row and the places of its blocks; 404 for an id that is not this user's. */
+  /** A kept version's row and its blocks; 404 for an id that is not this user's. */
   async content(owner: string, id: string): Promise<VersionContent> {
     const version = await this.d.versions.get(owner, id);
     if (!version) throw notFoundVersion();
-    const hashes = await this.d.versions.blocksOf(id);
-    const blobs = await this.d.versions.blobs(owner, hashes);
-    const blocks = hashes.map((hash) => {
-      const b: BlobRow | undefined = blobs.get(hash);
-      if (!b) throw new MyDropboxError('internal', 'A block of this version is missing; run the storage check.');
-      return { file: this.d.packs.file(owner, b.pack), offset: b.offset, length: b.length, hash };
-    });
-    return { version, blocks };
+    return { version, blocks: await this.d.versions.blocksOf(id) };
+  }
+
+  /** One block of a version, wherever it is kept now (a live file, a pack), checked against its hash. */
+  readBlock(owner: string, hash: string): Promise<Buffer> {
+    return this.d.assembler.readBlock(owner, hash);
   }
 
   /**

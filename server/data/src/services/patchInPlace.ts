@@ -54,17 +54,13 @@ export async function patchInPlace(
       if ((await readFull(handle, before, before.length, i * BLOCK_SIZE)) !== before.length) return undefined; // shorter than its row: not ours to patch
       parts.push({ offset: i * BLOCK_SIZE, before, after });
     }
-    // The content being patched over is kept as a version: the blocks not kept yet are copied aside
-    // first (when they are less than half the file; else a new copy is built and the old file kept whole).
+    // The content being patched over is kept as a version: an overwritten block held nowhere else is copied aside first.
     const kept = await d.versions.preservePatched(
       owner,
       current,
       old,
+      req.blocks,
       new Map(parts.map((p) => [p.offset / BLOCK_SIZE, p.before])),
-      async (i) => {
-        const buf = Buffer.allocUnsafe(blockLength(current.size, i));
-        return (await readFull(handle, buf, buf.length, i * BLOCK_SIZE)) === buf.length ? buf : undefined;
-      },
     );
     if (!kept) return undefined;
     const journal = await d.journal.write([

@@ -45,10 +45,11 @@ export interface KeeperDeps {
 }
 
 /**
- * Every version is whole on its own: each of its blocks has a blob (bytes in a pack file) for as long
- * as the version is kept, so no later change to a live file can take a version's bytes away.
- * Blobs are per user and hash, so versions share their unchanged blocks: a 1 GiB file edited in one
- * block keeps one new 4 MiB blob per edit, not a copy of the file.
+ * Every block of a kept version stays on disk: in a live file of the user (as FileBlocks says) or as a
+ * blob (bytes in a pack file, per user and hash). Every change that takes blocks off the live files
+ * (overwrite, in-place patch, delete, move, restore) first keeps, as blobs, the ones that would be
+ * left nowhere. So versions share blocks with live files and with each other: a 1 GiB file edited
+ * in one block keeps one 4 MiB blob per edit, not a copy of the file.
  *
  * Crash order: a pack is durable before the rows naming it commit (a crash in between leaves a pack
  * no row names, which the purge sweeps), and the purge deletes rows before pack files (a crash in
@@ -66,23 +67,22 @@ export class VersionKeeper {
   }
 
   /**
-   * Before a change renames over or removes live files: makes every block of their content kept,
-   * hard-linking a file as a pack when most of it is not kept yet (no copy) and copying the few
-   * blocks that are not otherwise. Called under the user's write lock, before the disk changes.
+   * Before a change renames over or removes live files: keeps their content as versions. A block
+   * whose bytes stay on disk anyway (kept already, in a live file the change leaves alone, or in the
+   * content the change puts in place: `incoming`) costs nothing; the others are kept by hard-linking
+   * the old file as a pack when they are most of it (no copy), else copied into a small pack.
+   * Called under the user's write lock, before the disk changes.
    */
-  async preserve(owner: string, replaced: readonly Replaced[]): Promise<KeepPlan> {
+  async preserve(owner: string, replaced: readonly Replaced[], incoming: Iterable<string> = []): Promise<KeepPlan> {
     if (!this.enabled || !replaced.length) return NOTHING;
-    const blocksByPath = await this.d.files.blocksOfMany(
-      owner,
-      replaced.map((r) => r.row.path),
-    );
-    const stored = await this.d.versions.blobs(owner, [...blocksByPath.values()].flat());
+    const paths = replaced.map((r) => r.row.path);
+    const blocksByPath = await this.d.files.blocksOfMany(owner, paths);
+    const held = await this.heldAfter(owner, [...blocksByPath.values()].flat(), new Set(paths), incoming);
     const rows: KeptRows = { versions: [], blocks: [], blobs: [] };
-    const planned = new Set(stored.keys());
     let packed = false;
     for (const { row, reason } of replaced) {
       const blocks = blocksByPath.get(row.path) ?? [];
-      const missing = firstOccurrences(blocks).filter((i) => !planned.has(blocks[i]!));
+      const missing = firstOccurrences(blocks).filter((i) => !held.has(blocks[i]!));
       if (missing.length) {
         const missingBytes = missing.reduce((sum, i) => sum + blockLength(row.size, i), 0);
         const abs = this.d.disk.abs(owner, row.path);
@@ -103,7 +103,7 @@ export class VersionKeeper {
         if (!blobs) continue;
         packed = true;
         rows.blobs.push(...blobs);
-        for (const b of blobs) planned.add(b.hash);
+        for (const b of blobs) held.add(b.hash);
       }
       this.addVersion(rows, owner, row, reason, blocks);
     }
@@ -112,36 +112,53 @@ export class VersionKeeper {
   }
 
   /**
-   * Before a live file is patched in place: keeps its content as a version by copying aside the blocks
-   * not kept yet (the overwritten ones from `before`, by block index; others read by `read`). When
-   * those are half the file or more, undefined: the caller builds a new copy instead, and `preserve`
-   * then keeps the old file whole by a hard link, which copies nothing.
+   * Before a live file is patched in place into `next` (its new blocks): keeps its content as a
+   * version. The blocks left in place stay where they are; an overwritten block no one else holds is
+   * copied aside from `before` (its old bytes, by block index) first. Undefined if one is missing there.
    */
   async preservePatched(
     owner: string,
     row: FileRow,
     blocks: readonly string[],
+    next: readonly string[],
     before: ReadonlyMap<number, Buffer>,
-    read: (index: number) => Promise<Buffer | undefined>,
   ): Promise<KeepPlan | undefined> {
     if (!this.enabled) return NOTHING;
-    const stored = await this.d.versions.blobs(owner, blocks);
-    const missing = firstOccurrences(blocks).filter((i) => !stored.has(blocks[i]!));
-    if (missing.reduce((sum, i) => sum + blockLength(row.size, i), 0) * 2 >= row.size) return undefined;
+    const held = await this.heldAfter(owner, blocks, new Set([row.path]), next);
+    const missing = firstOccurrences(blocks).filter((i) => !held.has(blocks[i]!));
+    if (missing.some((i) => !before.has(i))) return undefined;
     const rows: KeptRows = { versions: [], blocks: [], blobs: [] };
     if (missing.length) {
-      const parts: Buffer[] = [];
-      for (const i of missing) {
-        const part = before.get(i) ?? (await read(i));
-        if (!part) return undefined;
-        parts.push(part);
-      }
+      const parts = missing.map((i) => before.get(i)!);
       const { pack, offsets } = await this.d.packs.write(owner, parts);
       await this.d.packs.syncDir(owner);
       rows.blobs.push(...missing.map((i, k) => ({ hash: blocks[i]!, pack, offset: offsets[k]!, length: parts[k]!.length })));
     }
     this.addVersion(rows, owner, row, 'edit', blocks);
     return this.plan(rows);
+  }
+
+  /**
+   * The blocks among `hashes` whose bytes stay on disk after a change to the live files `changing`:
+   * kept in a pack, in the content the change puts in place, or in a live file it leaves alone. A
+   * block held only by live files is safe there: whatever later replaces that file keeps it first.
+   */
+  private async heldAfter(
+    owner: string,
+    hashes: readonly string[],
+    changing: ReadonlySet<string>,
+    incoming: Iterable<string>,
+  ): Promise<Set<string>> {
+    const held = new Set(incoming);
+    const todo = [...new Set(hashes)].filter((h) => !held.has(h));
+    for (const h of (await this.d.versions.blobs(owner, todo)).keys()) held.add(h);
+    const rest = todo.filter((h) => !held.has(h));
+    if (rest.length) {
+      for (const [h, places] of await this.d.files.holders(owner, rest)) {
+        if (places.some((p) => !changing.has(p.path))) held.add(h);
+      }
+    }
+    return held;
   }
 
   /** Where kept blocks among `hashes` are (a restore builds from them; uploads need not send them again). */
