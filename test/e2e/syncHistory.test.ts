@@ -117,8 +117,12 @@ describe('mydropbox history and restore', function () {
     assert.match(none.stderr, /never\/was\.txt/);
     write('exists.txt', 'x');
     await syncOnce();
-    const noVersion = await cli('restore', 'exists.txt', '--version', 'v-nonsense-123');
-    assert.ok(noVersion.code === EXIT.notFound || noVersion.code === EXIT.usage, noVersion.stderr);
+    // An id shaped like the ones `history` shows, but none of this file's: 8; one not shaped like an id at all: wrong usage.
+    const noVersion = await cli('restore', 'exists.txt', '--version', '0123456789abcdef0123456789abcdef');
+    assert.equal(noVersion.code, EXIT.notFound, noVersion.stderr);
+    assert.match(noVersion.stderr, /mydropbox history "?exists\.txt"?` lists the versions kept/);
+    const badVersion = await cli('restore', 'exists.txt', '--version', 'not an id');
+    assert.equal(badVersion.code, EXIT.usage, badVersion.stderr);
     const noPath = await cli('restore');
     assert.equal(noPath.code, EXIT.usage);
     assert.match(noPath.stderr, /restore takes one PATH/);
