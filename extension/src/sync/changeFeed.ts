@@ -46,3 +46,35 @@ export function applyChanges(
   }
   return changed;
 }
+
+/**
+ * A server's answer about one path (our commit, a meta read) into the tree by the feed's rule: the feed may
+ * overtake the answer (another device's newer revision of the path already applied), and the older answer
+ * must not roll that back.
+ */
+export function recordAnswer(tree: Map<string, RemoteEntry>, tombstones: Map<string, number>, path: string, entry: RemoteEntry): void {
+  if (entry.rev <= Math.max(tree.get(path)?.rev ?? 0, tombstones.get(path) ?? 0)) return;
+  tree.set(path, entry);
+  tombstones.delete(path);
+}
+
+/**
+ * A server's answer that a path is gone (`rev`: our delete's revision; undefined: the server had nothing there
+ * when asked, `knownRev` being what the tree held then), by the same rule: a newer revision the feed brought
+ * meanwhile (the file made again elsewhere) stays.
+ */
+export function recordGone(
+  tree: Map<string, RemoteEntry>,
+  tombstones: Map<string, number>,
+  path: string,
+  rev: number | undefined,
+  knownRev: number,
+): void {
+  if (rev === undefined) {
+    if ((tree.get(path)?.rev ?? 0) <= knownRev) tree.delete(path);
+    return;
+  }
+  if (rev <= Math.max(tree.get(path)?.rev ?? 0, tombstones.get(path) ?? 0)) return;
+  tree.delete(path);
+  tombstones.set(path, rev);
+}

@@ -20,6 +20,7 @@ import type { FileEntry } from '@mydropbox/shared';
 import { isSmall, uploadSmallFiles, type SmallUpload } from './batchUpload';
 import { TransferCancelledError, type ActivityTracker, type TransferHandle } from './activity';
 import { checkParents, UnsafeLocalPathError } from './pathSafety';
+import { recordAnswer, recordGone } from './changeFeed';
 
 /** The server's view of a file (modifiedAt goes into `mtime`). */
 export interface RemoteEntry extends TreeEntry {
@@ -199,7 +200,12 @@ function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | 
 
 /** The server took the local file as `file`: both trees and the index now agree on it. */
 function recordUpload(ctx: ExecutorContext, path: string, local: LocalEntry, file: FileEntry): void {
-  ctx.remoteTree.set(path, { size: file.size, contentHash: file.contentHash, rev: file.rev, mtime: file.modifiedAt });
+  recordAnswer(ctx.remoteTree, ctx.tombstones, path, {
+    size: file.size,
+    contentHash: file.contentHash,
+    rev: file.rev,
+    mtime: file.modifiedAt,
+  });
   ctx.index.set(path, { ...statOf(local), contentHash: local.contentHash, blocks: local.blocks, rev: file.rev });
 }
 
@@ -282,14 +288,14 @@ async function runOne(
         ))
       )
         throw new LocalChangedError(a.path);
+      let rev: number | undefined;
       try {
-        const res = await ctx.remote.deleteFile(a.path, a.baseRev);
-        ctx.tombstones.set(a.path, res.rev);
+        rev = (await ctx.remote.deleteFile(a.path, a.baseRev)).rev;
         ctx.onDeletedThere?.(a.path);
       } catch (err) {
         if (!MyDropboxError.is(err, 'not_found')) throw err;
       }
-      ctx.remoteTree.delete(a.path);
+      recordGone(ctx.remoteTree, ctx.tombstones, a.path, rev, a.baseRev);
       ctx.index.delete(a.path);
       return;
     }

@@ -9,6 +9,7 @@ import type { WatchBatch } from './watcher';
 import { absolute } from './transfer';
 import { describeLocal } from './notSynced';
 import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
+import { recordAnswer, recordGone } from './changeFeed';
 import type { EngineState } from './engineState';
 import { onFolderEvent } from './folderSync';
 
@@ -87,6 +88,7 @@ export async function refreshRemote(s: EngineState): Promise<void> {
   s.dirtyRemote.clear();
   await Promise.all(
     paths.map(async (p) => {
+      const knownRev = s.remoteTree.get(p)?.rev ?? 0;
       try {
         const m = await s.remote.meta(p);
         const problem = serverEntryProblem(m);
@@ -95,13 +97,13 @@ export async function refreshRemote(s: EngineState): Promise<void> {
           s.badServerEntry(p, problem ?? 'the server answered for another path');
           return;
         }
-        s.remoteTree.set(p, { size: m.size, contentHash: m.contentHash, rev: m.rev, mtime: m.modifiedAt });
+        recordAnswer(s.remoteTree, s.tombstones, p, { size: m.size, contentHash: m.contentHash, rev: m.rev, mtime: m.modifiedAt });
       } catch (err) {
         if (!MyDropboxError.is(err, 'not_found')) {
           s.dirtyRemote.add(p);
           throw err;
         }
-        s.remoteTree.delete(p);
+        recordGone(s.remoteTree, s.tombstones, p, undefined, knownRev);
       }
     }),
   );

@@ -1,0 +1,75 @@
+// The data server's file semantics in memory, for the simulator: revisions, baseRev conflicts, deletes,
+// the change feed with cursors, the refusals of a file below a file or where a folder is, and version history.
+
+/** A server-side failure the client sees, with the data server's error code. */
+export class SimError extends Error {
+  constructor(
+    readonly code: 'conflict' | 'not_found' | 'offline',
+    message: string,
+    readonly currentRev: number | null = null,
+  ) {
+    super(message);
+  }
+}
+
+export interface ServerFile {
+  content: string;
+  rev: number;
+}
+
+export interface FeedChange {
+  path: string;
+  rev: number;
+  deleted: boolean;
+  content?: string;
+}
+
+export class MemServer {
+  readonly files = new Map<string, ServerFile>();
+  /** Every change in order; a cursor is how many of them the client has seen. */
+  readonly log: FeedChange[] = [];
+  /** Every content ever replaced or deleted here (the version history keeps them all). */
+  readonly history = new Set<string>();
+  private rev = 0;
+
+  list(): { files: Map<string, ServerFile>; cursor: string } {
+    return { files: new Map(this.files), cursor: String(this.log.length) };
+  }
+
+  meta(path: string): ServerFile {
+    const f = this.files.get(path);
+    if (!f) throw new SimError('not_found', `"${path}" is not on the server.`);
+    return { ...f };
+  }
+
+  changes(cursor: string): { changes: FeedChange[]; cursor: string } {
+    const at = Number(cursor);
+    return { changes: this.log.slice(at), cursor: String(this.log.length) };
+  }
+
+  /** The commit rule of fileWrites.checkBase: null base means "new", else the current revision must be the base. */
+  commit(path: string, content: string, baseRev: number | null): ServerFile {
+    const current = this.files.get(path);
+    if (baseRev === null && current) throw new SimError('conflict', `"${path}" already exists.`, current.rev);
+    if (baseRev !== null && current?.rev !== baseRev) throw new SimError('conflict', `"${path}" changed.`, current?.rev ?? null);
+    // A file where the server has a folder, or below one of its files (no current revision at that path).
+    for (const p of this.files.keys())
+      if (p.startsWith(`${path}/`) || path.startsWith(`${p}/`)) throw new SimError('conflict', 'shape', null);
+    if (current) this.history.add(current.content);
+    const f = { content, rev: ++this.rev };
+    this.files.set(path, f);
+    this.log.push({ path, rev: f.rev, deleted: false, content });
+    return { ...f };
+  }
+
+  delete(path: string, baseRev: number): number {
+    const current = this.files.get(path);
+    if (!current) throw new SimError('not_found', `"${path}" is not on the server.`);
+    if (current.rev !== baseRev) throw new SimError('conflict', `"${path}" changed.`, current.rev);
+    this.history.add(current.content);
+    this.files.delete(path);
+    const rev = ++this.rev;
+    this.log.push({ path, rev, deleted: true });
+    return rev;
+  }
+}
