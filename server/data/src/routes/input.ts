@@ -19,6 +19,7 @@ export const commitBody = z.object({
   blocks: z.array(blockHash).max(1_000_000),
   baseRev: revision.nullable(),
   modifiedAt: z.number().int().min(0).optional(),
+  executable: z.boolean().optional(),
 });
 
 /** An upload session's id: 32 lowercase hex characters. */

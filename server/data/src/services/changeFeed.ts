@@ -49,6 +49,7 @@ export class ChangeFeed {
         size: r.size,
         contentHash: r.contentHash,
         modifiedAt: r.modifiedAt,
+        ...(r.executable ? { executable: true } : {}),
       }));
       return { changes, cursor: String(rows.length ? rows[rows.length - 1].seq : from) };
     } finally {

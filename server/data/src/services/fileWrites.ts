@@ -332,7 +332,15 @@ export class FileWrites {
     const sources = await this.d.assembler.locate(owner, blocks);
     const tempPath = await this.d.assembler.build(owner, source.size, blocks, sources);
     const writes: RowWrite[] = [
-      { kind: 'put', path: req.to, size: source.size, blocks, contentHash: source.contentHash, modifiedAt: source.modifiedAt },
+      {
+        kind: 'put',
+        path: req.to,
+        size: source.size,
+        blocks,
+        contentHash: source.contentHash,
+        modifiedAt: source.modifiedAt,
+        executable: source.executable === true,
+      },
     ];
     if (andDelete) writes.push({ kind: 'delete', path: req.from, modifiedAt: Date.now(), reason: 'move' });
     const [put, removed] = await this.publish(owner, [{ tempPath, path: req.to }], writes);
@@ -445,6 +453,7 @@ function writesFor(items: readonly { req: CommitInput }[]): RowWrite[] {
     blocks: req.blocks,
     contentHash: contentHashOfBlocks(req.blocks),
     modifiedAt: req.modifiedAt ?? Date.now(),
+    ...(req.executable !== undefined ? { executable: req.executable } : {}),
   }));
 }
 

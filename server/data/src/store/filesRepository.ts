@@ -22,7 +22,17 @@ export interface BlockHolder {
 export type ReplaceReason = 'edit' | 'delete' | 'move' | 'restore';
 
 export type RowWrite =
-  | { kind: 'put'; path: string; size: number; contentHash: string; modifiedAt: number; blocks: readonly string[]; reason?: ReplaceReason }
+  | {
+      kind: 'put';
+      path: string;
+      size: number;
+      contentHash: string;
+      modifiedAt: number;
+      blocks: readonly string[];
+      reason?: ReplaceReason;
+      /** The executable bit; absent: what the path's live file had (false for a new file), so a door that cannot say keeps it. */
+      executable?: boolean;
+    }
   | { kind: 'delete'; path: string; modifiedAt: number; reason?: ReplaceReason };
 
 /** Extras of one `apply`: who makes the change, and more rows written in the same transaction (kept versions). */
@@ -49,9 +59,10 @@ interface RawRow {
   Deleted: number | boolean;
   ModifiedAt: number | string;
   Device?: string | null;
+  Executable?: number | boolean;
 }
 
-const COLUMNS = ['Filepath', 'Size', 'ContentHash', 'Rev', 'Seq', 'Deleted', 'ModifiedAt', 'Device'];
+const COLUMNS = ['Filepath', 'Size', 'ContentHash', 'Rev', 'Seq', 'Deleted', 'ModifiedAt', 'Device', 'Executable'];
 
 function toRow(r: RawRow): FileRow {
   return {
@@ -63,11 +74,19 @@ function toRow(r: RawRow): FileRow {
     deleted: Boolean(Number(r.Deleted)),
     modifiedAt: Number(r.ModifiedAt),
     device: r.Device ?? null,
+    ...(Number(r.Executable ?? 0) ? { executable: true } : {}),
   };
 }
 
 export function toEntry(row: FileRow): FileEntry {
-  return { path: row.path, size: row.size, contentHash: row.contentHash, rev: row.rev, modifiedAt: row.modifiedAt };
+  return {
+    path: row.path,
+    size: row.size,
+    contentHash: row.contentHash,
+    rev: row.rev,
+    modifiedAt: row.modifiedAt,
+    ...(row.executable ? { executable: true } : {}),
+  };
 }
 
 function chunks<T>(items: readonly T[], size = CHUNK): T[][] {
@@ -230,6 +249,7 @@ export class FilesRepository {
                 deleted: false,
                 modifiedAt: w.modifiedAt,
                 device: opts.device ?? null,
+                ...((w.executable ?? (prev && !prev.deleted ? prev.executable : false)) ? { executable: true } : {}),
               }
             : {
                 path: w.path,
@@ -251,6 +271,7 @@ export class FilesRepository {
           Deleted: row.deleted,
           ModifiedAt: row.modifiedAt,
           Device: row.device,
+          Executable: row.executable === true,
         };
         if (!prev) {
           inserts.push({ Owner: owner, PathKey: key, ...values });
