@@ -176,7 +176,7 @@ export interface CommitRequest {
   modifiedAt?: number;
   /** POST /v1/commit only: the upload session whose temp file holds the blocks sent to it. */
   uploadId?: string;
-  /** The file's executable bit (absent: false). */
+  /** The file's executable bit (absent: what the path's live file had, false for a new file: a door that cannot say keeps it). */
   executable?: boolean;
 }
 
