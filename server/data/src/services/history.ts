@@ -7,6 +7,7 @@ import type { VersionPacks } from '../store/versionPacks';
 import type { UserFiles } from '../store/userFiles';
 import type { FileWrites } from './fileWrites';
 import type { Assembler } from './assembler';
+import type { KeyedMutex } from './keyedMutex';
 
 export interface HistoryDeps {
   files: FilesRepository;
@@ -15,6 +16,8 @@ export interface HistoryDeps {
   disk: UserFiles;
   writes: FileWrites;
   assembler: Assembler;
+  /** Held while a change puts bytes in place and commits its rows: a block read under it finds the bytes its rows name. */
+  publishLock: KeyedMutex;
 }
 
 /** "name (restored).ext", then "name (restored 2).ext", … are tried; past this many the restore is refused. */
@@ -90,7 +93,7 @@ export class History {
 
   /** One block of a version, wherever it is kept now (a live file, a pack), checked against its hash. */
   readBlock(owner: string, hash: string): Promise<Buffer> {
-    return this.d.assembler.readBlock(owner, hash);
+    return this.d.publishLock.run(owner, () => this.d.assembler.readBlock(owner, hash));
   }
 
   /**

@@ -110,7 +110,7 @@ export function createDataServices(deps: DataServicesDeps): DataServices {
     uploads: new BlockUploads(staging, quota, assembler),
     sessions,
     feed,
-    history: new History({ files, versions: versionRows, packs, disk, writes, assembler }),
+    history: new History({ files, versions: versionRows, packs, disk, writes, assembler, publishLock }),
     purge: () => keeper.purge((owner, section) => writes.locked(owner, section)),
     removeAccount: (owner) => removeAccount({ versions: versionRows, packs, disk, staging, writes, feed }, owner),
     async sweep() {
