@@ -274,6 +274,27 @@ for (const kind of DATABASE_KINDS) {
       for (const v of (await versions('big.bin')).versions) assert.equal(hashOf((await versionBytes(v.id)).data), v.contentHash);
     });
 
+    it('keeps the executable bit with a version and brings it back with a restore', async () => {
+      const data = text('#!/bin/sh\necho hi\n');
+      await client.putBlock(blockHashesOf(data)[0]!, data).then((r) => r.arrayBuffer());
+      const made = await client.json<FileEntry>('POST', '/v1/commit', {
+        path: 'run.sh',
+        size: data.length,
+        blocks: blockHashesOf(data),
+        baseRev: null,
+        executable: true,
+      });
+      assert.equal(made.status, 200, JSON.stringify(made.body));
+      await client.request('DELETE', '/v1/files?path=run.sh').then((r) => r.arrayBuffer());
+      const [kept] = (await versions('run.sh')).versions;
+      assert.equal(kept!.executable, true);
+      const r = await restore({ path: 'run.sh' });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      assert.equal(r.body.file.executable, true);
+      const meta = await client.json<FileEntry>('GET', '/v1/files/meta?path=run.sh');
+      assert.equal(meta.body.executable, true);
+    });
+
     it('counts kept blocks as held: a deleted file sent again needs no upload', async () => {
       const data = bytes(BLOCK_SIZE + 10, 31);
       await put('again.bin', data, null);

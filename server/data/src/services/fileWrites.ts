@@ -62,6 +62,7 @@ export interface RestoreInput {
   size: number;
   blocks: readonly string[];
   contentHash: string;
+  executable: boolean;
 }
 
 function live(row: FileRow | undefined): FileRow | undefined {
@@ -379,6 +380,7 @@ export class FileWrites {
         contentHash: input.contentHash,
         modifiedAt: Date.now(),
         reason: 'restore',
+        executable: input.executable,
       };
       const [row] = await this.publish(owner, [{ tempPath, path }], [write]);
       return { path, file: toEntry(row) };

@@ -41,6 +41,7 @@ function toVersionEntry(v: VersionRow): VersionEntry {
     replacedAt: v.replacedAt,
     device: v.device,
     reason: v.reason,
+    ...(v.executable ? { executable: true } : {}),
   };
 }
 
@@ -110,7 +111,7 @@ export class History {
     const blocks = await this.d.versions.blocksOf(version.id);
     const { path: restoredTo, file } = await this.d.writes.restore(
       owner,
-      { size: version.size, blocks, contentHash: version.contentHash },
+      { size: version.size, blocks, contentHash: version.contentHash, executable: version.executable },
       async () => {
         const current = await this.d.files.getLive(owner, path);
         if (!current) return { path };
@@ -156,7 +157,13 @@ export class History {
       if (!targets.length) continue;
       const results = await this.d.writes.commitBatch(
         owner,
-        targets.map((t) => ({ path: t.to, size: t.version.size, blocks: blocks.get(t.version.id)!, baseRev: null })),
+        targets.map((t) => ({
+          path: t.to,
+          size: t.version.size,
+          blocks: blocks.get(t.version.id)!,
+          baseRev: null,
+          executable: t.version.executable,
+        })),
       );
       results.forEach((r, k) => {
         if ('file' in r) files.push({ file: r.file, restoredTo: targets[k]!.to });

@@ -210,6 +210,7 @@ export class VersionKeeper {
       replacedAt: this.now(),
       device: row.device ?? null,
       reason,
+      executable: row.executable === true,
     };
     rows.versions.push(version);
     rows.blocks.push({ versionId: version.id, hashes: blocks });

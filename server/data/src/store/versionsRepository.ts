@@ -15,6 +15,7 @@ export interface VersionRow {
   replacedAt: number;
   device: string | null;
   reason: ReplaceReason;
+  executable: boolean;
 }
 
 /** Where the bytes of one block a version needs are: `length` bytes at `offset` of a pack file. */
@@ -51,6 +52,7 @@ interface RawVersion {
   ReplacedAt: number | string;
   Device: string | null;
   Reason: string;
+  Executable?: number | boolean;
 }
 
 function toVersion(r: RawVersion): VersionRow {
@@ -65,6 +67,7 @@ function toVersion(r: RawVersion): VersionRow {
     replacedAt: Number(r.ReplacedAt),
     device: r.Device ?? null,
     reason: r.Reason as ReplaceReason,
+    executable: Boolean(Number(r.Executable ?? 0)),
   };
 }
 
@@ -98,6 +101,7 @@ export class VersionsRepository {
       ReplacedAt: v.replacedAt,
       Device: v.device,
       Reason: v.reason,
+      Executable: v.executable,
     }));
     const owner = kept.versions[0]?.owner;
     const blocks = kept.blocks.flatMap((b) =>
