@@ -14,6 +14,7 @@ import { ActivityTracker, type ActivityEvent } from './activity';
 import { displayPath, NotSyncedList, type NotSyncedItem } from './notSynced';
 import { systemClock, type Clock } from './clock';
 import { SyncLoop } from './syncLoop';
+import { nodeLocalIO, type LocalIO, type SyncServer } from './engineIO';
 
 export type SyncStatus =
   /** `notSynced`: how many items are left out (links, bad names, unreadable…; the list is `engine.notSynced`). */
@@ -55,6 +56,10 @@ export interface EngineOptions {
   clock?: Clock;
   /** How often the server's explicit folders are asked for while running (a folder made on the website or over WebDAV). */
   folderPollMs?: number;
+  /** The data server, when not the RemoteClient made from `session` (the simulator's in-memory one). */
+  server?: SyncServer;
+  /** The folder side, when not node:fs (the simulator's in-memory one). */
+  io?: LocalIO;
 }
 
 export class EngineState {
@@ -110,6 +115,10 @@ export class EngineState {
     this.opts.events?.pathsChanged?.(e.kind === 'started' ? [e.transfer.path] : [e.path]);
   });
 
+  /** The data server as the passes see it (the RemoteClient unless the engine was given another). */
+  readonly server: SyncServer;
+  /** The folder side of the passes and the executor (node:fs unless the engine was given another). */
+  readonly io: LocalIO;
   /** Asks the loop for an incremental pass (wired by the engine: the passes live in passes.ts). */
   schedule: () => void = () => undefined;
   /** Asks the loop for a full pass. */
@@ -121,6 +130,8 @@ export class EngineState {
     this.remote = new RemoteClient(opts.session, undefined, { ...DEFAULT_TIMEOUTS, ...opts.timeouts });
     this.clock = opts.clock ?? systemClock;
     this.loop = new SyncLoop(this.clock);
+    this.server = opts.server ?? this.remote;
+    this.io = opts.io ?? nodeLocalIO;
   }
 
   /** An entry from the server that cannot be believed: left out and listed, the rest syncs on. */

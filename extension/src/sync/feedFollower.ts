@@ -14,7 +14,7 @@ export async function followFeed(s: EngineState, signal: AbortSignal): Promise<v
       continue;
     }
     try {
-      const res = await s.remote.changes(s.cursor, POLL_SECONDS, signal);
+      const res = await s.server.changes(s.cursor, POLL_SECONDS, signal);
       if (failures > 0) {
         failures = 0;
         s.passOwed = true;

@@ -70,7 +70,7 @@ async function runFolderAction(s: EngineState, a: FolderAction): Promise<boolean
       s.log('info', `Folder made here: ${displayPath(a.path)}`);
       return true;
     case 'createRemote':
-      await s.remote.createFolder(a.path);
+      await s.server.createFolder(a.path);
       // The server made the folders above it too, and they are here (they hold it).
       for (const p of [...ancestorsOf(a.path), a.path]) {
         s.remoteFolders.add(p);
@@ -99,13 +99,13 @@ async function runFolderAction(s: EngineState, a: FolderAction): Promise<boolean
     }
     case 'deleteRemote': {
       // Asked again just before: a server folder is deleted with what is in it, so only one seen empty is.
-      const entry = await s.remote.entries(a.path, 1).catch((err: unknown) => {
+      const entry = await s.server.entries(a.path, 1).catch((err: unknown) => {
         if (MyDropboxError.is(err, 'not_found')) return undefined;
         throw err;
       });
       if (entry && entry.children.length > 0) return false;
       if (entry)
-        await s.remote.deleteFolder(a.path).catch((err: unknown) => {
+        await s.server.deleteFolder(a.path).catch((err: unknown) => {
           if (!MyDropboxError.is(err, 'not_found')) throw err;
         });
       for (const f of [...s.remoteFolders]) if (f === a.path || f.startsWith(`${a.path}/`)) s.remoteFolders.delete(f);
@@ -145,7 +145,7 @@ export function armFolderPoll(s: EngineState): void {
   s.loop.after('folderPoll', s.opts.folderPollMs ?? FOLDER_POLL_MS, async () => {
     try {
       if (!s.foldersKnown || s.paused || s.stopped || s.halted || s.current.kind === 'offline') return;
-      const list = await s.remote.folders().catch(() => undefined);
+      const list = await s.server.folders().catch(() => undefined);
       if (!list) return;
       const now = new Set(list.map((f) => f.path).filter((p) => believeFolder(s, p)));
       if (now.size === s.remoteFolders.size && [...now].every((p) => s.remoteFolders.has(p))) return;

@@ -1,18 +1,13 @@
 // The passes: a full pass (scan + listing), an incremental one (what is dirty), both ending in reconcile (plan + execute rounds).
-import fs from 'node:fs';
 import { classify, isValidPath, MyDropboxError } from '@mydropbox/shared';
 import { backoffDelay } from './remote';
-import { IgnoreRules } from './ignore';
-import { scanFolder } from './scanner';
 import { statOf } from './hasher';
 import { ancestorsOf, plan, pendingCount, type Action } from './planner';
-import { execute } from './executor';
 import { CompactTree } from './compactTree';
-import { applySnapshot, catchUp, feedIdentity, fetchRemote } from './remoteTree';
-import { checkSyncedFolder } from './folderMarker';
+import { applySnapshot, catchUp, fetchRemote } from './remoteTree';
 import type { NotSyncedItem } from './notSynced';
-import { checkAccount, halt, isSignedOut, signedOutReason } from './lifecycle';
-import { refreshLocal, refreshRemote } from './refresh';
+import { halt, isSignedOut, signedOutReason } from './lifecycle';
+import { refreshRemote } from './refresh';
 import { deferRetry, settleStatus, tellNotSynced } from './passOutcome';
 import type { EngineState } from './engineState';
 import { believeFolder, syncFolders } from './folderSync';
@@ -28,34 +23,26 @@ export async function fullPass(s: EngineState): Promise<void> {
   const index = s.index!;
   await guard(s, async () => {
     // Never read a missing or replaced folder as "everything was deleted".
-    checkSyncedFolder(s.folder, s.folderId);
-    s.rules = await IgnoreRules.load(s.folder);
+    s.io.checkFolder(s);
+    s.rules = await s.io.loadRules(s);
     // The first pass after a start may replay the feed from the index's cursor instead of listing everything.
     const firstPass = s.cursor === undefined;
-    const listing = feedIdentity(s.opts.session).then((id) => {
+    const listing = s.io.identity(s).then((id) => {
       s.feedIdentity = id;
-      checkAccount(s, id);
-      return fetchRemote(s.remote, firstPass && index.cursor?.server === id ? index.cursor.cursor : undefined);
+      return fetchRemote(s.server, firstPass && index.cursor?.server === id ? index.cursor.cursor : undefined);
     });
     listing.catch(() => undefined); // awaited below; the scan's result is kept even when offline
-    const folders = s.remote.folders().then(
+    const folders = s.server.folders().then(
       (list) => list.map((f) => f.path),
       (err: unknown) => (MyDropboxError.is(err, 'not_found') ? undefined : Promise.reject(err)), // a server without folders
     );
     folders.catch(() => undefined);
-    const scan = await scanFolder(s.folder, s.rules, {
-      get: (p) => s.local.get(p) ?? index.get(p),
-      canonical: (p) => index.canonical(p),
-      base: index.tree,
-      expected: index.size,
-      reuse: (p, st, into) => (s.local.has(p) ? s.local.copyIfSameStat(p, st, into) : into.markIfSameAsBase(p, st)),
-      beforeReading: (dirRel) => s.watcher?.watchFolder(dirRel),
-    });
+    const scan = await s.io.scan(s);
     s.local = scan.files;
     s.localFolders = new Set(scan.folders);
     restatUnchanged(s);
     // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
-    await Promise.all(scan.strayTemps.map((f) => fs.promises.rm(f, { force: true })));
+    await s.io.removeStrayTemps(scan.strayTemps);
     s.issues.local.clear();
     s.issues.writes.clear();
     for (const item of scan.skipped) s.issues.local.set(item.path, item);
@@ -133,7 +120,7 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
     // Whatever the watcher or the feed reported meanwhile joins this pass rather than waiting for the next.
     for (const p of [...s.dirtyLocal, ...s.dirtyRemote, ...s.dirtyPlan]) paths.add(p);
     s.dirtyPlan.clear();
-    await refreshLocal(s);
+    await s.io.refreshLocal(s);
     await refreshRemote(s);
     const synced = index.tree;
     // A file where the other side has a folder is found from the path below it (planner.resolveShapes): its folders join the plan.
@@ -159,9 +146,9 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
     }
     last = actions;
     // The folder is still the one synced (its marker is there) before anything is written or deleted.
-    checkSyncedFolder(s.folder, s.folderId);
+    s.io.checkFolder(s);
     s.setStatus({ kind: 'syncing', pending: pendingCount(actions) });
-    const report = await execute(
+    const report = await s.io.execute(
       {
         folder: s.folder,
         remote: s.remote,
@@ -258,7 +245,7 @@ export async function saveCursorAtStop(s: EngineState): Promise<void> {
   // `sync --once` never followed the feed: its cursor is from before its own commits, which the next
   // start would replay (or list again past 20,000). Catch up first; a change from elsewhere keeps the trees apart, so no save.
   if (!s.halted && !s.feedDone && s.cursor !== undefined && s.index)
-    s.cursor = await catchUp(s.remote, s.cursor, s.remoteTree, s.tombstones);
+    s.cursor = await catchUp(s.server, s.cursor, s.remoteTree, s.tombstones);
   if (!s.halted) saveCursorIfInSync(s);
 }
 

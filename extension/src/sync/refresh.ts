@@ -90,7 +90,7 @@ export async function refreshRemote(s: EngineState): Promise<void> {
     paths.map(async (p) => {
       const knownRev = s.remoteTree.get(p)?.rev ?? 0;
       try {
-        const m = await s.remote.meta(p);
+        const m = await s.server.meta(p);
         const problem = serverEntryProblem(m);
         if (problem !== undefined || m.path !== p) {
           s.remoteTree.delete(p);

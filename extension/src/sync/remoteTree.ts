@@ -1,6 +1,6 @@
 // The server's tree at the start of a full pass: the synced index plus the change feed since its cursor when it has one, else a full listing.
 import type { Change, FileEntry } from '@mydropbox/shared';
-import type { RemoteClient } from './remote';
+import type { SyncServer } from './engineIO';
 import type { Session } from './session';
 import type { RemoteEntry } from './executor';
 import type { CompactTree, CompactEntry } from './compactTree';
@@ -17,7 +17,7 @@ export type RemoteSnapshot = { cursor: string; files: FileEntry[] } | { cursor: 
  * instead of listing 100,000 rows), or its whole listing when there is no cursor, the server no longer
  * knows it, or too much changed.
  */
-export async function fetchRemote(remote: RemoteClient, savedCursor: string | undefined): Promise<RemoteSnapshot> {
+export async function fetchRemote(remote: SyncServer, savedCursor: string | undefined): Promise<RemoteSnapshot> {
   if (savedCursor !== undefined) {
     const since: Change[] = [];
     let cursor = savedCursor;
@@ -79,7 +79,7 @@ const MAX_CATCH_UP_PAGES = 200;
  * entries the tree already has and change nothing.
  */
 export async function catchUp(
-  remote: RemoteClient,
+  remote: SyncServer,
   cursor: string,
   tree: CompactTree<RemoteEntry>,
   tombstones: Map<string, number>,

@@ -10,6 +10,7 @@ export class SyncLoop {
   private readonly waiting = new Map<string, Promise<void>>();
   private readonly timers = new Map<string, Timer>();
   private stopped = false;
+  private queued = 0;
 
   constructor(
     readonly clock: Clock,
@@ -19,9 +20,15 @@ export class SyncLoop {
 
   /** Runs `step` once every step before it has finished (whether it failed or not); its result is the caller's. */
   run<T>(step: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(step, step);
+    this.queued++;
+    const run = this.chain.then(step, step).finally(() => this.queued--);
     this.chain = run.catch(() => undefined);
     return run;
+  }
+
+  /** How many steps are queued or running (0: the loop is idle until a timer fires or something asks). */
+  get pending(): number {
+    return this.queued;
   }
 
   /**

@@ -26,12 +26,14 @@ describe('SyncLoop', () => {
     const rb = loop.run(b.step);
     await settle();
     assert.deepEqual(log, ['a:start']);
+    assert.equal(loop.pending, 2);
     b.open(); // b may not start before a ends, even when it could finish at once
     await settle();
     assert.deepEqual(log, ['a:start']);
     a.open();
     await Promise.all([ra, rb]);
     assert.deepEqual(log, ['a:start', 'a:end', 'b:start', 'b:end']);
+    assert.equal(loop.pending, 0);
   });
 
   it("hands a run's result and failure to its caller, and runs the next step after a failure", async () => {
