@@ -145,6 +145,10 @@ for (const kind of DATABASE_KINDS) {
         ['a/two.txt', 'b/three.txt'],
         'a restored file is no longer deleted',
       );
+      const all2 = await client.json<RestoreFolderResponse>('POST', '/v1/restore/folder', { path: '' });
+      assert.equal(all2.status, 200, JSON.stringify(all2.body));
+      assert.deepEqual(all2.body.files.map((f) => f.restoredTo).sort(), ['a/two.txt', 'b/three.txt'], "'' restores everything deleted");
+      assert.deepEqual((await deleted()).deleted, []);
     });
 
     it('restores beside a path taken meanwhile: "name (restored).ext", then "name (restored 2).ext"', async () => {
