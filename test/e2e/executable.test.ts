@@ -1,7 +1,9 @@
 // The data server keeps a file's executable bit (11.5): set by a commit, shown by the listing, the metadata and the change feed, kept by copies and by doors that cannot say.
 import assert from 'node:assert/strict';
 import { blockHashesOf, type Change, type FileEntry } from '@mydropbox/shared';
+import fs from 'node:fs';
 import { startStack, uploadFile, type Stack, type StackUser } from '../support/stack';
+import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
 
 describe('data server: the executable bit', function () {
   this.timeout(60_000);
@@ -63,5 +65,57 @@ describe('data server: the executable bit', function () {
       const res = await commit('bad.sh', 'v1', null, { executable });
       assert.equal(res.status, 400, `${JSON.stringify(executable)}: ${JSON.stringify(res.json)}`);
     }
+  });
+
+  describe('through the sync client', () => {
+    const clients: TestClient[] = [];
+    afterEach(async () => {
+      for (const c of clients.splice(0)) await c.close();
+    });
+    const client = () => {
+      const c = makeClient(stack.url, user);
+      clients.push(c);
+      return c;
+    };
+    const isExecutable = (c: TestClient, rel: string) => (fs.statSync(c.file(rel)).mode & 0o100) !== 0;
+
+    it('a new executable file arrives executable, and chmod +x / -x alone goes both ways', async () => {
+      user = await stack.signUpAndSignIn();
+      const a = client();
+      const b = client();
+      a.write('bin/build.sh', '#!/bin/sh\necho build\n');
+      fs.chmodSync(a.file('bin/build.sh'), 0o755);
+      a.write('notes.txt', 'plain');
+      await a.engine.syncNow();
+      assert.equal((await listed('bin/build.sh'))?.executable, true);
+      await b.engine.syncNow();
+      assert.equal(isExecutable(b, 'bin/build.sh'), true);
+      assert.equal(isExecutable(b, 'notes.txt'), false);
+
+      fs.chmodSync(b.file('bin/build.sh'), 0o644);
+      fs.chmodSync(b.file('notes.txt'), 0o755);
+      await b.engine.syncNow();
+      assert.equal((await listed('bin/build.sh'))?.executable, undefined);
+      assert.equal((await listed('notes.txt'))?.executable, true);
+      const before = a.engine.remote.stats.bytesReceived;
+      await a.engine.syncNow();
+      assert.equal(isExecutable(a, 'bin/build.sh'), false);
+      assert.equal(isExecutable(a, 'notes.txt'), true);
+      assert.equal(a.read('notes.txt'), 'plain');
+      assert.ok(a.engine.remote.stats.bytesReceived - before < 2000, 'a mode change alone moves no file bytes');
+    });
+
+    it('a chmod while running reaches the server and the other running device', async () => {
+      user = await stack.signUpAndSignIn();
+      const a = client();
+      const b = client();
+      a.write('run.sh', 'echo run');
+      await a.engine.start();
+      await b.engine.start();
+      await eventually(() => assert.equal(b.read('run.sh'), 'echo run'), 10_000, 50);
+      fs.chmodSync(a.file('run.sh'), 0o755);
+      await eventually(async () => assert.equal((await listed('run.sh'))?.executable, true), 10_000, 50);
+      await eventually(() => assert.equal(isExecutable(b, 'run.sh'), true), 10_000, 50);
+    });
   });
 });

@@ -101,6 +101,7 @@ export async function uploadSmallFiles(
           blocks: u.local.blocks,
           baseRev: u.baseRev,
           modifiedAt: Math.max(0, Math.round(u.local.mtime)),
+          executable: u.local.executable === true,
         })),
       );
     } catch (err) {

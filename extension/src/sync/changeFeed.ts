@@ -39,7 +39,13 @@ export function applyChanges(
       tree.delete(c.path);
       tombstones.set(c.path, c.rev);
     } else {
-      tree.set(c.path, { size: c.size, contentHash: c.contentHash, rev: c.rev, mtime: c.modifiedAt });
+      tree.set(c.path, {
+        size: c.size,
+        contentHash: c.contentHash,
+        rev: c.rev,
+        mtime: c.modifiedAt,
+        ...(c.executable === true ? { executable: true } : {}),
+      });
       tombstones.delete(c.path);
     }
     changed.push(c.path);

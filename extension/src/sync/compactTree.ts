@@ -17,6 +17,8 @@ export interface CompactEntry {
   hashedAt?: number;
   contentHash: string;
   blocks?: string[];
+  /** The executable bit: part of what a file is, compared with its content. */
+  executable?: boolean;
 }
 
 const NUMS = 6; // size, mtime, ino, rev, ctime, hashedAt
@@ -36,6 +38,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
   /** What does not fit the columns: hashes that are not 64 hex digits, the blocks after the first. */
   private readonly oddHashes = new Map<number, [string, string[] | undefined]>();
   private readonly moreBlocks = new Map<number, string[]>();
+  /** The slots of executable files (few): kept beside the columns. */
+  private readonly exec = new Set<number>();
   /** Bumped by every change of the content, so a comparison's answer can be remembered until either tree changes. */
   private version = 0;
   /** This tree was found (or made) equal in paths, content hashes and revisions to `other` at these versions. */
@@ -80,6 +84,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     this.paths[slot] = undefined;
     this.oddHashes.delete(slot);
     this.moreBlocks.delete(slot);
+    this.exec.delete(slot);
     this.free.push(slot);
     return true;
   }
@@ -91,6 +96,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     this.free.length = 0;
     this.oddHashes.clear();
     this.moreBlocks.clear();
+    this.exec.clear();
     this.nums = new Float64Array(0);
     this.hashes = Buffer.alloc(0);
     this.blockCounts = new Uint32Array(0);
@@ -161,6 +167,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     const more = this.moreBlocks.get(slot);
     if (more) into.moreBlocks.set(to, more);
     else into.moreBlocks.delete(to);
+    if (this.exec.has(slot)) into.exec.add(to);
+    else into.exec.delete(to);
   }
 
   /** Where `p`'s entry lives in the columns (stable until `p` is deleted): an overlay keys its marks on it. */
@@ -186,6 +194,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     const l = local.slots.get(p);
     const s = synced.slots.get(p);
     if (l === undefined || s === undefined || local.oddHashes.has(l)) return false;
+    if (local.exec.has(l) !== synced.exec.has(s)) return false;
     if (!CompactTree.remoteAgrees(p, remote, synced)) return false;
     const lh = l * HASHES * 32;
     const sh = s * HASHES * 32;
@@ -198,6 +207,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     const r = remote.slots.get(p);
     const s = synced.slots.get(p);
     if (r === undefined || s === undefined || remote.oddHashes.has(r) || synced.oddHashes.has(s)) return false;
+    if (remote.exec.has(r) !== synced.exec.has(s)) return false;
     const remoteRev = remote.nums[r * NUMS + 3]!;
     const syncedRev = synced.nums[s * NUMS + 3]!;
     if (Number.isNaN(remoteRev) || Number.isNaN(syncedRev) || remoteRev !== syncedRev) return false;
@@ -229,6 +239,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     this.hashes = Buffer.from(synced.hashes);
     this.blockCounts = new Uint32Array(synced.blockCounts.length).fill(NO_BLOCKS);
     for (const [slot, odd] of synced.oddHashes) this.oddHashes.set(slot, [odd[0], undefined]);
+    for (const slot of synced.exec) this.exec.add(slot);
     this.sameAs = { other: synced, mine: this.version, theirs: synced.version };
   }
 
@@ -249,7 +260,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     if (a.size !== b.size) return false;
     for (const [p, x] of a.slots) {
       const y = b.slots.get(p);
-      if (y === undefined || a.nums[x * NUMS + 3] !== b.nums[y * NUMS + 3]) return false;
+      if (y === undefined || a.nums[x * NUMS + 3] !== b.nums[y * NUMS + 3] || a.exec.has(x) !== b.exec.has(y)) return false;
       const ox = a.oddHashes.get(x);
       const oy = b.oddHashes.get(y);
       if (ox || oy) {
@@ -270,6 +281,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     const paths: string[] = [];
     const odd: [number, string, string[] | undefined][] = [];
     const more: [number, string[]][] = [];
+    const exec: number[] = [];
     const nums = new Float64Array(count * NUMS);
     const hashes = Buffer.alloc(count * HASHES * 32);
     const counts = new Uint32Array(count);
@@ -283,9 +295,10 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
       if (o) odd.push([i, o[0], o[1]]);
       const m = this.moreBlocks.get(slot);
       if (m) more.push([i, m]);
+      if (this.exec.has(slot)) exec.push(i);
       i++;
     }
-    const head = Buffer.from(JSON.stringify({ count, nums: NUMS, paths, odd, more }) + '\n');
+    const head = Buffer.from(JSON.stringify({ count, nums: NUMS, paths, odd, more, ...(exec.length ? { exec } : {}) }) + '\n');
     return [
       head,
       Buffer.from(nums.buffer, nums.byteOffset, nums.byteLength),
@@ -307,6 +320,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
       paths: string[];
       odd: [number, string, string[] | undefined][];
       more: [number, string[]][];
+      /** Executable files' entries (snapshots from before the bit was kept have none). */
+      exec?: number[];
     };
     const { count, paths } = parsed;
     if (!Number.isInteger(count) || !Array.isArray(paths) || paths.length !== count) throw new Error('bad header');
@@ -336,6 +351,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     }
     for (const [i, h, b] of parsed.odd) this.oddHashes.set(i, [h, b ?? undefined]);
     for (const [i, b] of parsed.more) this.moreBlocks.set(i, b);
+    for (const i of parsed.exec ?? []) if (Number.isInteger(i) && i >= 0 && i < count) this.exec.add(i);
   }
 
   /** Makes room for `count` entries at once: growing by doubling to 100,000 leaves as much again in dropped columns. */
@@ -385,6 +401,8 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     this.nums[n + 5] = e.hashedAt ?? NaN;
     this.moreBlocks.delete(slot);
     this.oddHashes.delete(slot);
+    if (e.executable) this.exec.add(slot);
+    else this.exec.delete(slot);
     const blocks = e.blocks;
     this.blockCounts[slot] = blocks ? blocks.length : NO_BLOCKS;
     if (!HEX64.test(e.contentHash) || (blocks && !blocks.every((b) => HEX64.test(b)))) {
@@ -410,6 +428,7 @@ export class CompactTree<E extends CompactEntry> implements Map<string, E> {
     if (!Number.isNaN(rev)) e.rev = rev;
     if (!Number.isNaN(ctime)) e.ctime = ctime;
     if (!Number.isNaN(hashedAt)) e.hashedAt = hashedAt;
+    if (this.exec.has(slot)) e.executable = true;
     const odd = this.oddHashes.get(slot);
     const count = this.blockCounts[slot]!;
     if (odd) {

@@ -10,12 +10,12 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 /** What an entry is, as the scan needs it. */
-export const KIND = { gone: -1, denied: -2, other: 0, file: 1, dir: 2, link: 3 } as const;
+export const KIND = { gone: -1, denied: -2, other: 0, file: 1, dir: 2, link: 3, executable: 4 } as const;
 
 /** Numbers per entry in `Listing.stats`. */
 export const STAT_FIELDS = 5;
 
-/** One folder: `names[i]` has kind `stats[5i]` and, for a file, size, mtime (ms), inode and ctime (ms) at `5i+1..5i+4`. */
+/** One folder: `names[i]` has kind `stats[5i]` (a file is `file`, or `executable` when its owner may run it) and, for a file, size, mtime (ms), inode and ctime (ms) at `5i+1..5i+4`. */
 export interface Listing {
   names: string[];
   stats: Float64Array;
@@ -49,7 +49,7 @@ function listSync(fs, KIND, dir) {
     }
     if (!st) stats[i * 5] = KIND.gone;
     else if (st.isFile()) {
-      stats[i * 5] = KIND.file;
+      stats[i * 5] = st.mode & 0o100 ? KIND.executable : KIND.file;
       stats[i * 5 + 1] = st.size;
       stats[i * 5 + 2] = st.mtimeMs;
       stats[i * 5 + 3] = st.ino;

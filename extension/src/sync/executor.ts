@@ -12,6 +12,7 @@ import {
   LocalChangedError,
   readLocal,
   uploadFile,
+  setExecutable,
   writeFileSafely,
   type Downloaded,
 } from './transfer';
@@ -195,7 +196,12 @@ function recordAgreement(ctx: ExecutorContext, path: string, entry: TreeEntry | 
     ctx.index.delete(path);
     return;
   }
-  ctx.index.set(path, { ...statOf(l), contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0 });
+  ctx.index.set(path, { ...statOf(l), contentHash: l.contentHash, blocks: l.blocks, rev: entry.rev ?? 0, ...execOf(l) });
+}
+
+/** `{ executable: true }` for an executable entry, else nothing (entries leave the bit out when it is off). */
+function execOf(e: { executable?: boolean } | undefined): { executable?: true } {
+  return e?.executable === true ? { executable: true } : {};
 }
 
 /** The server took the local file as `file`: both trees and the index now agree on it. */
@@ -205,8 +211,9 @@ function recordUpload(ctx: ExecutorContext, path: string, local: LocalEntry, fil
     contentHash: file.contentHash,
     rev: file.rev,
     mtime: file.modifiedAt,
+    ...execOf(file),
   });
-  ctx.index.set(path, { ...statOf(local), contentHash: local.contentHash, blocks: local.blocks, rev: file.rev });
+  ctx.index.set(path, { ...statOf(local), contentHash: local.contentHash, blocks: local.blocks, rev: file.rev, ...execOf(local) });
 }
 
 async function runOne(
@@ -256,7 +263,12 @@ async function runOne(
         ctx.folder,
         a.conflictPath,
         transfer ? counted(body, transfer) : body,
-        { contentHash: remoteEntry.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime },
+        {
+          contentHash: remoteEntry.contentHash,
+          size: remoteEntry.size,
+          modifiedAt: remoteEntry.mtime,
+          executable: remoteEntry.executable === true,
+        },
         undefined,
       );
       ctx.local.set(a.conflictPath, written);
@@ -354,6 +366,13 @@ async function download(
   const remoteEntry = ctx.remoteTree.get(path);
   if (!remoteEntry || remoteEntry.contentHash !== want.contentHash)
     throw new MyDropboxError('conflict', `"${path}" changed on the server since the plan.`);
+  // Only the executable bit changed there: set it here, no bytes fetched.
+  if (expectLocal && expectLocal.contentHash === want.contentHash) {
+    const changed = await setExecutable(ctx.folder, path, expectLocal, want.executable === true);
+    ctx.local.set(path, changed);
+    ctx.index.set(path, { ...changed, rev: remoteEntry.rev });
+    return;
+  }
   // A copy or rename made elsewhere: the bytes are already here under another name, so none cross the network.
   const twin = twins.get(want.contentHash);
   let written: Downloaded | undefined;
@@ -362,7 +381,7 @@ async function download(
       ctx.folder,
       path,
       readLocal(absolute(ctx.folder, twin)),
-      { contentHash: want.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime },
+      { contentHash: want.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime, executable: want.executable === true },
       expectLocal,
     ).catch((err) => {
       if (MyDropboxError.is(err, 'hash_mismatch')) return undefined; // the twin changed meanwhile: fetch instead
@@ -375,7 +394,7 @@ async function download(
       ctx.folder,
       path,
       transfer ? counted(body, transfer) : body,
-      { contentHash: want.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime },
+      { contentHash: want.contentHash, size: remoteEntry.size, modifiedAt: remoteEntry.mtime, executable: want.executable === true },
       expectLocal,
     );
   }

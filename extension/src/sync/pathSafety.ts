@@ -60,7 +60,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
  */
 export function serverEntryProblem(e: unknown, deleted = false): string | undefined {
   if (typeof e !== 'object' || e === null) return 'the server sent something that is not a file entry';
-  const { path: p, size, contentHash, rev, modifiedAt } = e as Record<string, unknown>;
+  const { path: p, size, contentHash, rev, modifiedAt, executable } = e as Record<string, unknown>;
   if (typeof p !== 'string') return 'the server sent a path that is not text';
   try {
     if (normalizePath(p) !== p) return 'the server sent a path that is not in its normal (NFC) form';
@@ -73,5 +73,6 @@ export function serverEntryProblem(e: unknown, deleted = false): string | undefi
   if (typeof contentHash !== 'string' || !SHA256_HEX.test(contentHash)) return 'the server sent an entry without a valid content hash';
   if (modifiedAt !== undefined && (typeof modifiedAt !== 'number' || !Number.isFinite(modifiedAt)))
     return 'the server sent an entry with an invalid time';
+  if (executable !== undefined && typeof executable !== 'boolean') return 'the server sent an entry with an invalid executable bit';
   return undefined;
 }

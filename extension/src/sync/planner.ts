@@ -7,6 +7,8 @@ export interface TreeEntry {
   mtime?: number;
   contentHash: string;
   rev?: number;
+  /** The executable bit (absent: not executable): a change of it alone is a change of the file. */
+  executable?: boolean;
 }
 
 export type Tree = ReadonlyMap<string, TreeEntry>;
@@ -44,7 +46,9 @@ export interface PlanOptions {
 }
 
 function sameContent(a: TreeEntry | undefined, b: TreeEntry | undefined): boolean {
-  return a === undefined ? b === undefined : b !== undefined && a.contentHash === b.contentHash;
+  return a === undefined
+    ? b === undefined
+    : b !== undefined && a.contentHash === b.contentHash && (a.executable === true) === (b.executable === true);
 }
 
 /**

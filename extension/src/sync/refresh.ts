@@ -68,7 +68,8 @@ export async function refreshLocal(s: EngineState): Promise<void> {
           return;
         }
         const h = await statAndHash(abs, s.local.get(p) ?? s.index!.get(p));
-        if (h) s.local.set(p, h);
+        // The executable bit is part of the file (a chmod moves the ctime, so it is read here again).
+        if (h) s.local.set(p, { ...h, ...((st.mode & 0o100) !== 0 ? { executable: true } : { executable: undefined }) });
         else s.local.delete(p);
       } catch (err) {
         if (err instanceof FileChangingError) s.dirtyLocal.add(p);
@@ -97,7 +98,13 @@ export async function refreshRemote(s: EngineState): Promise<void> {
           s.badServerEntry(p, problem ?? 'the server answered for another path');
           return;
         }
-        recordAnswer(s.remoteTree, s.tombstones, p, { size: m.size, contentHash: m.contentHash, rev: m.rev, mtime: m.modifiedAt });
+        recordAnswer(s.remoteTree, s.tombstones, p, {
+          size: m.size,
+          contentHash: m.contentHash,
+          rev: m.rev,
+          mtime: m.modifiedAt,
+          ...(m.executable === true ? { executable: true } : {}),
+        });
       } catch (err) {
         if (!MyDropboxError.is(err, 'not_found')) {
           s.dirtyRemote.add(p);

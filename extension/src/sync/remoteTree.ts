@@ -62,7 +62,14 @@ export function applySnapshot(
     for (const f of snap.files) {
       const problem = serverEntryProblem(f);
       if (problem !== undefined) onBad?.((f as { path?: unknown } | null)?.path, problem);
-      else tree.set(f.path, { size: f.size, contentHash: f.contentHash, rev: f.rev, mtime: f.modifiedAt });
+      else
+        tree.set(f.path, {
+          size: f.size,
+          contentHash: f.contentHash,
+          rev: f.rev,
+          mtime: f.modifiedAt,
+          ...(f.executable === true ? { executable: true } : {}),
+        });
     }
     return;
   }

@@ -94,7 +94,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
     folders: [],
     hashed: 0,
   };
-  const toHash: { rel: string; abs: string; size: number }[] = [];
+  const toHash: { rel: string; abs: string; size: number; executable: boolean }[] = [];
   const folders: { abs: string; rel: string }[] = [];
   const lister = openLister(hint.expected ?? 0);
   const submit = (abs: string, rel: string) => {
@@ -139,7 +139,7 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
           }
           continue;
         }
-        if (kind !== KIND.file) {
+        if (kind !== KIND.file && kind !== KIND.executable) {
           // Symbolic links and special files are not synced (following them could leave the folder), but said so.
           if (!rules.ignores(rel) && !rules.ignores(rel, true))
             result.skipped.push(
@@ -163,8 +163,10 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
           result.skipped.push({ path: rel, reason: 'badName', message: describeLocal('badName', nameProblem(rel)) });
           continue;
         }
-        if (h && trustStat(h, st)) result.files.set(rel, { ...statOf(h), contentHash: h.contentHash, blocks: h.blocks });
-        else toHash.push({ rel, abs, size: st.size });
+        const executable = kind === KIND.executable;
+        if (h && trustStat(h, st))
+          result.files.set(rel, { ...statOf(h), contentHash: h.contentHash, blocks: h.blocks, ...(executable ? { executable } : {}) });
+        else toHash.push({ rel, abs, size: st.size, executable });
       }
     }
   } finally {
@@ -181,11 +183,11 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
   const smallBuffer = Buffer.allocUnsafe(SMALL_FILE);
   for (let i = 0; i < small.length; i++) {
     if (i % 500 === 499) await yieldNow();
-    const { rel, abs } = small[i]!;
+    const { rel, abs, executable } = small[i]!;
     try {
       const h = hashSmallFileSync(abs, smallBuffer);
       result.hashed++;
-      if (h) result.files.set(rel, h);
+      if (h) result.files.set(rel, executable ? { ...h, executable } : h);
     } catch (err) {
       settle(rel, err);
     }
@@ -195,11 +197,11 @@ export async function scanFolder(folder: string, rules: IgnoreRules, hint: HashH
     Array.from({ length: Math.min(HASH_CONCURRENCY, big.length) }, async () => {
       const buffer = Buffer.allocUnsafe(4 * 1024 * 1024);
       while (next < big.length) {
-        const { rel, abs } = big[next++]!;
+        const { rel, abs, executable } = big[next++]!;
         try {
           const h = await hashFile(abs, buffer);
           result.hashed++;
-          if (h) result.files.set(rel, h);
+          if (h) result.files.set(rel, executable ? { ...h, executable } : h);
         } catch (err) {
           settle(rel, err);
         }

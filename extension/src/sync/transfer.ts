@@ -182,6 +182,7 @@ export async function uploadFile(
     blocks: local.blocks,
     baseRev,
     modifiedAt: Math.max(0, Math.round(local.mtime)),
+    executable: local.executable === true,
     ...(uploadId !== undefined ? { uploadId } : {}),
   });
 }
@@ -254,6 +255,38 @@ export async function checkUnchanged(abs: string, rel: string, expected: Expecte
 export interface Downloaded extends FileStat {
   blocks: string[];
   contentHash: string;
+  executable?: boolean;
+}
+
+/** Read and write for whoever may read, and run for whoever may read when `executable` (the umask's choice of readers kept). */
+function modeFor(current: number, executable: boolean): number {
+  const perms = current & 0o777;
+  return executable ? perms | ((perms & 0o444) >> 2) : perms & ~0o111;
+}
+
+/**
+ * The server changed only the executable bit of a file that is here as planned: set on the file itself
+ * (checked to be what the plan saw first), no bytes fetched. Returns its new entry.
+ */
+export async function setExecutable(folder: string, rel: string, expected: LocalEntry, executable: boolean): Promise<Downloaded> {
+  const abs = absolute(folder, rel);
+  await checkParents(folder, rel, false);
+  await checkUnchanged(abs, rel, expected);
+  const before = await fs.promises.lstat(abs);
+  await fs.promises.chmod(abs, modeFor(before.mode, executable));
+  const st = await fs.promises.lstat(abs);
+  // The chmod moved the ctime only; size, mtime and inode still say the content is the one planned.
+  if (st.size !== expected.size || st.mtimeMs !== expected.mtime || st.ino !== expected.ino) throw new LocalChangedError(rel);
+  return {
+    size: st.size,
+    mtime: st.mtimeMs,
+    ino: st.ino,
+    ctime: st.ctimeMs,
+    hashedAt: expected.hashedAt ?? Date.now(),
+    blocks: expected.blocks,
+    contentHash: expected.contentHash,
+    ...(executable ? { executable: true } : {}),
+  };
 }
 
 /**
@@ -265,7 +298,7 @@ export async function writeFileSafely(
   folder: string,
   rel: string,
   source: AsyncIterable<Uint8Array>,
-  want: { contentHash: string; size?: number; modifiedAt?: number },
+  want: { contentHash: string; size?: number; modifiedAt?: number; executable?: boolean },
   expected: Expected,
 ): Promise<Downloaded> {
   const abs = absolute(folder, rel);
@@ -302,6 +335,7 @@ export async function writeFileSafely(
       const when = new Date(want.modifiedAt);
       await handle.utimes(when, when);
     }
+    if (want.executable) await handle.chmod(modeFor((await handle.stat()).mode, true));
     await handle.close();
     await checkUnchanged(abs, rel, expected);
     await fs.promises.rename(tmp, abs);
@@ -309,7 +343,16 @@ export async function writeFileSafely(
     await fsyncDir(dir);
     const hashedAt = Date.now();
     const st = await fs.promises.lstat(abs);
-    return { size: splitter.size, mtime: st.mtimeMs, ino: st.ino, ctime: st.ctimeMs, hashedAt, blocks, contentHash };
+    return {
+      size: splitter.size,
+      mtime: st.mtimeMs,
+      ino: st.ino,
+      ctime: st.ctimeMs,
+      hashedAt,
+      blocks,
+      contentHash,
+      ...(want.executable ? { executable: true } : {}),
+    };
   } finally {
     if (!renamed) {
       await handle.close().catch(() => undefined);
