@@ -372,6 +372,8 @@ describe('website files page in a browser, with a daemon following', function ()
     await page.keyboard.press('Enter');
     await page.keyboard.press('ArrowDown');
     await page.keyboard.press('ArrowDown');
+    assert.equal(await page.evaluate('document.activeElement.textContent'), 'Version history');
+    await page.keyboard.press('ArrowDown');
     assert.equal(await page.evaluate('document.activeElement.textContent'), 'Rename');
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate('document.activeElement.name'), 'name');
