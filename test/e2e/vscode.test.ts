@@ -353,19 +353,6 @@ describe('VS Code extension in a real VS Code (code-server)', function () {
     // The edit sent above replaced the version written before signing in: the server keeps it.
     const version = timeline.locator('.monaco-list-row', { hasText: /Saved on|Earlier version/ }).first();
     await version.waitFor({ timeout: 20_000 });
-    await screenshot('timeline');
-    await header.click(); // folded again, so the Explorer's rows stay in view for the next tests
-  });
-
-  it("the Timeline shows the server's earlier version of a file", async () => {
-    await page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'local-before-sign-in.md' }).click();
-    await page.locator('.tab', { hasText: 'local-before-sign-in.md' }).first().waitFor();
-    const timeline = page.locator('.pane', { has: page.locator('.pane-header', { hasText: /^Timeline/i }) });
-    const header = timeline.locator('.pane-header');
-    if ((await header.getAttribute('aria-expanded')) !== 'true') await header.click();
-    // The edit sent above replaced the version written before signing in: the server keeps it.
-    const version = timeline.locator('.monaco-list-row', { hasText: /Saved on|Earlier version/ }).first();
-    await version.waitFor({ timeout: 20_000 });
     assert.match(await version.innerText(), /bytes|B/, 'with its size');
     await screenshot('timeline');
     await header.click(); // folded again, so the Explorer's rows stay in view for the next tests
