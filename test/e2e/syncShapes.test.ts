@@ -4,7 +4,10 @@ import fs from 'node:fs';
 import { blockHashesOf, contentHashOfBlocks } from '@mydropbox/shared';
 import { deviceTokenSession } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
-import { startStack, type Stack, type StackUser } from '../support/stack';
+import os from 'node:os';
+import path from 'node:path';
+import { startStack, TEST_PASSWORD, type Stack, type StackUser } from '../support/stack';
+import { runCliProcess, startCli } from '../../extension/test/cli/run';
 import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
 
 const hashOf = (text: string) => contentHashOfBlocks(blockHashesOf(Buffer.from(text)));
@@ -180,6 +183,49 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
       assert.equal(Object.keys(tree).length, 2);
       for (const c of clients.splice(0)) await c.close();
       user = await stack.signUpAndSignIn();
+    }
+  });
+
+  it('the daemon: a file made a folder and a folder made a file while it runs reach the server, then it says "Up to date" and goes quiet', async () => {
+    const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-shapes-'));
+    const env = { MYDROPBOX_CONFIG_DIR: path.join(home, 'config'), HOME: home, MYDROPBOX_PASSWORD: TEST_PASSWORD };
+    const folder = path.join(home, 'myDropbox');
+    const at = (rel: string) => path.join(folder, ...rel.split('/'));
+    try {
+      const login = await runCliProcess(['login', '--server', stack.url, '--username', user.username], env);
+      assert.equal(login.code, 0, login.stderr);
+      fs.mkdirSync(at('r/y'), { recursive: true });
+      fs.writeFileSync(at('r/x'), 'a file');
+      fs.writeFileSync(at('r/y/y'), 'in a folder');
+      const daemon = startCli(['sync', folder], env);
+      try {
+        await eventually(() => assert.match(daemon.output().stdout, /Up to date/), 30_000, 50);
+        fs.rmSync(at('r/x'));
+        fs.mkdirSync(at('r/x'));
+        fs.writeFileSync(at('r/x/inner.txt'), 'in');
+        fs.rmSync(at('r/y'), { recursive: true });
+        fs.writeFileSync(at('r/y'), 'f');
+        await eventually(
+          async () => assert.deepEqual(await serverTree(), { 'r/x/inner.txt': hashOf('in'), 'r/y': hashOf('f') }),
+          20_000,
+          50,
+        );
+        await eventually(() => assert.match(daemon.output().stdout.split('\n').filter(Boolean).at(-1) ?? '', /Up to date/), 10_000, 50);
+        const lines = daemon.output().stdout.split('\n').length;
+        await new Promise((r) => setTimeout(r, 1_000));
+        const more = daemon
+          .output()
+          .stdout.split('\n')
+          .slice(lines - 1)
+          .filter(Boolean);
+        assert.ok(more.length <= 2, `status lines while nothing happens: ${more.join(' | ')}`);
+        assert.equal(daemon.child.exitCode, null, daemon.output().stderr);
+      } finally {
+        daemon.child.kill('SIGTERM');
+        await daemon.done;
+      }
+    } finally {
+      fs.rmSync(home, { recursive: true, force: true });
     }
   });
 });
