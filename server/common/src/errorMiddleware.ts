@@ -12,7 +12,9 @@ export function errorMiddleware(log: Logger): Middleware {
       }
     } catch (err) {
       const mapped = toMyDropboxError(err);
-      if (mapped.code === 'internal') log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+      if (mapped.code === 'internal' || mapped.code === 'insufficient_storage') {
+        log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+      }
       ctx.status = ERROR_STATUS[mapped.code];
       ctx.body = mapped.toBody();
       if (mapped.code === 'unauthorized' || mapped.code === 'token_expired' || mapped.code === 'bad_credentials') {
@@ -22,9 +24,46 @@ export function errorMiddleware(log: Logger): Middleware {
   };
 }
 
-/** Turns whatever was thrown (our errors, Koa/koa-body http errors, bugs) into a MyDropboxError. */
+/** Errors of the disk (or of a database file on it) that mean the server is out of space or cannot write: not the person's fault or quota. */
+const STORAGE_FULL = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', 'ER_RECORD_FILE_FULL', 'ER_DISK_FULL']);
+const STORAGE_FAILED = new Set(['EIO', 'EROFS', 'SQLITE_IOERR', 'SQLITE_READONLY']);
+
+/** The first string `code` on the error or its causes (a database driver wraps the system's error). */
+function codeOf(err: unknown): string | undefined {
+  let cur: unknown = err;
+  for (let depth = 0; cur && typeof cur === 'object' && depth < 4; depth++) {
+    const code = (cur as { code?: unknown }).code;
+    if (typeof code === 'string' && code !== '') return code.startsWith('SQLITE_IOERR') ? 'SQLITE_IOERR' : code;
+    cur = (cur as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** A storage failure of this server in words, or undefined if `err` is something else. */
+export function storageError(err: unknown): MyDropboxError | undefined {
+  const code = codeOf(err);
+  if (code === undefined) return undefined;
+  if (STORAGE_FULL.has(code)) {
+    return new MyDropboxError(
+      'insufficient_storage',
+      'The server is out of disk space, so nothing can be saved there for now (this is not your quota). Your files are safe; try again later.',
+    );
+  }
+  if (STORAGE_FAILED.has(code)) {
+    return new MyDropboxError(
+      'insufficient_storage',
+      'The server cannot write to its disk at the moment (this is not your quota). Your files are safe; try again later.',
+    );
+  }
+  if (code === 'ENAMETOOLONG') return new MyDropboxError('invalid_path', 'The path is too long for the server to store.');
+  return undefined;
+}
+
+/** Turns whatever was thrown (our errors, Koa/koa-body http errors, storage failures, bugs) into a MyDropboxError. */
 export function toMyDropboxError(err: unknown): MyDropboxError {
   if (err instanceof MyDropboxError) return err;
+  const storage = storageError(err);
+  if (storage) return storage;
   const httpErr = err as { status?: number; expose?: boolean; message?: string; type?: string };
   const status = httpErr?.status;
   if (typeof status === 'number' && status < 500) {

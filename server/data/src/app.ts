@@ -27,8 +27,15 @@ export function createApp(deps: DataAppDeps): Koa<DataState> {
   app.use(errorMiddleware(deps.log));
 
   const health = new Router();
-  health.get('/healthz', (ctx) => {
-    ctx.body = { status: 'ok', serverId: deps.services.serverId };
+  health.get('/healthz', async (ctx) => {
+    // The router reads acceptsNewUsers when it places a new account (a nearly full disk takes none).
+    const space = await deps.services.space().catch(() => undefined);
+    ctx.body = {
+      status: 'ok',
+      serverId: deps.services.serverId,
+      acceptsNewUsers: space ? !space.nearlyFull : true,
+      ...(space ? { disk: { freeBytes: space.freeBytes, totalBytes: space.totalBytes } } : {}),
+    };
   });
   app.use(health.routes());
 

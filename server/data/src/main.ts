@@ -16,6 +16,7 @@ async function main(): Promise<void> {
     DATA_ROOT: z.string().optional(),
     DATA_DATABASE_URL: z.string().optional(),
     DATA_QUOTA_BYTES: z.coerce.number().int().min(0).default(QUOTA_BYTES),
+    DATA_MIN_FREE_BYTES: z.coerce.number().int().min(0).optional(),
     VERSION_RETENTION_DAYS: z.coerce.number().min(0).max(36500).default(DEFAULT_VERSION_RETENTION_DAYS),
     VERSION_PURGE_INTERVAL_SECONDS: z.coerce
       .number()
@@ -43,6 +44,7 @@ async function main(): Promise<void> {
     port: env.DATA_PORT,
     host: env.DATA_HOST,
     quotaBytes: env.DATA_QUOTA_BYTES,
+    minFreeBytes: env.DATA_MIN_FREE_BYTES,
     versionRetentionDays: env.VERSION_RETENTION_DAYS,
     purgeIntervalMs: env.VERSION_PURGE_INTERVAL_SECONDS * 1000,
     log,

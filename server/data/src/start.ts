@@ -14,6 +14,8 @@ export interface StartDataServerOptions {
   port?: number;
   host?: string;
   quotaBytes?: number;
+  /** Below this much free disk the server takes no new users (default: 5% of the disk). */
+  minFreeBytes?: number;
   log?: Logger;
   /** Days replaced and deleted files are kept (default 30; 0 keeps none). */
   versionRetentionDays?: number;
@@ -43,6 +45,7 @@ export async function startDataServer(opts: StartDataServerOptions): Promise<Run
       root: opts.root,
       serverId: opts.serverId,
       quotaBytes: opts.quotaBytes ?? QUOTA_BYTES,
+      minFreeBytes: opts.minFreeBytes,
       log,
       versionRetentionDays: opts.versionRetentionDays,
       now: opts.now,

@@ -3,46 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { spawn, ChildProcess } from 'node:child_process';
 import { AccessTokenSigner, generateSigningKeys } from '@mydropbox/server-common';
 import { BLOCK_SIZE, ErrorBody, FileEntry, ListResponse } from '@mydropbox/shared';
 import { tempDir } from '../../../test/support/databases';
 import { bytes, DataClient, sha256 } from './harness';
+import { Child, filesUnder, kill9, startChild } from './childServer';
 
-const REPO = path.resolve(__dirname, '../../..');
 const SERVER_ID = 3;
-
-interface Child {
-  proc: ChildProcess;
-  url: string;
-}
-
-/** Starts main.ts and waits for its "listening" log line, which carries the port it got. */
-function startChild(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', 'server/data/src/main.ts'], {
-    cwd: REPO,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve({ proc, url: m[1] });
-    });
-    proc.once('exit', (code) => reject(new Error(`main.ts exited with ${code}: ${err || out}`)));
-  });
-}
-
-function kill9(child: Child): Promise<void> {
-  return new Promise((resolve) => {
-    child.proc.once('exit', () => resolve());
-    child.proc.kill('SIGKILL');
-  });
-}
 
 async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
   const started = Date.now();
@@ -50,14 +17,6 @@ async function waitFor(what: string, check: () => boolean, timeoutMs = 20_000): 
     if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 2));
   }
-}
-
-function filesUnder(dir: string): string[] {
-  if (!fs.existsSync(dir)) return [];
-  return fs
-    .readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => path.join(e.parentPath, e.name));
 }
 
 describe('data server killed with SIGKILL (main.ts as a child process)', function () {

@@ -11,6 +11,8 @@ export interface Harness {
   server: RunningDataServer;
   url: string;
   root: string;
+  /** The data server's database (a test may open it while the server is stopped, in `restart`'s `between`). */
+  databaseUrl: string;
   keys: { privateKeyPem: string; publicKeyPem: string };
   signer: AccessTokenSigner;
   token(user: string, extra?: { sid?: number; scope?: 'user' | 'router'; ttl?: number; dn?: string }): string;
@@ -54,6 +56,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     server: await start(),
     url: '',
     root: tmp.dir,
+    databaseUrl: db.url,
     keys,
     signer,
     token,

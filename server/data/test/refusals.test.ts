@@ -150,7 +150,12 @@ describe('data server refusals', () => {
 
     it('answers 409 block_missing listing blocks it never received', async () => {
       const hashes = [sha256(Buffer.from('never sent 1')), sha256(Buffer.from('never sent 2'))];
-      const res = await alice.json<ErrorBody>('POST', '/v1/commit', { path: 'm.txt', size: 20, blocks: hashes, baseRev: null });
+      const res = await alice.json<ErrorBody>('POST', '/v1/commit', {
+        path: 'm.txt',
+        size: BLOCK_SIZE + 20,
+        blocks: hashes,
+        baseRev: null,
+      });
       assert.equal(res.status, 409);
       assert.equal(res.body.error.code, 'block_missing');
       assert.deepEqual(res.body.error.details, { missing: hashes });

@@ -1,5 +1,7 @@
 // The administrator's command line (npm run admin -- …): manages DataServers on DATABASE_URL.
 import type { Knex } from 'knex';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
 import {
   migrateLatest,
   openDatabase,
@@ -19,6 +21,7 @@ const USAGE = `Usage: npm run admin -- <command>
   data-servers set-available N true|false
   users list [--unused-days N]     accounts, oldest activity first; only those unused for N days
   users remove NAME…               removes accounts: devices, files on their data server, rows (frees capacity)
+  fsck [--repair] [--server N]     checks every data server's files against their rows, hashes included (server/data/src/admin.ts)
 Works on DATABASE_URL (default: sqlite under MYDROPBOX_HOME, ./.mydropbox).`;
 
 function option(args: string[], name: string): string {
@@ -36,7 +39,14 @@ class UsageError extends Error {}
 
 function row(s: DataServerInfo): string {
   const health = s.healthy === null ? 'unknown' : s.healthy ? 'up' : 'down';
-  return [s.id, s.url, `${s.capacityGb} GB`, `${s.users} users`, s.available ? 'available' : 'unavailable', health].join('\t');
+  return [
+    s.id,
+    s.url,
+    `${s.capacityGb} GB`,
+    `${s.users} users`,
+    s.available ? 'available' : 'unavailable',
+    s.diskFull ? `${health}, disk nearly full` : health,
+  ].join('\t');
 }
 
 export async function runAdmin(
@@ -45,6 +55,7 @@ export async function runAdmin(
   out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
 ): Promise<void> {
   const [group, command, ...rest] = args;
+  if (group === 'fsck') return runDataServerAdmin(args);
   if ((group !== 'data-servers' && group !== 'users') || !command) throw new UsageError(USAGE);
   const config = loadRouterConfig(env);
   const db = openDatabase(config.databaseUrl);
@@ -86,6 +97,17 @@ export async function runAdmin(
     services.close();
     await db.destroy();
   }
+}
+
+/**
+ * The data servers' own check runs in their package, against their roots and databases (not the
+ * router's): a child process, so the router does not depend on the data server's code.
+ */
+async function runDataServerAdmin(args: string[]): Promise<void> {
+  const script = path.resolve(__dirname, '../../data/src/admin.ts');
+  const child = spawn(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', script, ...args], { stdio: 'inherit' });
+  const code = await new Promise<number>((resolve) => child.once('exit', (c) => resolve(c ?? 1)));
+  if (code !== 0) process.exitCode = code;
 }
 
 const DAY_MS = 24 * 3600_000;

@@ -12,6 +12,8 @@ const TITLES: Partial<Record<MyDropboxError['code'], string>> = {
   payload_too_large: 'That form was too large',
   server_unavailable: 'Your files are out of reach for a moment',
   rate_limited: 'Slow down a little',
+  quota_exceeded: 'Your storage is full',
+  insufficient_storage: 'The server is out of space',
 };
 
 export function pageErrors(render: Render, log: Logger): Middleware<WebState> {

@@ -1,6 +1,6 @@
 // Turning query strings and JSON bodies into checked values; every failure is a 400 that names the field.
 import { z } from 'zod';
-import { COMMIT_BATCH_MAX, MyDropboxError, isBlockHash, normalizePath } from '@mydropbox/shared';
+import { COMMIT_BATCH_MAX, MyDropboxError, blockCount, isBlockHash, normalizePath } from '@mydropbox/shared';
 
 export const blockHash = z.string().refine(isBlockHash, 'must be 64 lowercase hex characters (a SHA-256)');
 export const userPath = z.string().transform((value, ctx) => {
@@ -13,20 +13,29 @@ export const userPath = z.string().transform((value, ctx) => {
 });
 const revision = z.number().int().min(1);
 
-export const commitBody = z.object({
-  path: userPath,
-  size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  blocks: z.array(blockHash).max(1_000_000),
-  baseRev: revision.nullable(),
-  modifiedAt: z.number().int().min(0).optional(),
-  executable: z.boolean().optional(),
-});
+/** A commit's blocks must cover its size exactly: a size the blocks do not make up would be charged and listed but never stored. */
+const coversSize = (c: { size: number; blocks: readonly string[] }) => c.blocks.length === blockCount(c.size);
+const coversSizeMessage = {
+  message: 'the blocks do not make up the size (a file has one hash per 4 MiB block, the last one shorter)',
+  path: ['blocks'],
+};
+
+export const commitBody = z
+  .object({
+    path: userPath,
+    size: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    blocks: z.array(blockHash).max(1_000_000),
+    baseRev: revision.nullable(),
+    modifiedAt: z.number().int().min(0).optional(),
+    executable: z.boolean().optional(),
+  })
+  .refine(coversSize, coversSizeMessage);
 
 /** An upload session's id: 32 lowercase hex characters. */
 export const uploadId = z.string().regex(/^[0-9a-f]{32}$/, 'must be 32 lowercase hex characters (an upload id)');
 
 /** A single commit may finish an upload session; a batch never does (its files are small). */
-export const commitWithUploadBody = commitBody.extend({ uploadId: uploadId.optional() });
+export const commitWithUploadBody = commitBody.safeExtend({ uploadId: uploadId.optional() }).refine(coversSize, coversSizeMessage);
 
 export const commitBatchBody = z.object({ commits: z.array(commitBody).min(1).max(COMMIT_BATCH_MAX) });
 

@@ -60,18 +60,36 @@ export class FileReads {
     return this.d.publishLock.run(owner, async () => {
       const row = await this.d.files.getLive(owner, path);
       if (!row) throw notFound(path);
+      let handle: FileHandle;
       try {
-        const handle = await this.d.disk.open(owner, path);
-        this.d.openReads.track(this.d.disk.abs(owner, path), handle);
-        return { row, handle };
+        handle = await this.d.disk.open(owner, path);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new MyDropboxError('internal', `The bytes of "${path}" are missing on the data server.`);
-        }
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notAsRecorded(path);
         throw err;
       }
+      // Never a Content-Length from the row over other bytes: a client would wait for bytes that never come.
+      if ((await handle.stat()).size !== row.size) {
+        await handle.close();
+        throw notAsRecorded(path);
+      }
+      this.d.openReads.track(this.d.disk.abs(owner, path), handle);
+      return { row, handle };
     });
   }
+}
+
+/** Files whose bytes are checked against their content hash on every download (they are read whole anyway). */
+export const VERIFIED_DOWNLOAD_MAX_BYTES = 1024 * 1024;
+
+/**
+ * The file's bytes on disk are not what its row names (a damage the start-up check or fsck reports):
+ * the download fails before any byte is sent, and the client tries again later.
+ */
+export function notAsRecorded(path: string): MyDropboxError {
+  return new MyDropboxError(
+    'internal',
+    `The bytes of "${path}" on the data server do not match its record; the download was stopped. The server's administrator can run fsck (docs/operations.md).`,
+  );
 }
 
 function notFound(path: string): MyDropboxError {

@@ -1,12 +1,14 @@
 // Every change to a user's files: commit, copy, move and delete, one at a time per user, disk first, then rows.
 import fs from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { CommitRequest, CommitResult, CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
 import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
 import type { EntryKind, UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { PublishedHere } from '../store/publishedHere';
-import type { WriteJournal } from '../store/writeJournal';
+import type { JournalRecord, WriteJournal, WrittenJournal } from '../store/writeJournal';
+import { fsyncDir } from '../store/durable';
 import type { OpenReads } from '../store/openReads';
 import { patchInPlace } from './patchInPlace';
 import type { Assembler } from './assembler';
@@ -187,38 +189,66 @@ export class FileWrites {
           going.flatMap((a) => a.req.blocks),
         );
         const journaled = built.filter((b) => b.data);
+        // A built temp file goes into place before the rows only where no file is (a crash then leaves
+        // an unlisted file the start-up check removes); over a file, only after the rows, with a publish
+        // record so recovery finishes the rename.
+        const replacing = (b: (typeof built)[number]) => b.data !== undefined || kinds.get(b.req.path) === 'file';
+        const early = built.filter((b) => b.tempPath && !replacing(b));
+        const late = built.filter((b) => b.tempPath && replacing(b));
+        const published = late.filter((b) => !b.data);
+        if (published.length) await fsyncDir(this.d.disk.tmpDir);
         // Durable before any row says these files exist: recovery rewrites them from here after a crash.
-        const journal = journaled.length
-          ? await this.d.journal.write(
-              journaled.map((b) => ({
-                kind: 'file',
-                owner,
-                path: b.req.path,
-                contentHash: contentHashOfBlocks(b.req.blocks),
-                data: b.data!,
-              })),
-            )
-          : undefined;
+        const records: JournalRecord[] = [
+          ...journaled.map((b): JournalRecord => ({
+            kind: 'file',
+            owner,
+            path: b.req.path,
+            contentHash: contentHashOfBlocks(b.req.blocks),
+            data: b.data!,
+          })),
+          ...published.map((b): JournalRecord => ({
+            kind: 'publish',
+            owner,
+            path: b.req.path,
+            contentHash: contentHashOfBlocks(b.req.blocks),
+            temp: basename(b.tempPath!),
+          })),
+        ];
+        const journal = records.length ? await this.d.journal.write(records) : undefined;
+        crashPoint('batch-after-journal');
+        let renamed = false;
         const written = await this.d.publishLock.run(owner, async () => {
           try {
             for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
-            const renamed = built.flatMap((b) =>
-              b.tempPath ? [{ tempPath: b.tempPath, path: b.req.path, journaled: b.data !== undefined }] : [],
-            );
-            for (const p of new Map(renamed.map((r) => [parentPath(r.path), r.path])).values()) {
+            for (const p of new Map(built.filter((b) => b.tempPath).map((b) => [parentPath(b.req.path), b.req.path])).values()) {
               await this.d.disk.ensureParent(owner, p, durableFolders);
             }
-            await this.d.disk.publishMany(owner, renamed);
-            for (const b of built) b.tempPath = undefined; // renamed: nothing left to clean up
+            await this.d.disk.publishMany(
+              owner,
+              early.map((b) => ({ tempPath: b.tempPath!, path: b.req.path })),
+            );
+            for (const b of early) {
+              b.tempPath = undefined;
+              b.inPlace = true; // where nothing was: removed if the rows do not commit
+            }
+            crashPoint('batch-before-rows');
             const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])), {
               device: currentDevice(),
               also: kept.insert,
             });
             committed = true;
+            crashPoint('batch-after-rows');
+            await this.d.disk.publishMany(
+              owner,
+              late.map((b) => ({ tempPath: b.tempPath!, path: b.req.path, journaled: b.data !== undefined })),
+            );
+            for (const b of late) b.tempPath = undefined;
+            renamed = true;
             this.d.feed.notify(owner);
             return out;
           } finally {
-            if (journal) {
+            // After rows whose files did not all reach their places, the journal stays for the next start to finish.
+            if (journal && (renamed || !committed)) {
               const files = journaled.map((b) => this.d.disk.abs(owner, b.req.path));
               this.d.journal.checkpoint(journal, files, this.d.disk.base);
             }
@@ -232,10 +262,12 @@ export class FileWrites {
         );
         return results;
       } finally {
-        if (!committed) {
-          const leftovers = built.flatMap((b) => (b.inPlace ? [this.d.disk.abs(owner, b.req.path)] : b.tempPath ? [b.tempPath] : []));
-          await Promise.all(leftovers.map((f) => fs.rm(f, { force: true })));
-        }
+        // Files written where nothing was, with no row naming them, go; temp files a journal may still
+        // promote stay for the next start when the rows did commit.
+        const leftovers = built.flatMap((b) =>
+          !committed && b.inPlace ? [this.d.disk.abs(owner, b.req.path)] : b.tempPath && !committed ? [b.tempPath] : [],
+        );
+        await Promise.all(leftovers.map((f) => fs.rm(f, { force: true })));
       }
     });
   }
@@ -259,7 +291,13 @@ export class FileWrites {
     // One lstat per path, many at once: asked one by one they were a thousand round trips to the thread pool.
     const kinds = new Map<string, EntryKind>();
     await inParallel(reqs, BUILD_WIDTH, async (r) => {
-      kinds.set(r.path, await this.d.disk.kind(owner, r.path));
+      // A path too long for this server is refused on its own below (disk.abs), not with the whole batch.
+      kinds.set(
+        r.path,
+        await this.d.disk
+          .kind(owner, r.path)
+          .catch((err: unknown) => (MyDropboxError.is(err, 'invalid_path') ? 'none' : Promise.reject(err))),
+      );
     });
     const accepted: { i: number; req: CommitInput; current?: FileRow }[] = [];
     const taken = new Set<string>();
@@ -267,6 +305,7 @@ export class FileWrites {
     for (const [i, req] of reqs.entries()) {
       try {
         if (taken.has(req.path)) throw new MyDropboxError('invalid_request', `"${req.path}" is in this batch twice; send it once.`);
+        this.d.disk.abs(owner, req.path); // refuses a path too long for this server
         const current = live(rows.get(req.path));
         checkBase(req.path, current, req.baseRev);
         const blocking = ancestorsOf(req.path).find((a) => fileAncestors.has(a) || taken.has(a));
@@ -388,8 +427,10 @@ export class FileWrites {
   }
 
   /**
-   * Keeps the live files the writes replace as versions, renames the temp files into place, then
-   * commits all rows (the versions' too) in one transaction and wakes the change feed.
+   * Keeps the live files the writes replace as versions, then commits the rows (the versions' too,
+   * in one transaction) and puts the temp files in place: a temp file goes in before the rows only
+   * where no file is, and over a file only after the rows, under a journal's publish record (so a
+   * crash in between is finished at the next start, never leaving new bytes under an old row).
    */
   private async publish(owner: string, temps: { tempPath: string; path: string }[], writes: RowWrite[]): Promise<FileRow[]> {
     const currentRows = await this.d.files.getMany(
@@ -406,23 +447,61 @@ export class FileWrites {
       writes.flatMap((w) => (w.kind === 'put' ? w.blocks : [])),
     );
     crashPoint('publish-after-keep');
-    return this.d.publishLock.run(owner, async () => {
-      for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));
-      for (const t of temps) {
-        await this.d.disk.ensureParent(owner, t.path);
-        await this.d.disk.publish(t.tempPath, owner, t.path);
-      }
-      crashPoint('publish-after-rename');
-      const rows = await this.d.files.apply(owner, writes, { device: currentDevice(), also: kept.insert });
-      this.d.feed.notify(owner);
-      // Only after the row: a file renamed into place whose row then failed is never trusted.
-      for (const w of writes) {
-        if (w.kind === 'put' && w.blocks.length > 1 && temps.some((t) => t.path === w.path)) {
-          await this.d.published.remember(this.d.disk.abs(owner, w.path), w.blocks);
+    const kinds = await Promise.all(temps.map((t) => this.d.disk.kind(owner, t.path)));
+    const early = temps.filter((_, k) => kinds[k] !== 'file');
+    const late = temps.filter((_, k) => kinds[k] === 'file');
+    let journal: WrittenJournal | undefined;
+    if (late.length) {
+      await fsyncDir(this.d.disk.tmpDir);
+      journal = await this.d.journal.write(
+        late.map((t) => ({
+          kind: 'publish',
+          owner,
+          path: t.path,
+          contentHash: contentHashFor(writes, t.path),
+          temp: basename(t.tempPath),
+        })),
+      );
+    }
+    const placed: string[] = [];
+    let committed = false;
+    try {
+      return await this.d.publishLock.run(owner, async () => {
+        for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));
+        for (const t of early) {
+          await this.d.disk.ensureParent(owner, t.path);
+          await this.d.disk.publish(t.tempPath, owner, t.path);
+          placed.push(t.path);
         }
+        crashPoint('publish-after-rename');
+        const rows = await this.d.files.apply(owner, writes, { device: currentDevice(), also: kept.insert });
+        committed = true;
+        crashPoint('publish-after-rows');
+        for (const t of late) {
+          await this.d.disk.ensureParent(owner, t.path);
+          await this.d.disk.publish(t.tempPath, owner, t.path);
+        }
+        if (journal) await this.d.journal.retire(journal);
+        this.d.feed.notify(owner);
+        // Only after the row: a file renamed into place whose row then failed is never trusted.
+        for (const w of writes) {
+          if (w.kind === 'put' && w.blocks.length > 1 && temps.some((t) => t.path === w.path)) {
+            await this.d.published.remember(this.d.disk.abs(owner, w.path), w.blocks);
+          }
+        }
+        return rows;
+      });
+    } catch (err) {
+      if (!committed) {
+        // No row names these bytes: what went where nothing was is removed, the rest never left the temp folder.
+        await Promise.all([
+          ...placed.map((p) => this.d.disk.remove(owner, p).catch(() => undefined)),
+          ...late.map((t) => fs.rm(t.tempPath, { force: true })),
+        ]);
+        if (journal) await this.d.journal.retire(journal).catch(() => undefined);
       }
-      return rows;
-    });
+      throw err;
+    }
   }
 
   /** A file cannot sit where a folder with files is, nor inside a path that is a file. */
@@ -445,6 +524,12 @@ function ancestorsOf(path: string): string[] {
   const out: string[] = [];
   for (let p = parentPath(path); p !== ''; p = parentPath(p)) out.push(p);
   return out;
+}
+
+function contentHashFor(writes: readonly RowWrite[], p: string): string {
+  const put = writes.find((w) => w.kind === 'put' && w.path === p);
+  if (!put || put.kind !== 'put') throw new Error(`no row write for "${p}"`);
+  return put.contentHash;
 }
 
 function writesFor(items: readonly { req: CommitInput }[]): RowWrite[] {

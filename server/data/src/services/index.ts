@@ -1,4 +1,5 @@
 // Wires the data server's stores and services together from a database, a storage root and a quota.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import type { Logger } from '@mydropbox/server-common';
@@ -19,6 +20,7 @@ import { HashPool } from './hashPool';
 import { Folders } from './folders';
 import { FoldersRepository } from '../store/foldersRepository';
 import { WriteJournal, type RecoveryTarget } from '../store/writeJournal';
+import { checkConsistency, type ConsistencyReport } from './consistencyCheck';
 import { VersionsRepository } from '../store/versionsRepository';
 import { VersionPacks } from '../store/versionPacks';
 import { DAY_MS, VersionKeeper } from './versionKeeper';
@@ -48,9 +50,20 @@ export interface DataServices {
   /** Everything of one user on this server (DELETE /v1/account). */
   removeAccount(owner: string): Promise<void>;
   /** Replays write journals left by a crash, removes temp files and stale staged blocks; run before serving. */
-  sweep(): Promise<{ tempFiles: number; stagedBlocks: number; journals: number }>;
+  sweep(): Promise<{ tempFiles: number; stagedBlocks: number; journals: number; check: ConsistencyReport }>;
+  /** The full check of rows against files, with content hashes (`fsck`); `repair` only with nothing else writing. */
+  fsck(repair: boolean): Promise<ConsistencyReport>;
+  /** The storage disk's free and total bytes, and whether it is too full to take new users. */
+  space(): Promise<DiskSpace>;
   /** Stops background work; waits for the write journal's checkpoints. */
   close(): Promise<void>;
+}
+
+export interface DiskSpace {
+  freeBytes: number;
+  totalBytes: number;
+  /** Free space is below the server's minimum: it takes no new users (existing ones go on, until writes fail with insufficient_storage). */
+  nearlyFull: boolean;
 }
 
 export interface DataServicesDeps {
@@ -59,6 +72,8 @@ export interface DataServicesDeps {
   serverId: number;
   quotaBytes: number;
   log: Logger;
+  /** Below this much free disk the server asks the router for no new users (default: 5% of the disk). */
+  minFreeBytes?: number;
   /** Days a replaced or deleted file's content is kept (fractions allowed); 0 keeps none. */
   versionRetentionDays?: number;
   /** The clock of version history (tests move it forward to expire versions). */
@@ -114,14 +129,29 @@ export function createDataServices(deps: DataServicesDeps): DataServices {
     purge: () => keeper.purge((owner, section) => writes.locked(owner, section)),
     removeAccount: (owner) => removeAccount({ versions: versionRows, packs, disk, staging, writes, feed }, owner),
     async sweep() {
-      const tempFiles = await disk.sweepTemp();
+      // Journals first: a publish record finishes a rename from the temp folder the sweep then empties.
+      await fs.mkdir(disk.tmpDir, { recursive: true });
       const recovered = await journal.recover(recoveryTarget(files, disk));
+      const tempFiles = await disk.sweepTemp();
       if (recovered.journals) deps.log.warn(recovered, 'replayed write journals left by a crash');
       const stagedBlocks = await staging.sweep(STAGING_MAX_AGE_MS);
       // Packs no row names: left by a change or a purge cut short (nothing else runs yet).
       for (const owner of await packs.owners()) await keeper.sweepPacks(owner);
       if (tempFiles || stagedBlocks) deps.log.info({ tempFiles, stagedBlocks }, 'removed leftovers of interrupted uploads');
-      return { tempFiles, stagedBlocks, journals: recovered.journals };
+      const check = await checkConsistency({ files, disk, assembler }, { hashes: false, repair: true });
+      reportConsistency(deps.log, check, 'start-up check');
+      return { tempFiles, stagedBlocks, journals: recovered.journals, check };
+    },
+    async space() {
+      const st = await fs.statfs(disk.base);
+      const totalBytes = st.blocks * st.bsize;
+      const freeBytes = st.bavail * st.bsize;
+      return { freeBytes, totalBytes, nearlyFull: freeBytes < (deps.minFreeBytes ?? totalBytes * 0.05) };
+    },
+    async fsck(repair) {
+      const report = await checkConsistency({ files, disk, assembler }, { hashes: true, repair });
+      reportConsistency(deps.log, report, 'fsck');
+      return report;
     },
     async close() {
       feed.close();
@@ -129,6 +159,20 @@ export function createDataServices(deps: DataServicesDeps): DataServices {
       await hashes.close();
     },
   };
+}
+
+/** One log line for a clean check; a warning for orphans and repairs; an error naming every file still wrong. */
+function reportConsistency(log: Logger, r: ConsistencyReport, what: string): void {
+  if (r.damaged.length) {
+    log.error(
+      { rows: r.rows, damaged: r.damaged, orphansRemoved: r.orphans.length, repaired: r.repaired },
+      `${what}: ${r.damaged.length} files differ from their rows and could not be rebuilt from blocks held elsewhere; their downloads fail until they are uploaded again (see docs/operations.md)`,
+    );
+  } else if (r.orphans.length || r.repaired.length) {
+    log.warn({ rows: r.rows, orphans: r.orphans.slice(0, 100), orphanCount: r.orphans.length, repaired: r.repaired }, `${what}: fixed`);
+  } else {
+    log.info({ rows: r.rows }, `${what}: every row's file is in place`);
+  }
 }
 
 /** How a journal left by a crash is replayed: against the live rows, through the same durable writes as a commit. */
@@ -141,5 +185,16 @@ function recoveryTarget(files: FilesRepository, disk: UserFiles): RecoveryTarget
       await disk.publish(tempPath, owner, p);
     },
     patch: (owner, p, parts) => disk.patch(owner, p, parts),
+    async promote(owner, p, temp) {
+      const tempPath = path.join(disk.tmpDir, path.basename(temp));
+      try {
+        await fs.access(tempPath);
+      } catch {
+        return false; // renamed before the crash
+      }
+      await disk.ensureParent(owner, p);
+      await disk.publish(tempPath, owner, p);
+      return true;
+    },
   };
 }

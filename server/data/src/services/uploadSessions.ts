@@ -41,7 +41,16 @@ export class UploadSessions {
     private readonly disk: UserFiles,
     private readonly quota: Quota,
     private readonly hashes: HashPool,
-  ) {}
+  ) {
+    quota.countOpenUploads((owner) => this.bytesOf(owner));
+  }
+
+  /** The bytes the open sessions of `owner` will hold (counted against the quota from the moment they open). */
+  bytesOf(owner: string): number {
+    let n = 0;
+    for (const s of this.sessions.values()) if (s.owner === owner) n += s.size;
+    return n;
+  }
 
   /** Opens a session for a file of `size` bytes made of `blocks`; its temp file counts against the upload quota. */
   async open(owner: string, size: number, blocks: readonly string[], now = Date.now()): Promise<string> {
@@ -53,7 +62,7 @@ export class UploadSessions {
     if (mine.length >= SESSIONS_PER_USER) {
       throw new MyDropboxError('rate_limited', `You have ${mine.length} uploads open; commit one or wait ${IDLE_MS / 60_000} minutes.`);
     }
-    await this.quota.checkUpload(owner, size + mine.reduce((n, s) => n + s.size, 0));
+    await this.quota.checkUpload(owner, size);
     const { tempPath, handle } = await this.disk.createTemp(true);
     const id = randomBytes(16).toString('hex');
     this.sessions.set(id, {

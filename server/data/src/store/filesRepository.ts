@@ -135,6 +135,12 @@ export class FilesRepository {
     return out;
   }
 
+  /** Every user with at least one live file. */
+  async owners(): Promise<string[]> {
+    const rows = (await this.db('Files').distinct('Owner').where({ Deleted: false })) as { Owner: string }[];
+    return rows.map((r) => r.Owner);
+  }
+
   async listLive(owner: string): Promise<FileEntry[]> {
     const rows = (await this.db('Files').select(COLUMNS).where({ Owner: owner, Deleted: false })) as RawRow[];
     return rows.map((r) => toEntry(toRow(r))).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

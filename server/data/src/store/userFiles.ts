@@ -6,8 +6,12 @@ import { MyDropboxError, parentPath } from '@mydropbox/shared';
 import { fsyncChain, fsyncDir, mkdirDurable } from './durable';
 import { inParallel } from '../inParallel';
 import { writeFull } from './fullIo';
+import { crashPoint } from '../crashPoints';
 
 export type EntryKind = 'file' | 'dir' | 'none';
+
+/** The longest path the system opens (Linux PATH_MAX is 4096 with its terminating zero byte). */
+export const SYSTEM_PATH_MAX_BYTES = 4095;
 
 /**
  * Temp files live in `<root>/<serverId>/.tmp`, not beside the target: any name beside the target
@@ -27,11 +31,22 @@ export class UserFiles {
     return path.join(this.base, owner);
   }
 
-  /** The absolute path of a normalised user path; refuses anything that would leave the user's folder. */
+  /**
+   * The absolute path of a normalised user path; refuses anything that would leave the user's folder,
+   * and a path too long for the system once under this server's folders (a 400, not ENAMETOOLONG).
+   */
   abs(owner: string, rel: string): string {
     const dir = this.userDir(owner);
     const full = path.join(dir, rel);
     if (!full.startsWith(dir + path.sep)) throw new MyDropboxError('invalid_path', 'The path leaves your folder.');
+    if (Buffer.byteLength(full) > SYSTEM_PATH_MAX_BYTES) {
+      const room = SYSTEM_PATH_MAX_BYTES - Buffer.byteLength(dir) - 1;
+      throw new MyDropboxError(
+        'invalid_path',
+        `The path is ${Buffer.byteLength(rel)} bytes long; this server stores paths of at most ${room} bytes. Shorten its folder or file names.`,
+        { maxPathBytes: room },
+      );
+    }
     return full;
   }
 
@@ -119,6 +134,7 @@ export class UserFiles {
   async publish(tempPath: string, owner: string, rel: string): Promise<void> {
     const target = this.abs(owner, rel);
     await fs.rename(tempPath, target);
+    crashPoint('rename-done');
     await fsyncChain(this.base, [path.dirname(target)]);
   }
 
@@ -131,6 +147,7 @@ export class UserFiles {
     await inParallel(items, 32, async (t) => {
       const target = this.abs(owner, t.path);
       await fs.rename(t.tempPath, target);
+      crashPoint('rename-done');
       if (!t.journaled) dirs.add(path.dirname(target));
     });
     if (dirs.size) await fsyncChain(this.base, dirs);

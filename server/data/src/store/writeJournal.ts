@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { fsyncChain, fsyncDir } from './durable';
 import { inParallel } from '../inParallel';
+import { crashPoint } from '../crashPoints';
 
 /**
  * Why this is as safe as an fsync per file: a journal is written and fsynced (with its folder)
@@ -13,6 +14,10 @@ import { inParallel } from '../inParallel';
  * still says it holds those bytes; a file whose row never committed, or says something else since,
  * is left to its row. A journal cut short by the crash was never acted on (the files are touched
  * only after its fsync returned), and its checksum tells it apart.
+ *
+ * A commit never puts new bytes over a live file before its row commits (fileWrites.ts): the rows
+ * go first, then the renames. So recovery only ever rolls forward to what a row says: a file
+ * record is rewritten, a publish record's temp file renamed into place.
  */
 
 /** A whole small file: after a crash the file at `path` is these bytes again while its row says `contentHash`. */
@@ -37,7 +42,20 @@ export interface PatchRecord {
   parts: { offset: number; before: Buffer; after: Buffer }[];
 }
 
-export type JournalRecord = FileRecord | PatchRecord;
+/**
+ * A durable temp file (in the temp folder, named `temp`) that replaces the live file at `path` once
+ * the row saying `contentHash` has committed. After a crash it is renamed into place if that row
+ * committed and the rename had not happened yet.
+ */
+export interface PublishRecord {
+  kind: 'publish';
+  owner: string;
+  path: string;
+  contentHash: string;
+  temp: string;
+}
+
+export type JournalRecord = FileRecord | PatchRecord | PublishRecord;
 
 /** What recovery needs from the rest of the server: the row's content hash and a way to put bytes back. */
 export interface RecoveryTarget {
@@ -47,6 +65,8 @@ export interface RecoveryTarget {
   rewrite(owner: string, path: string, data: Buffer): Promise<void>;
   /** Writes `parts` into the existing file and fsyncs it; false if the file is gone. */
   patch(owner: string, path: string, parts: { offset: number; data: Buffer }[]): Promise<boolean>;
+  /** Renames the temp file `temp` over `path`, durably; false if it is gone (renamed before the crash). */
+  promote(owner: string, path: string, temp: string): Promise<boolean>;
 }
 
 const MAGIC = Buffer.from('MDJ1');
@@ -54,6 +74,7 @@ const SUFFIX = '.journal';
 
 type HeaderEntry =
   | { kind: 'file'; owner: string; path: string; contentHash: string; at: number; length: number }
+  | PublishRecord
   | {
       kind: 'patch';
       owner: string;
@@ -100,6 +121,7 @@ export class WriteJournal {
     const run = (async () => {
       try {
         await syncAll(files, root);
+        crashPoint('checkpoint-synced');
         await fs.rm(journal.file, { force: true });
       } catch {
         // Left in place: recovery at the next start replays it, which is harmless if it was not needed.
@@ -137,7 +159,10 @@ export class WriteJournal {
       const file = path.join(this.dir, name);
       const records = decode(await fs.readFile(file));
       if (!records) torn++;
-      for (const r of records ?? []) if (await replay(r, target)) replayed++;
+      for (const r of records ?? []) {
+        if (await replay(r, target)) replayed++;
+        crashPoint('recovery-replayed');
+      }
       await fs.rm(file, { force: true });
     }
     if (names.length) await fsyncDir(this.dir);
@@ -147,6 +172,7 @@ export class WriteJournal {
 
 async function replay(r: JournalRecord, target: RecoveryTarget): Promise<boolean> {
   const rowHash = await target.rowHash(r.owner, r.path);
+  if (r.kind === 'publish') return rowHash === r.contentHash && target.promote(r.owner, r.path, r.temp);
   if (r.kind === 'file') {
     if (rowHash !== r.contentHash) return false;
     await target.rewrite(r.owner, r.path, r.data);
@@ -191,16 +217,18 @@ function encode(records: readonly JournalRecord[]): Buffer[] {
     return at - b.length;
   };
   const entries: HeaderEntry[] = records.map((r) =>
-    r.kind === 'file'
-      ? { kind: 'file', owner: r.owner, path: r.path, contentHash: r.contentHash, length: r.data.length, at: put(r.data) }
-      : {
-          kind: 'patch',
-          owner: r.owner,
-          path: r.path,
-          fromHash: r.fromHash,
-          toHash: r.toHash,
-          parts: r.parts.map((p) => ({ offset: p.offset, length: p.after.length, beforeAt: put(p.before), afterAt: put(p.after) })),
-        },
+    r.kind === 'publish'
+      ? r
+      : r.kind === 'file'
+        ? { kind: 'file', owner: r.owner, path: r.path, contentHash: r.contentHash, length: r.data.length, at: put(r.data) }
+        : {
+            kind: 'patch',
+            owner: r.owner,
+            path: r.path,
+            fromHash: r.fromHash,
+            toHash: r.toHash,
+            parts: r.parts.map((p) => ({ offset: p.offset, length: p.after.length, beforeAt: put(p.before), afterAt: put(p.after) })),
+          },
   );
   const header = Buffer.from(JSON.stringify(entries));
   const length = Buffer.alloc(4);
@@ -228,15 +256,17 @@ function decode(buf: Buffer): JournalRecord[] | undefined {
   const entries = JSON.parse(body.subarray(8, payloadStart).toString('utf8')) as HeaderEntry[];
   const slice = (at: number, length: number) => Buffer.from(body.subarray(payloadStart + at, payloadStart + at + length));
   return entries.map((e) =>
-    e.kind === 'file'
-      ? { kind: 'file', owner: e.owner, path: e.path, contentHash: e.contentHash, data: slice(e.at, e.length) }
-      : {
-          kind: 'patch',
-          owner: e.owner,
-          path: e.path,
-          fromHash: e.fromHash,
-          toHash: e.toHash,
-          parts: e.parts.map((p) => ({ offset: p.offset, before: slice(p.beforeAt, p.length), after: slice(p.afterAt, p.length) })),
-        },
+    e.kind === 'publish'
+      ? e
+      : e.kind === 'file'
+        ? { kind: 'file', owner: e.owner, path: e.path, contentHash: e.contentHash, data: slice(e.at, e.length) }
+        : {
+            kind: 'patch',
+            owner: e.owner,
+            path: e.path,
+            fromHash: e.fromHash,
+            toHash: e.toHash,
+            parts: e.parts.map((p) => ({ offset: p.offset, before: slice(p.beforeAt, p.length), after: slice(p.afterAt, p.length) })),
+          },
   );
 }

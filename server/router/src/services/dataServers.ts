@@ -9,6 +9,8 @@ export interface DataServerInfo extends DataServerRecord {
   /** Whether /healthz answered on the last poll; null before the first poll. */
   healthy: boolean | null;
   lastCheckedAt: number | null;
+  /** Its last /healthz said its disk is nearly full (it takes no new users). */
+  diskFull: boolean;
   /** Whether a new user may be placed here now: available, healthy and room for one more quota. */
   acceptsNewUsers: boolean;
 }
@@ -57,23 +59,29 @@ export function createDataServerRegistry(deps: {
   afterHealthy?: (server: DataServerRecord) => Promise<void>;
 }): DataServerRegistry {
   const { db, log, fetchImpl, now } = deps;
-  const health = new Map<number, { healthy: boolean; checkedAt: number }>();
+  // diskFull: the server's /healthz said acceptsNewUsers false (its disk is nearly full).
+  const health = new Map<number, { healthy: boolean; checkedAt: number; diskFull: boolean }>();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
 
   async function probe(s: DataServerRecord): Promise<void> {
     const url = `${dataServerUrl(s.host, s.port)}/healthz`;
     let healthy = false;
+    let diskFull = false;
     try {
       const res = await fetchImpl(url, { signal: AbortSignal.timeout(deps.healthTimeoutMs ?? 2000) });
       healthy = res.ok;
-      await res.body?.cancel();
+      const body = (await res.json().catch(() => undefined)) as { acceptsNewUsers?: unknown } | undefined;
+      diskFull = body?.acceptsNewUsers === false;
     } catch {
       healthy = false;
     }
-    const before = health.get(s.id)?.healthy;
-    if (before !== healthy) log[healthy ? 'info' : 'warn']({ serverId: s.id, url }, healthy ? 'data server is up' : 'data server is down');
-    health.set(s.id, { healthy, checkedAt: now() });
+    const before = health.get(s.id);
+    if (before?.healthy !== healthy)
+      log[healthy ? 'info' : 'warn']({ serverId: s.id, url }, healthy ? 'data server is up' : 'data server is down');
+    if (healthy && diskFull && !before?.diskFull)
+      log.warn({ serverId: s.id, url }, 'data server disk is nearly full: no new users go there');
+    health.set(s.id, { healthy, checkedAt: now(), diskFull });
   }
 
   async function checkNow(): Promise<void> {
@@ -94,7 +102,8 @@ export function createDataServerRegistry(deps: {
       url: dataServerUrl(s.host, s.port),
       healthy: h ? h.healthy : null,
       lastCheckedAt: h ? h.checkedAt : null,
-      acceptsNewUsers: s.available && h?.healthy === true && hasRoomForNewUser(s),
+      diskFull: h?.diskFull ?? false,
+      acceptsNewUsers: s.available && h?.healthy === true && !h.diskFull && hasRoomForNewUser(s),
     };
   }
 
@@ -140,7 +149,7 @@ export function createDataServerRegistry(deps: {
         if (!s.available || !hasRoomForNewUser(s)) continue;
         // A server never polled yet (just registered) gets one probe now rather than being skipped.
         if (!health.has(s.id)) await probe(s);
-        if (health.get(s.id)?.healthy) return s;
+        if (health.get(s.id)?.healthy && !health.get(s.id)?.diskFull) return s;
       }
       return undefined;
     },
