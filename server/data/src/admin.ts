@@ -1,4 +1,5 @@
 // The data server's administrator commands (`npm run admin -- fsck …` runs this): the full check of rows against files.
+import fs from 'node:fs';
 import path from 'node:path';
 import { migrateLatest, openDatabase, silentLogger } from '@mydropbox/server-common';
 import { QUOTA_BYTES } from '@mydropbox/shared';
@@ -77,6 +78,10 @@ export async function runDataAdmin(args: string[], env: NodeJS.ProcessEnv, out: 
   const list = targets(env, only);
   if (!list.length) throw new UsageError(`There is no data server ${only} here.\n${USAGE}`);
   for (const t of list) {
+    if (!fs.existsSync(t.root)) {
+      out(`data server ${t.id}: no storage folder at ${t.root}; skipped (set DATA_ROOT or MYDROPBOX_HOME)`);
+      continue;
+    }
     if (repair && (await answers(t.port))) {
       throw new Error(
         `Data server ${t.id} is running (it answers on port ${t.port}); stop it before fsck --repair, or run fsck without --repair.`,

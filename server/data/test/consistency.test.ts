@@ -7,6 +7,7 @@ import { BLOCK_SIZE, ErrorBody } from '@mydropbox/shared';
 import { bytes, DataClient, Harness, SERVER_ID, startHarness } from './harness';
 import { openDatabase, silentLogger } from '@mydropbox/server-common';
 import { createDataServices } from '../src';
+import { runDataAdmin, UsageError } from '../src/admin';
 
 describe('data server consistency: start-up check, fsck, downloads', () => {
   let h: Harness;
@@ -112,5 +113,35 @@ describe('data server consistency: start-up check, fsck, downloads', () => {
     alice = h.as('alice');
     assert.equal((await alice.download('alone.bin')).status, 500, 'the damaged file still never reaches a device');
     assert.deepEqual((await alice.download('one.bin')).data, data);
+  });
+
+  it('npm run admin -- fsck: lists what is wrong with exit 1, repairs with --repair (server stopped), then exits 0', async () => {
+    const data = bytes(20_000, 31);
+    assert.equal((await alice.upload('a.bin', data)).status, 200);
+    assert.equal((await alice.upload('b.bin', data)).status, 200);
+    const env = { DATA_SERVER_ID: String(SERVER_ID), DATA_ROOT: h.root, DATA_DATABASE_URL: h.databaseUrl, DATA_PORT: '1' };
+    await h.restart(async () => {
+      const damaged = Buffer.from(data);
+      damaged[7] ^= 1;
+      fs.writeFileSync(onDisk('a.bin'), damaged);
+      fs.writeFileSync(onDisk('stray.txt'), 'no row');
+      const lines: string[] = [];
+      assert.equal(await runDataAdmin(['fsck'], env, (l) => lines.push(l)), 1);
+      assert.match(lines.join('\n'), /WRONG alice\/a\.bin: its hash differs from its row/);
+      assert.match(lines.join('\n'), /no row names alice\/stray\.txt/);
+      lines.length = 0;
+      assert.equal(await runDataAdmin(['fsck', '--repair'], env, (l) => lines.push(l)), 0);
+      assert.match(lines.join('\n'), /rebuilt alice\/a\.bin \(hash\)/);
+      assert.match(lines.join('\n'), /removed alice\/stray\.txt/);
+      lines.length = 0;
+      assert.equal(await runDataAdmin(['fsck'], env, (l) => lines.push(l)), 0);
+      assert.match(lines.join('\n'), /every file matches its row/);
+      await assert.rejects(
+        runDataAdmin(['fsck', '--what'], env, () => undefined),
+        UsageError,
+      );
+    });
+    alice = h.as('alice');
+    assert.deepEqual((await alice.download('a.bin')).data, data);
   });
 });
