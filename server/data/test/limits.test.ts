@@ -65,6 +65,23 @@ describe('data server limits: commits that do not add up, the quota across uploa
     assert.equal((await c.putBlock(sha256(more), more)).status, 204);
   });
 
+  it('checks uploads arriving together against the room once: six 4 MiB blocks at once into a 12 MiB quota, three get in', async () => {
+    const c = h.as('cora');
+    const blocks = Array.from({ length: 6 }, (_, i) => bytes(BLOCK_SIZE, 40 + i));
+    const answers = await Promise.all(blocks.map((b) => c.putBlock(sha256(b), b)));
+    const statuses = await Promise.all(answers.map(async (r) => (await r.arrayBuffer(), r.status)));
+    assert.deepEqual(statuses.filter((s) => s === 204).length, 3, `answers: ${statuses.join(' ')}`);
+    assert.ok(statuses.every((s) => s === 204 || s === 507));
+    const sessions = await Promise.all(
+      [1, 2].map(() => c.json('POST', '/v1/uploads', { size: 2 * BLOCK_SIZE, blocks: blockHashesOf(bytes(2 * BLOCK_SIZE, 50)) })),
+    );
+    assert.deepEqual(
+      sessions.map((r) => r.status),
+      [507, 507],
+      'no session fits beside them',
+    );
+  });
+
   describe('a path too long for the server once under its storage folder', () => {
     // Every segment within 255 bytes and the whole within the 4096 the protocol allows, but too long under <root>/<id>/<user>/.
     const longPath =

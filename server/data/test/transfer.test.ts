@@ -21,7 +21,17 @@ for (const kind of DATABASE_KINDS) {
     it('answers /healthz without a token', async () => {
       const res = await fetch(`${h.url}/healthz`);
       assert.equal(res.status, 200);
-      assert.deepEqual(await res.json(), { status: 'ok', serverId: SERVER_ID });
+      const body = (await res.json()) as {
+        status: string;
+        serverId: number;
+        acceptsNewUsers: boolean;
+        disk: { freeBytes: number; totalBytes: number };
+      };
+      assert.deepEqual(
+        { status: body.status, serverId: body.serverId, acceptsNewUsers: body.acceptsNewUsers },
+        { status: 'ok', serverId: SERVER_ID, acceptsNewUsers: true },
+      );
+      assert.ok(body.disk.freeBytes > 0 && body.disk.freeBytes <= body.disk.totalBytes, JSON.stringify(body.disk));
     });
 
     it('round-trips an empty file', async () => {

@@ -25,7 +25,14 @@ export class BlockUploads {
       throw new MyDropboxError('payload_too_large', `A block holds at most ${BLOCK_SIZE} bytes; this one has ${declaredLength}.`);
     }
     await this.quota.checkUpload(owner, declaredLength ?? 0);
-    return this.staging.receive(owner, hash, body, (bytes) => this.quota.checkUpload(owner, bytes));
+    let release: (() => void) | undefined;
+    try {
+      return await this.staging.receive(owner, hash, body, async (bytes) => {
+        release = await this.quota.reserveUpload(owner, bytes);
+      });
+    } finally {
+      release?.();
+    }
   }
 
   /**
@@ -60,11 +67,15 @@ export class BlockUploads {
       blocks.push({ hash, bytes });
       off += BATCH_HEADER + length;
     }
-    await this.quota.checkUpload(
+    const release = await this.quota.reserveUpload(
       owner,
       blocks.reduce((n, b) => n + b.bytes.length, 0),
     );
-    await inParallel(blocks, 16, (b) => this.staging.hold(owner, b.hash, b.bytes));
+    try {
+      await inParallel(blocks, 16, (b) => this.staging.hold(owner, b.hash, b.bytes));
+    } finally {
+      release();
+    }
     return blocks.length;
   }
 
@@ -117,8 +128,12 @@ export class BlockUploads {
     if (actual !== hash) {
       throw new MyDropboxError('hash_mismatch', `The rebuilt block has SHA-256 ${actual}, not ${hash}; send the whole block.`, { actual });
     }
-    await this.quota.checkUpload(owner, size);
-    await this.staging.hold(owner, hash, block);
+    const release = await this.quota.reserveUpload(owner, size);
+    try {
+      await this.staging.hold(owner, hash, block);
+    } finally {
+      release();
+    }
   }
 }
 

@@ -40,11 +40,33 @@ export class Quota {
    */
   async checkUpload(owner: string, incoming: number): Promise<void> {
     const [{ usedBytes }, staged] = await Promise.all([this.files.usage(owner), this.staging.stagedBytes(owner)]);
-    const waiting = staged + this.openUploads(owner);
+    const waiting = staged + this.openUploads(owner) + (this.reserved.get(owner) ?? 0);
     if (usedBytes + incoming > this.quotaBytes) throw this.exceeded(usedBytes, `this upload needs ${formatBytes(incoming)} more`);
     if (waiting + incoming > this.quotaBytes) {
       throw this.exceeded(usedBytes, `${formatBytes(waiting)} of uploads are still waiting for a commit`);
     }
+  }
+
+  /** Bytes admitted by `reserveUpload` and not yet staged or opened, per user. */
+  private readonly reserved = new Map<string, number>();
+
+  /**
+   * `checkUpload`, and the bytes held for the caller until it calls the returned release (once its
+   * block is staged or its session counted): uploads arriving together are not each checked against
+   * the same room.
+   */
+  async reserveUpload(owner: string, incoming: number): Promise<() => void> {
+    await this.checkUpload(owner, incoming);
+    // No await between the check's last read and this: the next check sees these bytes.
+    this.reserved.set(owner, (this.reserved.get(owner) ?? 0) + incoming);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.reserved.get(owner) ?? 0) - incoming;
+      if (left > 0) this.reserved.set(owner, left);
+      else this.reserved.delete(owner);
+    };
   }
 
   private exceeded(usedBytes: number, need: string): MyDropboxError {

@@ -62,22 +62,26 @@ export class UploadSessions {
     if (mine.length >= SESSIONS_PER_USER) {
       throw new MyDropboxError('rate_limited', `You have ${mine.length} uploads open; commit one or wait ${IDLE_MS / 60_000} minutes.`);
     }
-    await this.quota.checkUpload(owner, size);
-    const { tempPath, handle } = await this.disk.createTemp(true);
-    const id = randomBytes(16).toString('hex');
-    this.sessions.set(id, {
-      id,
-      owner,
-      size,
-      blocks: [...blocks],
-      tempPath,
-      handle,
-      written: new Set(),
-      touched: now,
-      unsynced: 0,
-      pending: new Set(),
-    });
-    return id;
+    const release = await this.quota.reserveUpload(owner, size);
+    try {
+      const { tempPath, handle } = await this.disk.createTemp(true);
+      const id = randomBytes(16).toString('hex');
+      this.sessions.set(id, {
+        id,
+        owner,
+        size,
+        blocks: [...blocks],
+        tempPath,
+        handle,
+        written: new Set(),
+        touched: now,
+        unsynced: 0,
+        pending: new Set(),
+      });
+      return id;
+    } finally {
+      release(); // counted from now on as an open session (bytesOf)
+    }
   }
 
   /**
