@@ -1,6 +1,7 @@
 // Builds the data server's Koa app from its services and the router's public key; no env, no listening.
 import Koa from 'koa';
 import Router from '@koa/router';
+import type { DataHealth } from '@mydropbox/shared';
 import { AccessTokenVerifier, Logger, apiResponseHeaders, errorMiddleware } from '@mydropbox/server-common';
 import type { DataServices } from './services';
 import { authenticate, DataState } from './auth';
@@ -28,14 +29,14 @@ export function createApp(deps: DataAppDeps): Koa<DataState> {
 
   const health = new Router();
   health.get('/healthz', async (ctx) => {
-    // The router reads acceptsNewUsers when it places a new account (a nearly full disk takes none).
+    // The router reads diskNearlyFull when it places a new account (a nearly full disk takes none).
     const space = await deps.services.space().catch(() => undefined);
-    ctx.body = {
+    const body: DataHealth = {
       status: 'ok',
       serverId: deps.services.serverId,
-      acceptsNewUsers: space ? !space.nearlyFull : true,
-      ...(space ? { disk: { freeBytes: space.freeBytes, totalBytes: space.totalBytes } } : {}),
+      ...(space ? { diskNearlyFull: space.nearlyFull, freeBytes: space.freeBytes } : {}),
     };
+    ctx.body = body;
   });
   app.use(health.routes());
 

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { AccessTokenSigner, generateSigningKeys } from '@mydropbox/server-common';
-import { blockHashesOf, contentHashOfBlocks, ErrorBody, ListResponse } from '@mydropbox/shared';
+import { blockHashesOf, contentHashOfBlocks, DataHealth, ErrorBody, ListResponse } from '@mydropbox/shared';
 import { startDataServer, RunningDataServer } from '../src';
 import { bytes, DataClient } from './harness';
 import { filesUnder } from './childServer';
@@ -63,9 +63,8 @@ describe('data server on a full disk (a small tmpfs as its root)', function () {
       });
     server = await start();
     const client = () => new DataClient(server!.url, signer.sign({ sub: 'alice', sid: SERVER_ID, scope: 'user' }).token);
-    const health = async () =>
-      (await (await fetch(`${server!.url}/healthz`)).json()) as { acceptsNewUsers: boolean; disk: { freeBytes: number } };
-    assert.equal((await health()).acceptsNewUsers, true);
+    const health = async () => (await (await fetch(`${server!.url}/healthz`)).json()) as DataHealth;
+    assert.equal((await health()).diskNearlyFull, false);
 
     // Another tenant of the disk takes most of it; then uploads (big files and batches of small ones) until the disk refuses.
     fs.writeFileSync(path.join(mount!.dir, 'filler'), Buffer.alloc(12 * 1024 * 1024));
@@ -87,7 +86,7 @@ describe('data server on a full disk (a small tmpfs as its root)', function () {
     assert.ok(refusal, 'the disk filled up');
     assert.equal(refusal.code, 'insufficient_storage', JSON.stringify(refusal));
     assert.match(refusal.message, /out of disk space.*not your quota/);
-    assert.equal((await health()).acceptsNewUsers, false, 'a nearly full disk takes no new users');
+    assert.equal((await health()).diskNearlyFull, true, 'a nearly full disk takes no new users');
 
     // Nothing listed lacks its bytes; nothing on disk lacks a row (after a restart's check, which must itself survive the full disk).
     const checkAgreement = async (context: string) => {
@@ -114,7 +113,7 @@ describe('data server on a full disk (a small tmpfs as its root)', function () {
       assert.equal((await client().upload(p, data)).status, 200);
       want.set(p, data);
     }
-    assert.equal((await health()).acceptsNewUsers, true);
+    assert.equal((await health()).diskNearlyFull, false);
     await server.close();
     server = await start();
     const listed = await checkAgreement('space freed, after a restart');

@@ -58,6 +58,20 @@ for (const kind of DATABASE_KINDS) {
       assert.equal((await h.services.accounts.signUp(fresh())).dataServer.id, 2, 'available again');
     });
 
+    it('places no new user on a server whose disk is nearly full, until it has room again', async () => {
+      const full = await addServer(1, 1000);
+      full.body = { status: 'ok', serverId: 1, diskNearlyFull: true, freeBytes: 1000 };
+      await addServer(2, 1000);
+      await h.services.dataServers.checkNow();
+      assert.equal((await h.services.accounts.signUp(fresh())).dataServer.id, 2, 'server 1 says its disk is nearly full');
+      const listed = (await h.services.dataServers.list()).find((s) => s.id === 1)!;
+      assert.equal(listed.diskFull, true);
+      assert.equal(listed.acceptsNewUsers, false);
+      full.body = { status: 'ok', serverId: 1, diskNearlyFull: false, freeBytes: 1e12 };
+      await h.services.dataServers.checkNow();
+      assert.equal((await h.services.accounts.signUp(fresh())).dataServer.id, 1, 'room again');
+    });
+
     it('notices a server going down and coming back on the next poll', async () => {
       const e = await addServer(1, 1000);
       await addServer(2, 1000);

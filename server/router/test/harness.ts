@@ -88,6 +88,8 @@ export interface HealthEndpoint {
   port: number;
   /** The status /healthz answers; 0 closes the connection without an answer. */
   status: number;
+  /** The JSON /healthz answers with (a data server's DataHealth); default {}. */
+  body?: unknown;
   close(): Promise<void>;
 }
 
@@ -97,7 +99,7 @@ export async function startHealthEndpoint(status = 200): Promise<HealthEndpoint>
   const l = await listen((req: http.IncomingMessage, res: http.ServerResponse) => {
     if (endpoint.status === 0) return void req.socket.destroy();
     res.statusCode = req.url === '/healthz' ? endpoint.status : 404;
-    res.end('{}');
+    res.end(JSON.stringify(endpoint.body ?? {}));
   });
   endpoint.port = l.port;
   endpoint.close = () => l.close();

@@ -1,6 +1,6 @@
 // The registry of data servers (DataServers rows) and the health poller that decides which can take new users.
 import type { Knex } from 'knex';
-import { MyDropboxError, DataServerAddress, QUOTA_GB } from '@mydropbox/shared';
+import { MyDropboxError, DataServerAddress, QUOTA_GB, type DataHealth } from '@mydropbox/shared';
 import type { Logger } from '@mydropbox/server-common';
 import { DataServerRecord, findDataServer, listDataServers, setDataServerAvailable, upsertDataServer } from '../stores/dataServerStore';
 
@@ -59,7 +59,7 @@ export function createDataServerRegistry(deps: {
   afterHealthy?: (server: DataServerRecord) => Promise<void>;
 }): DataServerRegistry {
   const { db, log, fetchImpl, now } = deps;
-  // diskFull: the server's /healthz said acceptsNewUsers false (its disk is nearly full).
+  // diskFull: the server's /healthz said diskNearlyFull.
   const health = new Map<number, { healthy: boolean; checkedAt: number; diskFull: boolean }>();
   let timer: NodeJS.Timeout | undefined;
   let polling: Promise<void> | undefined;
@@ -71,8 +71,8 @@ export function createDataServerRegistry(deps: {
     try {
       const res = await fetchImpl(url, { signal: AbortSignal.timeout(deps.healthTimeoutMs ?? 2000) });
       healthy = res.ok;
-      const body = (await res.json().catch(() => undefined)) as { acceptsNewUsers?: unknown } | undefined;
-      diskFull = body?.acceptsNewUsers === false;
+      const body = (await res.json().catch(() => undefined)) as Partial<DataHealth> | undefined;
+      diskFull = body?.diskNearlyFull === true;
     } catch {
       healthy = false;
     }
