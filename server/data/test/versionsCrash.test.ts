@@ -168,6 +168,38 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     assert.deepEqual((await c.download('doc.bin')).data, doc);
   });
 
+  it('a kill during a commit and a restore over a live file, after their rows: the next start finishes them, the replaced content kept', async () => {
+    let c = await start();
+    const v1 = bytes(3 * BLOCK_SIZE + 5, 9);
+    const v2 = Buffer.from(v1);
+    v2[BLOCK_SIZE + 3] ^= 0xff; // block 1 only
+    await put(c, 'big.bin', v1, null);
+    await put(c, 'r.txt', Buffer.from('R1'), null);
+    await put(c, 'r.txt', Buffer.from('R2'), 1);
+    const [r1] = (await versions(c, 'r.txt')).versions;
+    await stop(child);
+
+    // A commit (a new copy: after a restart the file is not patched in place) killed after its rows.
+    c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-rows' });
+    await assert.rejects(c.upload('big.bin', v2, 1));
+    // The next start finishes it; then a restore over r.txt is killed the same way.
+    c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-rows' });
+    assert.deepEqual((await c.download('big.bin')).data, v2, 'the content its row names, byte for byte');
+    const kept = (await versions(c, 'big.bin')).versions;
+    assert.deepEqual(await versionBytes(c, kept[0]!.id), v1, 'what it replaced is a version');
+    await assert.rejects(c.json('POST', '/v1/restore', { path: 'r.txt', versionId: r1!.id }));
+
+    c = await start();
+    assert.deepEqual((await c.download('r.txt')).data, Buffer.from('R1'), 'the restore, finished');
+    const list = (await versions(c, 'r.txt')).versions;
+    assert.deepEqual(
+      list.map((v) => v.reason),
+      ['restore', 'edit'],
+    );
+    assert.deepEqual(await versionBytes(c, list[0]!.id), Buffer.from('R2'), 'the content the restore replaced is kept');
+    assert.deepEqual(await versionBytes(c, list[1]!.id), Buffer.from('R1'));
+  });
+
   it('a kill during a restore over a live file, after keeping it but before replacing it, loses nothing', async () => {
     let c = await start();
     await put(c, 'r.txt', Buffer.from('R1'), null);
