@@ -80,4 +80,43 @@ describe('data server change feed', () => {
     assert.equal((await alice.json('GET', '/v1/changes?cursor=0&timeout=abc')).status, 400);
     assert.equal((await alice.json('GET', '/v1/changes?cursor=0&timeout=-3')).status, 400);
   });
+
+  it('carries folders made and removed, in one order with the files, and wakes a long-poll for a new folder', async () => {
+    const carol = h.as('carol');
+    const feed = (cursor: string, timeout = 0) =>
+      carol.json<ChangesResponse>('GET', `/v1/changes?cursor=${encodeURIComponent(cursor)}&timeout=${timeout}`);
+    await carol.json('POST', '/v1/folders', { path: 'Empty/Inner' });
+    await carol.upload('Empty/file.txt', Buffer.from('f'));
+    await carol.json('DELETE', '/v1/folders?path=Empty%2FInner');
+    const all = await feed('0');
+    assert.deepEqual(
+      all.body.changes.map((c) => [c.path, c.kind ?? 'file', c.deleted]),
+      // Like a file's row, a folder's row holds its latest change: made then removed reads as removed.
+      [
+        ['Empty', 'folder', false],
+        ['Empty/file.txt', 'file', false],
+        ['Empty/Inner', 'folder', true],
+      ],
+    );
+    assert.equal(all.body.cursor, '4');
+    // The listing's cursor and the feed agree: nothing after it, and a folder made again comes back.
+    assert.equal((await carol.json<ListResponse>('GET', '/v1/files')).body.cursor, '4');
+    const poll = feed('4', 20);
+    await new Promise((r) => setTimeout(r, 100));
+    await carol.json('POST', '/v1/folders', { path: 'Empty/Inner' });
+    const woken = await poll;
+    assert.deepEqual(
+      woken.body.changes.map((c) => [c.path, c.kind, c.deleted, c.rev, c.size, c.contentHash]),
+      [['Empty/Inner', 'folder', false, 0, 0, '']],
+    );
+    assert.equal(woken.body.cursor, '5');
+    // Making a folder that is there already is not a change.
+    await carol.json('POST', '/v1/folders', { path: 'Empty/Inner' });
+    assert.deepEqual((await feed('5')).body, { changes: [], cursor: '5' });
+    const folders = await carol.json<{ folders: { path: string }[] }>('GET', '/v1/folders');
+    assert.deepEqual(
+      folders.body.folders.map((f) => f.path),
+      ['Empty', 'Empty/Inner'],
+    );
+  });
 });

@@ -87,10 +87,15 @@ for (const kind of DATABASE_KINDS) {
       assert.equal(res.body.files, 2);
       assert.deepEqual(await files(alice), ['keep.txt']);
       assert.equal((await entries(alice, 't')).status, 404);
-      const changes = await alice.json<{ changes: { path: string; deleted: boolean }[] }>('GET', `/v1/changes?cursor=${cursor}&timeout=0`);
-      assert.deepEqual(changes.body.changes.map((c) => [c.path, c.deleted]).sort(), [
-        ['t/a.txt', true],
-        ['t/u/b.txt', true],
+      const changes = await alice.json<{ changes: { path: string; deleted: boolean; kind?: string }[] }>(
+        'GET',
+        `/v1/changes?cursor=${cursor}&timeout=0`,
+      );
+      assert.deepEqual(changes.body.changes.map((c) => [c.path, c.deleted, c.kind ?? 'file']).sort(), [
+        ['t', true, 'folder'], // made explicit as the parent of t/empty
+        ['t/a.txt', true, 'file'],
+        ['t/empty', true, 'folder'],
+        ['t/u/b.txt', true, 'file'],
       ]);
       assert.equal((await alice.json('DELETE', '/v1/folders?path=t')).status, 404);
       assert.equal((await alice.json('DELETE', '/v1/folders?path=keep.txt')).status, 409);

@@ -1,6 +1,7 @@
 // The per-user change feed: cursors are change sequence numbers, and long-polls wake when a commit lands.
 import type { Change, ChangesResponse } from '@mydropbox/shared';
-import type { FilesRepository } from '../store/filesRepository';
+import type { FileRow, FilesRepository } from '../store/filesRepository';
+import type { FolderChangeRow, FoldersRepository } from '../store/foldersRepository';
 
 export const MAX_WAIT_SECONDS = 60;
 const PAGE = 1000;
@@ -10,7 +11,10 @@ export class ChangeFeed {
   private readonly waiters = new Map<string, Set<() => void>>();
   private closed = false;
 
-  constructor(private readonly files: FilesRepository) {}
+  constructor(
+    private readonly files: FilesRepository,
+    private readonly folders: FoldersRepository,
+  ) {}
 
   async cursorNow(owner: string): Promise<string> {
     return String(await this.files.maxSeq(owner));
@@ -37,24 +41,22 @@ export class ChangeFeed {
         return { changes: [], cursor: String(newest), reset: true };
       }
       const from = Number(cursor);
-      let rows = await this.files.changesSince(owner, from, PAGE);
+      let rows = await this.since(owner, from);
       if (rows.length === 0 && waiter) {
         await waiter.woken;
-        rows = await this.files.changesSince(owner, from, PAGE);
+        rows = await this.since(owner, from);
       }
-      const changes: Change[] = rows.map((r) => ({
-        path: r.path,
-        deleted: r.deleted,
-        rev: r.rev,
-        size: r.size,
-        contentHash: r.contentHash,
-        modifiedAt: r.modifiedAt,
-        ...(r.executable ? { executable: true } : {}),
-      }));
-      return { changes, cursor: String(rows.length ? rows[rows.length - 1].seq : from) };
+      return { changes: rows.map(toChange), cursor: String(rows.length ? rows[rows.length - 1]!.seq : from) };
     } finally {
       waiter?.cancel();
     }
+  }
+
+  /** File and folder changes after `from` in their one order, a page at most. */
+  private async since(owner: string, from: number): Promise<(FileRow | (FolderChangeRow & { kind: 'folder' }))[]> {
+    const [files, folders] = await Promise.all([this.files.changesSince(owner, from, PAGE), this.folders.changesSince(owner, from, PAGE)]);
+    const merged = [...files, ...folders.map((f) => ({ ...f, kind: 'folder' as const }))].sort((a, b) => a.seq - b.seq);
+    return merged.slice(0, PAGE);
   }
 
   /** Wakes every long-poll so a closing server does not wait for them. */
@@ -82,4 +84,17 @@ export class ChangeFeed {
     });
     return { woken, cancel };
   }
+}
+
+function toChange(r: FileRow | (FolderChangeRow & { kind: 'folder' })): Change {
+  if ('kind' in r) return { path: r.path, deleted: r.deleted, kind: 'folder', rev: 0, size: 0, contentHash: '', modifiedAt: r.createdAt };
+  return {
+    path: r.path,
+    deleted: r.deleted,
+    rev: r.rev,
+    size: r.size,
+    contentHash: r.contentHash,
+    modifiedAt: r.modifiedAt,
+    ...(r.executable ? { executable: true } : {}),
+  };
 }

@@ -5,12 +5,15 @@ import type { FilesRepository } from '../store/filesRepository';
 import type { FoldersRepository } from '../store/foldersRepository';
 import type { FileWrites } from './fileWrites';
 import type { Quota } from './quota';
+import type { ChangeFeed } from './changeFeed';
 
 export interface FolderDeps {
   files: FilesRepository;
   folders: FoldersRepository;
   writes: FileWrites;
   quota: Quota;
+  /** Told of every folder made or removed: they are in the change feed like files. */
+  feed: ChangeFeed;
   now?: () => number;
 }
 
@@ -127,7 +130,7 @@ export class Folders {
     const existing = await this.d.folders.get(owner, path);
     if (existing) return { folder: existing, created: false };
     const createdAt = this.now();
-    await this.d.folders.addMissing(owner, [...ancestorsOf(path).reverse(), path], createdAt);
+    await this.addFolders(owner, [...ancestorsOf(path).reverse(), path], createdAt);
     return { folder: (await this.d.folders.get(owner, path)) ?? { path, createdAt }, created: true };
   }
 
@@ -173,14 +176,14 @@ export class Folders {
     }
     const createdAt = this.now();
     const explicit = tree.foldersAtOrUnder(from).map((f) => rebase(f.path, from, to));
-    await this.d.folders.addMissing(owner, [...ancestorsOf(to).reverse(), to, ...explicit], createdAt);
+    await this.addFolders(owner, [...ancestorsOf(to).reverse(), to, ...explicit], createdAt);
     for (const f of files) {
       const target = rebase(f.path, from, to);
       if (andDelete) await this.d.writes.move(owner, { from: f.path, to: target, baseRev: f.rev, overwrite: true });
       else await this.d.writes.copy(owner, { from: f.path, to: target, baseRev: f.rev, overwrite: true });
     }
     if (andDelete)
-      await this.d.folders.remove(
+      await this.removeFolders(
         owner,
         tree.foldersAtOrUnder(from).map((f) => f.path),
       );
@@ -197,11 +200,20 @@ export class Folders {
         if (!MyDropboxError.is(err, 'not_found')) throw err;
       }
     }
-    await this.d.folders.remove(
+    await this.removeFolders(
       owner,
       tree.foldersAtOrUnder(path).map((f) => f.path),
     );
     return files.length;
+  }
+
+  /** Folder rows take sequence numbers from the series file commits use, so they change under the same per-user lock. */
+  private async addFolders(owner: string, paths: string[], createdAt: number): Promise<void> {
+    if ((await this.d.writes.locked(owner, () => this.d.folders.addMissing(owner, paths, createdAt))) > 0) this.d.feed.notify(owner);
+  }
+
+  private async removeFolders(owner: string, paths: string[]): Promise<void> {
+    if ((await this.d.writes.locked(owner, () => this.d.folders.remove(owner, paths))) > 0) this.d.feed.notify(owner);
   }
 
   private async snapshot(owner: string): Promise<TreeSnapshot> {

@@ -84,7 +84,8 @@ export function createDataServices(deps: DataServicesDeps): DataServices {
   const files = new FilesRepository(deps.db);
   const disk = new UserFiles(deps.root, deps.serverId);
   const staging = new BlockStaging(deps.root, deps.serverId);
-  const feed = new ChangeFeed(files);
+  const folderRows = new FoldersRepository(deps.db, files);
+  const feed = new ChangeFeed(files, folderRows);
   const quota = new Quota(files, staging, deps.quotaBytes);
   const publishLock = new KeyedMutex();
   const published = new PublishedHere();
@@ -121,7 +122,7 @@ export function createDataServices(deps: DataServicesDeps): DataServices {
     serverId: deps.serverId,
     reads: new FileReads({ files, disk, staging, feed, publishLock, openReads, quotaBytes: deps.quotaBytes, kept: keeper }),
     writes,
-    folders: new Folders({ files, folders: new FoldersRepository(deps.db), writes, quota }),
+    folders: new Folders({ files, folders: folderRows, writes, quota, feed }),
     uploads: new BlockUploads(staging, quota, assembler),
     sessions,
     feed,

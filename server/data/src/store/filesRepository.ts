@@ -152,10 +152,11 @@ export class FilesRepository {
     return { usedBytes: Number(r?.used ?? 0), fileCount: Number(r?.n ?? 0) };
   }
 
-  /** The newest change sequence number of a user (0 before the first change). */
+  /** The newest change sequence number of a user (0 before the first change): files and folders share one series. */
   async maxSeq(owner: string, trx: Knex = this.db): Promise<number> {
-    const r = (await trx('Files').where({ Owner: owner }).max({ m: 'Seq' }).first()) as { m: number | string | null } | undefined;
-    return Number(r?.m ?? 0);
+    const newest = async (table: 'Files' | 'Folders') =>
+      Number(((await trx(table).where({ Owner: owner }).max({ m: 'Seq' }).first()) as { m: number | string | null } | undefined)?.m ?? 0);
+    return Math.max(await newest('Files'), await newest('Folders'));
   }
 
   async blocksOf(owner: string, path: string): Promise<string[]> {

@@ -1,11 +1,20 @@
-// The Folders rows of one data server: explicit folders, each keyed like Files by (Owner, PathKey).
+// The Folders rows of one data server: explicit folders, each keyed like Files by (Owner, PathKey), in the change feed by Seq (a removed one stays as a tombstone).
 import type { Knex } from 'knex';
 import type { FolderEntry } from '@mydropbox/shared';
+import type { FilesRepository } from './filesRepository';
 import { pathKey } from './filesRepository';
 
 interface RawFolder {
   Folderpath: string;
   CreatedAt: number | string;
+}
+
+/** A folder's change: made (or made again) or removed, at `seq` in the user's one series with Files. */
+export interface FolderChangeRow {
+  path: string;
+  deleted: boolean;
+  seq: number;
+  createdAt: number;
 }
 
 const CHUNK = 500;
@@ -15,48 +24,87 @@ function toEntry(r: RawFolder): FolderEntry {
 }
 
 export class FoldersRepository {
-  constructor(private readonly db: Knex) {}
+  /** `files` gives the newest sequence number of both tables; callers hold the user's write lock, as for files. */
+  constructor(
+    private readonly db: Knex,
+    private readonly files: FilesRepository,
+  ) {}
 
   async get(owner: string, path: string): Promise<FolderEntry | undefined> {
     const r = (await this.db('Folders')
       .select('Folderpath', 'CreatedAt')
-      .where({ Owner: owner, PathKey: pathKey(path) })
+      .where({ Owner: owner, PathKey: pathKey(path), Deleted: false })
       .first()) as RawFolder | undefined;
     return r ? toEntry(r) : undefined;
   }
 
   async list(owner: string): Promise<FolderEntry[]> {
-    const rows = (await this.db('Folders').select('Folderpath', 'CreatedAt').where({ Owner: owner })) as RawFolder[];
+    const rows = (await this.db('Folders').select('Folderpath', 'CreatedAt').where({ Owner: owner, Deleted: false })) as RawFolder[];
     return rows.map(toEntry).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
-  /** Adds the folders that are not there yet; existing ones keep their creation time. */
-  async addMissing(owner: string, paths: readonly string[], createdAt: number): Promise<void> {
+  /** Adds the folders that are not there yet (a tombstone comes back to life); existing ones keep their creation time. Returns how many changed. */
+  async addMissing(owner: string, paths: readonly string[], createdAt: number): Promise<number> {
     paths = [...new Set(paths)];
-    if (paths.length === 0) return;
-    await this.db.transaction(async (trx) => {
+    if (paths.length === 0) return 0;
+    return this.db.transaction(async (trx) => {
+      let seq = await this.files.maxSeq(owner, trx);
+      let changed = 0;
       for (let i = 0; i < paths.length; i += CHUNK) {
         const part = paths.slice(i, i + CHUNK);
-        const keys = part.map(pathKey);
-        const present = new Set(
-          ((await trx('Folders').select('PathKey').where({ Owner: owner }).whereIn('PathKey', keys)) as { PathKey: string }[]).map(
-            (r) => r.PathKey,
-          ),
-        );
-        const rows = part
-          .filter((p) => !present.has(pathKey(p)))
-          .map((p) => ({ Owner: owner, PathKey: pathKey(p), Folderpath: p, CreatedAt: createdAt }));
-        if (rows.length) await trx('Folders').insert(rows);
+        const rows = (await trx('Folders').select('PathKey', 'Deleted').where({ Owner: owner }).whereIn('PathKey', part.map(pathKey))) as {
+          PathKey: string;
+          Deleted: number | boolean;
+        }[];
+        const state = new Map(rows.map((r) => [r.PathKey, Boolean(r.Deleted)]));
+        const fresh: Record<string, unknown>[] = [];
+        for (const p of part) {
+          const key = pathKey(p);
+          if (state.get(key) === false) continue;
+          seq += 1;
+          changed += 1;
+          if (state.has(key)) {
+            await trx('Folders')
+              .where({ Owner: owner, PathKey: key })
+              .update({ Folderpath: p, CreatedAt: createdAt, Seq: seq, Deleted: false });
+          } else fresh.push({ Owner: owner, PathKey: key, Folderpath: p, CreatedAt: createdAt, Seq: seq, Deleted: false });
+        }
+        if (fresh.length) await trx('Folders').insert(fresh);
       }
+      return changed;
     });
   }
 
-  async remove(owner: string, paths: readonly string[]): Promise<void> {
-    for (let i = 0; i < paths.length; i += CHUNK) {
-      await this.db('Folders')
-        .where({ Owner: owner })
-        .whereIn('PathKey', paths.slice(i, i + CHUNK).map(pathKey))
-        .delete();
-    }
+  /** Marks the folders removed (tombstones the change feed carries); ones not there are skipped. Returns how many changed. */
+  async remove(owner: string, paths: readonly string[]): Promise<number> {
+    paths = [...new Set(paths)];
+    if (paths.length === 0) return 0;
+    return this.db.transaction(async (trx) => {
+      let seq = await this.files.maxSeq(owner, trx);
+      let changed = 0;
+      for (let i = 0; i < paths.length; i += CHUNK) {
+        const live = (await trx('Folders')
+          .select('PathKey')
+          .where({ Owner: owner, Deleted: false })
+          .whereIn('PathKey', paths.slice(i, i + CHUNK).map(pathKey))) as { PathKey: string }[];
+        for (const { PathKey } of live) {
+          seq += 1;
+          changed += 1;
+          await trx('Folders').where({ Owner: owner, PathKey }).update({ Seq: seq, Deleted: true });
+        }
+      }
+      return changed;
+    });
+  }
+
+  /** Folder changes after `seq`, oldest first. */
+  async changesSince(owner: string, seq: number, limit: number): Promise<FolderChangeRow[]> {
+    const rows = (await this.db('Folders')
+      .select('Folderpath', 'CreatedAt', 'Seq', 'Deleted')
+      .where({ Owner: owner })
+      .andWhere('Seq', '>', seq)
+      .orderBy('Seq')
+      .limit(limit)) as (RawFolder & { Seq: number | string; Deleted: number | boolean })[];
+    return rows.map((r) => ({ path: r.Folderpath, createdAt: Number(r.CreatedAt), seq: Number(r.Seq), deleted: Boolean(r.Deleted) }));
   }
 }
