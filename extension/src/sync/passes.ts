@@ -8,7 +8,7 @@ import { applySnapshot, catchUp, fetchRemote } from './remoteTree';
 import type { NotSyncedItem } from './notSynced';
 import { halt, isSignedOut, signedOutReason } from './lifecycle';
 import { refreshRemote } from './refresh';
-import { deferRetry, settleStatus, tellNotSynced } from './passOutcome';
+import { armRetryLater, deferRetry, settleStatus, tellNotSynced } from './passOutcome';
 import type { EngineState } from './engineState';
 import { believeFolder, syncFolders } from './folderSync';
 
@@ -142,6 +142,11 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
     const actions = plan(s.local, s.remoteTree, index.tree, now, { deviceName: s.deviceName, paths: candidates });
     if (actions.length === 0) {
       settled = true;
+      // A path whose retry came due and that needs nothing now (done elsewhere, or gone on both sides) waits no more:
+      // left in the list, it kept the status short of up to date and its timer firing at once, for ever.
+      let cleared = false;
+      for (const p of paths) if ((s.retryLater.get(p)?.at ?? Infinity) <= now) cleared = s.retryLater.delete(p) || cleared;
+      if (cleared) armRetryLater(s);
       break;
     }
     last = actions;

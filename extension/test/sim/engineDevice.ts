@@ -1,0 +1,399 @@
+// One simulated device running the real engine: EngineState, the SyncLoop on a FakeClock, the real passes
+// (fullPass, incrementalPass, reconcile, guard, per-path retries, the status), the real SyncedIndex (its journal
+// on /dev/shm, reopened after a crash), given an in-memory folder and server. Every request to the server and
+// every read of the folder waits at a gate the simulation opens, so it decides what happens in between.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import { MyDropboxError, type Change, type FileEntry } from '@mydropbox/shared';
+import { EngineState } from '../../src/sync/engineState';
+import type { LocalIO, SyncServer } from '../../src/sync/engineIO';
+import { fullPass, incrementalPass } from '../../src/sync/passes';
+import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
+import { LocalTree } from '../../src/sync/localTree';
+import { IgnoreRules } from '../../src/sync/ignore';
+import { applyChanges, recordAnswer, recordGone } from '../../src/sync/changeFeed';
+import { executionPhases, type Action, type TreeEntry } from '../../src/sync/planner';
+import { outcomeOf, type ExecutionReport, type ExecutorContext } from '../../src/sync/executor';
+import { LocalChangedError } from '../../src/sync/transfer';
+import type { LocalEntry } from '../../src/sync/scanner';
+import type { FakeClock } from './fakeClock';
+import { MemServer, SimError, type FeedChange } from './memServer';
+
+const hashes = new Map<string, string>();
+export function hashOf(content: string): string {
+  let h = hashes.get(content);
+  if (h === undefined) {
+    h = crypto.createHash('sha256').update(content).digest('hex');
+    hashes.set(content, h);
+  }
+  return h;
+}
+
+function entryOf(content: string): LocalEntry & SyncedEntry {
+  const contentHash = hashOf(content);
+  return { size: content.length, mtime: 0, ino: 0, ctime: 0, hashedAt: 0, contentHash, blocks: [contentHash], rev: 0 };
+}
+
+/** The data server's errors as the RemoteClient rebuilds them. */
+function asClientError(err: unknown): unknown {
+  if (!(err instanceof SimError)) return err;
+  if (err.code === 'offline') return new MyDropboxError('server_unavailable', err.message);
+  return new MyDropboxError(err.code, err.message, err.code === 'conflict' ? { currentRev: err.currentRev } : undefined);
+}
+
+function fileEntry(p: string, content: string, rev: number): FileEntry {
+  return { path: p, size: content.length, contentHash: hashOf(content), rev, modifiedAt: 0 };
+}
+
+function toChange(c: FeedChange): Change {
+  return c.deleted
+    ? { path: c.path, rev: c.rev, deleted: true, size: 0, contentHash: '', modifiedAt: 0 }
+    : { path: c.path, rev: c.rev, deleted: false, size: c.content!.length, contentHash: hashOf(c.content!), modifiedAt: 0 };
+}
+
+const simRoot = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
+/** No ignore rules in the simulated folders (made once: compiling even the defaults is most of a short run's time). */
+const noRules = IgnoreRules.fromText('');
+
+/** Runs the microtasks a gate's opening started (the engine's code up to its next gate); no real IO or timer is involved. */
+export function drain(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
+export class EngineDevice {
+  /** The folder: file path -> content. */
+  readonly files = new Map<string, string>();
+  private s!: EngineState;
+  private gates: { label: string; open: () => void }[] = [];
+  /** The next answer from the server is lost (the server did the work). */
+  dropNext = false;
+  private late: { changes: FeedChange[]; cursor: string } | undefined;
+  private readonly stateDir: string;
+
+  constructor(
+    readonly name: string,
+    private readonly server: MemServer,
+    private readonly clock: FakeClock,
+  ) {
+    // One state directory per device name, emptied for each run (the index's journal and snapshot).
+    this.stateDir = path.join(simRoot, `mydropbox-sim-${process.pid}`, name);
+    fs.mkdirSync(this.stateDir, { recursive: true });
+    for (const f of fs.readdirSync(this.stateDir)) fs.rmSync(path.join(this.stateDir, f), { force: true });
+    this.open();
+  }
+
+  /** Starts the engine on the state directory: the index as the journal has it, a full pass owed. */
+  private open(): void {
+    const s = new EngineState({
+      folder: `/sim/${this.name}`,
+      stateDir: this.stateDir,
+      session: {
+        serverUrl: 'http://sim.invalid',
+        getAccessToken: async () => ({ accessToken: 'sim', dataServerUrl: 'http://sim.invalid' }),
+      },
+      deviceName: this.name,
+      clock: this.clock,
+      server: this.serverClient(),
+      io: this.localIO(),
+    });
+    const index = SyncedIndex.open(this.stateDir);
+    s.index = index;
+    s.local = new LocalTree(index.tree);
+    index.beforeChange = (p) => s.local.pin(p);
+    s.started = true;
+    s.schedule = () => {
+      if (!s.stopped) void s.loop.request('incremental', () => incrementalPass(s));
+    };
+    s.requestFullPass = () => void s.loop.request('fullPass', () => fullPass(s));
+    this.s = s;
+    s.requestFullPass();
+  }
+
+  /** kill -9, then start again: what was in memory is gone (a request in flight never answers); the index and the folder stay. */
+  crash(): void {
+    this.s.stopped = true;
+    this.s.loop.stop();
+    this.gates = [];
+    this.late = undefined;
+    this.dropNext = false;
+    this.s.index?.close();
+    this.open();
+  }
+
+  /** Ends the run: the index closed. */
+  dispose(): void {
+    this.s.stopped = true;
+    this.s.loop.stop();
+    this.gates = [];
+    this.s.index?.close();
+  }
+
+  /** Removes every device's state directory (after the last run). */
+  static cleanUp(): void {
+    fs.rmSync(path.join(simRoot, `mydropbox-sim-${process.pid}`), { recursive: true, force: true });
+  }
+
+  get busy(): boolean {
+    return this.gates.length > 0 || this.s.loop.pending > 0;
+  }
+
+  get waiting(): number {
+    return this.gates.length;
+  }
+
+  /** Opens one of the waiting gates (`pick` chooses among concurrent requests) and runs the engine to its next ones. */
+  async step(pick = 0): Promise<boolean> {
+    if (this.gates.length === 0) return false;
+    const [gate] = this.gates.splice(pick % this.gates.length, 1);
+    if (process.env.SIM_TRACE) console.log(`${this.name}: ${gate!.label}`);
+    gate!.open();
+    await drain();
+    return true;
+  }
+
+  /** A person's change: the watcher tells the engine (refresh.ts onWatch, for a file). */
+  touched(p: string): void {
+    this.s.dirtyLocal.add(p);
+    this.s.schedule();
+  }
+
+  /** One answer of the feed's long poll, applied as feedFollower.ts does (or held, and applied later: a late answer). */
+  pollFeed(hold = false): void {
+    const s = this.s;
+    if (!s.cursor || s.paused || s.current.kind === 'offline' || this.late) return;
+    const res = this.server.changes(s.cursor);
+    if (hold) this.late = res;
+    else this.applyFeed(res);
+  }
+
+  deliverLate(): void {
+    const page = this.late;
+    this.late = undefined;
+    if (page) this.applyFeed(page);
+  }
+
+  private applyFeed(page: { changes: FeedChange[]; cursor: string }): void {
+    const s = this.s;
+    if (s.stopped) return;
+    if (process.env.SIM_TRACE)
+      console.log(
+        `${this.name}: feed ${page.cursor}: ${page.changes.map((c) => `${c.path}@${c.rev}${c.deleted ? ' deleted' : ''}`).join(', ')}`,
+      );
+    s.cursor = page.cursor;
+    const changed = applyChanges(page.changes.map(toChange), s.remoteTree, s.tombstones, s.badServerEntry);
+    if (changed.length) {
+      for (const p of changed) s.dirtyPlan.add(p);
+      s.schedule();
+    }
+  }
+
+  /** What the engine says: its status and what it lists as not synced. */
+  get status(): string {
+    return JSON.stringify(this.s.current);
+  }
+
+  get notSynced(): string[] {
+    return this.s.issues.items().map((i) => `${i.path}: ${i.message}`);
+  }
+
+  private gate(label: string): Promise<void> {
+    return new Promise<void>((open) => this.gates.push({ label, open }));
+  }
+
+  /** A request: sent at one gate, the server does the work, the answer comes at the next (or is lost). */
+  private async ask<T>(label: string, work: () => T): Promise<T> {
+    await this.gate(`${label} sent`);
+    let answer: T;
+    try {
+      answer = work();
+    } catch (err) {
+      await this.gate(`${label} answered`);
+      throw asClientError(err);
+    }
+    if (this.dropNext) {
+      this.dropNext = false;
+      await this.gate(`${label} lost`);
+      throw new MyDropboxError('server_unavailable', 'The connection was cut before the answer came.');
+    }
+    await this.gate(`${label} answered`);
+    return answer;
+  }
+
+  private serverClient(): SyncServer {
+    const server = this.server;
+    const notHere = async (): Promise<never> => {
+      throw new MyDropboxError('not_found', 'This server keeps no folders.');
+    };
+    return {
+      list: () =>
+        this.ask('list', () => {
+          const { files, cursor } = server.list();
+          return { files: [...files].map(([p, f]) => fileEntry(p, f.content, f.rev)), cursor };
+        }),
+      changes: (cursor: string) =>
+        this.ask('changes', () => {
+          const res = server.changes(cursor);
+          return { changes: res.changes.map(toChange), cursor: res.cursor };
+        }),
+      meta: (p: string) =>
+        this.ask(`meta ${p}`, () => {
+          const f = server.meta(p);
+          return { ...fileEntry(p, f.content, f.rev), blocks: [hashOf(f.content)] };
+        }),
+      folders: notHere,
+      entries: notHere,
+      createFolder: notHere,
+      deleteFolder: notHere,
+    } as SyncServer;
+  }
+
+  private localIO(): LocalIO {
+    return {
+      checkFolder: () => undefined,
+      loadRules: async () => noRules,
+      identity: async () => 'sim',
+      scan: async (s) => {
+        await this.gate('scan');
+        const files = new LocalTree(s.index!.tree);
+        for (const [p, c] of this.files) files.set(p, entryOf(c));
+        return { files, unsettled: new Set(), skipped: [], strayTemps: [], folders: [], hashed: 0 };
+      },
+      removeStrayTemps: async () => undefined,
+      refreshLocal: async (s) => {
+        const paths = [...s.dirtyLocal];
+        s.dirtyLocal.clear();
+        if (paths.length) await this.gate('refresh');
+        for (const p of paths) {
+          s.issues.failures.delete(p);
+          s.issues.writes.delete(p);
+          s.issues.local.delete(p);
+          const c = this.files.get(p);
+          if (c === undefined) s.local.delete(p);
+          else s.local.set(p, entryOf(c));
+        }
+      },
+      execute: (ctx, actions) => this.execute(ctx, actions),
+    };
+  }
+
+  /** executor.ts's steps on the in-memory folder and server: the same checks, at the same points, in the same order of phases. */
+  private async execute(ctx: ExecutorContext, actions: readonly Action[]): Promise<ExecutionReport> {
+    const report: ExecutionReport = { outcomes: new Map(), errors: new Map(), touched: new Set() };
+    const { records, clearing, transfers, deletes } = executionPhases(actions);
+    for (const a of records) {
+      if (a.kind !== 'updateSynced') continue;
+      const l = ctx.local.get(a.path);
+      if (!a.entry || !l) ctx.index.delete(a.path);
+      else ctx.index.set(a.path, { ...l, rev: a.entry.rev ?? 0 }); // recordAgreement
+      report.outcomes.set(a.path, 'done');
+    }
+    const runAll = (list: Action[]) =>
+      Promise.all(
+        list.map(async (a) => {
+          try {
+            await this.runOne(ctx, a, report);
+            report.outcomes.set(a.path, 'done');
+          } catch (err) {
+            report.outcomes.set(a.path, outcomeOf(err));
+            report.errors.set(a.path, err);
+          }
+        }),
+      );
+    await runAll(clearing);
+    await runAll(transfers);
+    await runAll(deletes);
+    return report;
+  }
+
+  private async runOne(ctx: ExecutorContext, a: Action, report: ExecutionReport): Promise<void> {
+    switch (a.kind) {
+      case 'upload': {
+        const local = ctx.local.get(a.path);
+        if (!local || local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
+        ctx.index.markSending(a.path, { ...entryOf(''), ...local, rev: 0 });
+        await this.gate(`read ${a.path}`);
+        // The upload hashes what it sends: a file changed since the scan is a local change.
+        const content = this.files.get(a.path);
+        if (content === undefined || hashOf(content) !== a.local.contentHash) throw new LocalChangedError(a.path);
+        const f = await this.ask(`commit ${a.path}`, () => this.server.commit(a.path, content, a.baseRev));
+        recordAnswer(ctx.remoteTree, ctx.tombstones, a.path, { size: f.content.length, contentHash: hashOf(f.content), rev: f.rev });
+        ctx.index.set(a.path, { ...entryOf(content), rev: f.rev });
+        return;
+      }
+      case 'download':
+        await this.download(ctx, a.path, a.remote, a.local ? ctx.local.get(a.path) : undefined, a.local !== undefined);
+        return;
+      case 'conflict':
+        this.moveAside(ctx, a.path, a.conflictPath, a.local, report);
+        await this.download(ctx, a.path, a.remote, undefined, false);
+        return;
+      case 'moveAside':
+        this.moveAside(ctx, a.path, a.conflictPath, a.local, report);
+        return;
+      case 'downloadAside':
+        throw new Error('downloadAside: file/folder clashes are not simulated yet');
+      case 'deleteRemote': {
+        if (this.files.has(a.path)) throw new LocalChangedError(a.path);
+        let rev: number | undefined;
+        try {
+          rev = await this.ask(`delete ${a.path}`, () => this.server.delete(a.path, a.baseRev));
+        } catch (err) {
+          if (!MyDropboxError.is(err, 'not_found')) throw err;
+        }
+        recordGone(ctx.remoteTree, ctx.tombstones, a.path, rev, a.baseRev);
+        ctx.index.delete(a.path);
+        return;
+      }
+      case 'deleteLocal': {
+        const local = ctx.local.get(a.path);
+        if (local && local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
+        await this.gate(`rm ${a.path}`);
+        // deleteLocalFile: only the file the plan saw (or none) is removed.
+        const c = this.files.get(a.path);
+        if (c !== undefined && (local === undefined || hashOf(c) !== local.contentHash)) throw new LocalChangedError(a.path);
+        this.files.delete(a.path);
+        ctx.local.delete(a.path);
+        ctx.index.delete(a.path);
+        return;
+      }
+      case 'updateSynced':
+        return;
+    }
+  }
+
+  private moveAside(ctx: ExecutorContext, p: string, conflictPath: string, planned: TreeEntry, report: ExecutionReport): void {
+    const local = ctx.local.get(p);
+    if (!local || local.contentHash !== planned.contentHash) throw new LocalChangedError(p);
+    const c = this.files.get(p);
+    if (c === undefined || hashOf(c) !== local.contentHash || this.files.has(conflictPath)) throw new LocalChangedError(p);
+    this.files.delete(p);
+    this.files.set(conflictPath, c);
+    ctx.local.delete(p);
+    ctx.local.set(conflictPath, local);
+    report.touched.add(conflictPath);
+  }
+
+  private async download(
+    ctx: ExecutorContext,
+    p: string,
+    want: TreeEntry,
+    expect: TreeEntry | undefined,
+    hadLocal: boolean,
+  ): Promise<void> {
+    if (hadLocal && !expect) throw new LocalChangedError(p);
+    const remoteEntry = ctx.remoteTree.get(p);
+    if (!remoteEntry || remoteEntry.contentHash !== want.contentHash)
+      throw new MyDropboxError('conflict', `"${p}" changed on the server since the plan.`);
+    const f = await this.ask(`download ${p}`, () => this.server.meta(p));
+    if (hashOf(f.content) !== want.contentHash) throw new MyDropboxError('hash_mismatch', `"${p}" changed meanwhile.`);
+    // writeFileSafely: renamed over the target only if it is still what the plan saw (nothing, when nothing was there).
+    const now = this.files.get(p);
+    if (expect === undefined ? now !== undefined : now === undefined || hashOf(now) !== expect.contentHash) throw new LocalChangedError(p);
+    this.files.set(p, f.content);
+    const e = entryOf(f.content);
+    ctx.local.set(p, e);
+    ctx.index.set(p, { ...e, rev: remoteEntry.rev });
+  }
+}
