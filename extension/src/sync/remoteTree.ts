@@ -71,10 +71,14 @@ export function applySnapshot(
           ...(f.executable === true ? { executable: true } : {}),
         });
     }
-    return;
+  } else {
+    tree.resetToRemoteView(synced);
+    applyChanges(snap.since, tree, tombstones, onBad);
   }
-  tree.resetToRemoteView(synced);
-  applyChanges(snap.since, tree, tombstones, onBad);
+  // The feed may have brought a delete newer than the snapshot (a page applied while the listing was on its way):
+  // the file stays gone. Kept, it would outlive the delete, which the feed replayed from the snapshot's cursor drops
+  // as already known.
+  for (const [p, rev] of tombstones) if ((tree.get(p)?.rev ?? Infinity) < rev) tree.delete(p);
 }
 
 /** Past this many pages a catch-up gives up: the cursor is then not saved and the next start lists. */

@@ -43,6 +43,32 @@ describe('sync simulator, the real engine', function () {
         ],
       },
     ],
+    [
+      // A full pass's listing (y present) answered after the feed had applied y's delete: the listing brought y back and
+      // the feed replayed from its cursor dropped the delete as already known (the tombstone); y lived on at d1.
+      'a delete the feed brought while a listing was on its way stays a delete (SIM_SEED=2)',
+      {
+        devices: 3,
+        ops: [
+          { k: 'write', d: 2, f: 'y' },
+          { k: 'pick', d: 1, n: 1, pick: 3 },
+          { k: 'write', d: 0, f: 'b/x' },
+          { k: 'step', d: 0, n: 4 },
+          { k: 'pick', d: 0, n: 2, pick: 0 },
+          { k: 'step', d: 2, n: 3 },
+          { k: 'drop', d: 1 },
+          { k: 'step', d: 2, n: 2 },
+          { k: 'write', d: 1, f: 'b/x' },
+          { k: 'step', d: 1, n: 1 },
+          { k: 'step', d: 1, n: 2 },
+          { k: 'pick', d: 2, n: 1, pick: 0 },
+          { k: 'pick', d: 1, n: 4, pick: 0 },
+          { k: 'step', d: 1, n: 4 },
+          { k: 'rename', d: 2, f: 'y', to: 'x' },
+          { k: 'tick' },
+        ],
+      },
+    ],
   ];
   for (const [name, sc] of found) it(name, () => runEngineScenario(sc));
 });

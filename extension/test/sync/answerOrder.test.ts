@@ -6,6 +6,8 @@ import type { Change } from '@mydropbox/shared';
 import { applyChanges, recordAnswer, recordGone } from '../../src/sync/changeFeed';
 import { plan } from '../../src/sync/planner';
 import type { RemoteEntry } from '../../src/sync/executor';
+import { applySnapshot } from '../../src/sync/remoteTree';
+import { CompactTree } from '../../src/sync/compactTree';
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const put = (path: string, rev: number, content: string): Change => ({
@@ -75,5 +77,46 @@ describe('server answers and the change feed, in either order', () => {
     const tree = new Map<string, RemoteEntry>([['y', entry(2, 'y')]]);
     recordGone(tree, new Map(), 'y', undefined, 2);
     assert.equal(tree.has('y'), false);
+  });
+
+  it('keeps a file gone when a listing older than the delete the feed brought arrives after it (engine simulator, SIM_SEED=2)', () => {
+    // A full pass asked for the listing (y at rev 2); before its answer came, the feed applied y's delete at rev 5.
+    const tree = new CompactTree<RemoteEntry>();
+    const tombstones = new Map<string, number>();
+    tree.set('y', entry(2, 'y'));
+    applyChanges([gone('y', 5)], tree, tombstones);
+    applySnapshot(
+      {
+        cursor: '4',
+        files: [
+          { path: 'y', ...entry(2, 'y'), modifiedAt: 0 },
+          { path: 'z', ...entry(3, 'z'), modifiedAt: 0 },
+        ],
+      },
+      tree,
+      tombstones,
+      new CompactTree(),
+    );
+    assert.equal(tree.has('y'), false);
+    assert.equal(tree.get('z')?.rev, 3);
+    // The feed replayed from the listing's cursor brings the delete again: still gone.
+    applyChanges([gone('y', 5)], tree, tombstones);
+    assert.equal(tree.has('y'), false);
+  });
+
+  it('keeps a file gone when a feed replay over the synced tree arrives after the delete (a first pass after a feed reset)', () => {
+    const synced = new CompactTree<RemoteEntry>();
+    synced.set('y', entry(2, 'y'));
+    const tree = new CompactTree<RemoteEntry>();
+    const tombstones = new Map<string, number>([['y', 5]]);
+    applySnapshot({ cursor: '4', since: [gone('y', 5)] }, tree, tombstones, synced);
+    assert.equal(tree.has('y'), false);
+  });
+
+  it('takes a listing entry newer than a delete the feed brought (made again since)', () => {
+    const tree = new CompactTree<RemoteEntry>();
+    const tombstones = new Map<string, number>([['y', 5]]);
+    applySnapshot({ cursor: '9', files: [{ path: 'y', ...entry(8, 'again'), modifiedAt: 0 }] }, tree, tombstones, new CompactTree());
+    assert.equal(tree.get('y')?.rev, 8);
   });
 });
