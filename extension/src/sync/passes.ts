@@ -106,6 +106,9 @@ export function saveCursorIfInSync(s: EngineState): void {
 
 export async function incrementalPass(s: EngineState): Promise<void> {
   if (s.paused || s.stopped || s.halted || !s.index) return;
+  // No server tree yet (no full pass has listed it since the start, or the feed was reset): planned against it,
+  // every file would look deleted there. The full pass owed looks at the dirty paths too.
+  if (s.cursor === undefined) return;
   if (s.dirtyLocal.size + s.dirtyRemote.size + s.dirtyPlan.size === 0 && !s.foldersDirty) return;
   await guard(s, () => reconcile(s, new Set()));
 }
