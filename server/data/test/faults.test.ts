@@ -247,20 +247,22 @@ describe('data server killed with SIGKILL at seeded points of commits that edit 
 
       let timer: NodeJS.Timeout | undefined;
       let timedOut = false;
+      // A seeded moment while the blocks go up (and the catch-up commits), or once the commits are sent.
+      const duringUploads = r.next() < 0.35;
+      const delay = r.int(duringUploads ? 80 : bigEdit ? 120 : 40);
+      const armTimer = () => {
+        timer = setTimeout(() => {
+          timedOut = true;
+          void kill9(child!);
+        }, delay);
+      };
       const work = (async () => {
+        if (!named && duringUploads) armTimer();
         await converge(wantBefore);
         const listed = await client().json<ListResponse>('GET', '/v1/files');
         const revs = new Map(listed.body.files.map((f) => [f.path, f.rev]));
         await sendBlocks(client(), [...edits.values(), ...(bigEdit ? [bigEdit] : [])]);
-        if (!named) {
-          timer = setTimeout(
-            () => {
-              timedOut = true;
-              void kill9(child!);
-            },
-            r.int(bigEdit ? 120 : 40),
-          );
-        }
+        if (!named && !duringUploads) armTimer();
         const batch = client().json('POST', '/v1/commit/batch', {
           commits: [...edits].map(([p, d]) => commitOf(p, d, revs.get(p) ?? null)),
         });
