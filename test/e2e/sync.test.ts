@@ -6,33 +6,15 @@ import { randomBytes } from 'node:crypto';
 import { PART_SIZE, blockHashesOf, contentHashOfBlocks, type Change } from '@mydropbox/shared';
 import { deviceTokenSession, type Session } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
-import { startStack, type Stack, type StackUser } from '../support/stack';
-import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
+import { type Stack, type StackUser } from '../support/stack';
+import { eventually, syncClientHooks } from '../../extension/test/sync/client';
 import { startFaultProxy } from '../../extension/test/sync/faultProxy';
 
 describe('sync engine end to end', function () {
   this.timeout(60_000);
   let stack: Stack;
   let user: StackUser;
-  const clients: TestClient[] = [];
-  const client = (opts: Parameters<typeof makeClient>[2] = {}) => {
-    const c = makeClient(stack.url, user, opts);
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    stack = await startStack();
-  });
-  beforeEach(async () => {
-    user = await stack.signUpAndSignIn();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-  });
-  after(async () => {
-    await stack?.close();
-  });
+  const client = syncClientHooks({ stack: (s) => (stack = s), user: (u) => (user = u) });
 
   it('syncs creates, edits, deletes, renames, nested folders, Unicode names and empty files between two devices', async () => {
     const a = client();

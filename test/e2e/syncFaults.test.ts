@@ -4,8 +4,8 @@ import net from 'node:net';
 import { blockHashesOf, contentHashOfBlocks } from '@mydropbox/shared';
 import { deviceTokenSession, type Session, type SyncStatus } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
-import { startStack, uploadFile, type Stack, type StackUser } from '../support/stack';
-import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
+import { uploadFile, type Stack, type StackUser } from '../support/stack';
+import { eventually, syncClientHooks } from '../../extension/test/sync/client';
 import { startFaultProxy, type FaultProxy } from '../../extension/test/sync/faultProxy';
 
 const hashOf = (text: string) => contentHashOfBlocks(blockHashesOf(Buffer.from(text)));
@@ -14,8 +14,8 @@ describe('sync engine through network faults', function () {
   this.timeout(60_000);
   let stack: Stack;
   let user: StackUser;
+  const newClient = syncClientHooks({ stack: (s) => (stack = s), user: (u) => (user = u) });
   let proxy: FaultProxy;
-  const clients: TestClient[] = [];
 
   /** A client whose data-server traffic goes through the fault proxy, with short timeouts. */
   const faultyClient = async () => {
@@ -27,24 +27,12 @@ describe('sync engine through network faults', function () {
         return { ...(await real.getAccessToken()), dataServerUrl: proxy.url };
       },
     };
-    const c = makeClient(stack.url, user, { session, timeouts: { headersMs: 1_500, stallMs: 500 } });
-    clients.push(c);
-    return c;
+    return newClient({ session, timeouts: { headersMs: 1_500, stallMs: 500 } });
   };
   const remote = () => new RemoteClient(deviceTokenSession(stack.url, user.deviceToken));
 
-  before(async () => {
-    stack = await startStack();
-  });
-  beforeEach(async () => {
-    user = await stack.signUpAndSignIn();
-  });
   afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
     await proxy?.close();
-  });
-  after(async () => {
-    await stack?.close();
   });
 
   it('retries a download that stalls mid-body or is cut, while the other files sync on', async () => {
@@ -139,8 +127,7 @@ describe('sync engine through network faults', function () {
         serverUrl: stack.url,
         getAccessToken: () => Promise.resolve({ accessToken: 'x.y', dataServerUrl: `http://127.0.0.1:${closed}` }),
       };
-      const a = makeClient(stack.url, user, { session });
-      clients.push(a);
+      const a = newClient({ session });
       await a.engine.start();
       // Three offline retries (0.5, 1 and 2 s apart at most): long enough for a dozen of the feed's idle waits.
       await eventually(() => assert.ok(a.statuses.filter((s) => s.kind === 'offline').length >= 4), 15_000, 50);

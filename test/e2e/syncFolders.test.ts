@@ -2,20 +2,15 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { startStack, type Stack, type StackUser } from '../support/stack';
-import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
+import type { StackUser } from '../support/stack';
+import { eventually, syncClientHooks, type TestClient } from '../../extension/test/sync/client';
 
 describe('sync engine: empty folders both ways', function () {
   this.timeout(60_000);
-  let stack: Stack;
   let user: StackUser;
-  const clients: TestClient[] = [];
-  const client = () => {
-    // The change feed carries folder changes; the folder poll (for servers that do not) is kept out of the way.
-    const c = makeClient(stack.url, user, { folderPollMs: 600_000 });
-    clients.push(c);
-    return c;
-  };
+  const newClient = syncClientHooks({ stack: () => undefined, user: (u) => (user = u) });
+  // The change feed carries folder changes; the folder poll (for servers that do not) is kept out of the way.
+  const client = () => newClient({ folderPollMs: 600_000 });
 
   /** The server's explicit folders, asked as the website asks (its own HTTP call, not the client's code). */
   const serverFolders = async (): Promise<string[]> => {
@@ -41,19 +36,6 @@ describe('sync engine: empty folders both ways', function () {
       .filter((e) => e.isDirectory())
       .map((e) => path.relative(c.folder, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
       .sort();
-
-  before(async () => {
-    stack = await startStack();
-  });
-  beforeEach(async () => {
-    user = await stack.signUpAndSignIn();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-  });
-  after(async () => {
-    await stack?.close();
-  });
 
   it('an empty folder made on a device reaches the server and the other device, and its removal too', async () => {
     const a = client();

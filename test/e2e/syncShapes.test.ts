@@ -6,9 +6,9 @@ import { deviceTokenSession } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack, TEST_PASSWORD, type Stack, type StackUser } from '../support/stack';
+import { TEST_PASSWORD, type Stack, type StackUser } from '../support/stack';
 import { runCliProcess, startCli } from '../../extension/test/cli/run';
-import { eventually, makeClient, type TestClient } from '../../extension/test/sync/client';
+import { eventually, syncClientHooks, type TestClient } from '../../extension/test/sync/client';
 
 const hashOf = (text: string) => contentHashOfBlocks(blockHashesOf(Buffer.from(text)));
 const b64 = (text: string) => Buffer.from(text).toString('base64');
@@ -17,12 +17,8 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
   this.timeout(60_000);
   let stack: Stack;
   let user: StackUser;
-  const clients: TestClient[] = [];
-  const client = (deviceName: string) => {
-    const c = makeClient(stack.url, user, { deviceName });
-    clients.push(c);
-    return c;
-  };
+  const newClient = syncClientHooks({ stack: (s) => (stack = s), user: (u) => (user = u) });
+  const client = (deviceName: string) => newClient({ deviceName }, user);
   const serverTree = async () => {
     const { files } = await new RemoteClient(deviceTokenSession(stack.url, user.deviceToken)).list();
     return Object.fromEntries(files.map((f) => [f.path, f.contentHash]).sort(([x], [y]) => (x! < y! ? -1 : 1)));
@@ -41,19 +37,6 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
     assert.ok(said.length < 40, `${said.length} status changes: ${JSON.stringify(said.slice(-5))}`);
   };
   const upToDate = (c: TestClient) => assert.equal(c.engine.status.kind, 'upToDate', JSON.stringify(c.engine.status));
-
-  before(async () => {
-    stack = await startStack();
-  });
-  beforeEach(async () => {
-    user = await stack.signUpAndSignIn();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
-  });
-  after(async () => {
-    await stack?.close();
-  });
 
   it('a file replaced by a folder of the same name reaches the server and the other device', async () => {
     const a = client('laptop');
@@ -149,7 +132,7 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
       assert.equal(copies.length, 1, `the edited file kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
       assert.equal(tree[copies[0]!], b64('v2 edited on desktop'));
       assert.equal(Object.keys(tree).length, 2);
-      for (const c of clients.splice(0)) await c.close();
+      await newClient.closeAll();
       user = await stack.signUpAndSignIn();
     }
   });
@@ -181,7 +164,7 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
       assert.equal(copies.length, 1, `the new file kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
       assert.equal(tree[copies[0]!], b64('now a file'));
       assert.equal(Object.keys(tree).length, 2);
-      for (const c of clients.splice(0)) await c.close();
+      await newClient.closeAll();
       user = await stack.signUpAndSignIn();
     }
   });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { FOLDER_MARKER, SyncEngine, deviceTokenSession, type EngineOptions, type Session, type SyncStatus } from '../../src/sync';
-import type { StackUser } from '../../../test/support/stack';
+import { startStack, type Stack, type StackUser } from '../../../test/support/stack';
 
 export interface TestClient {
   folder: string;
@@ -19,11 +19,43 @@ export interface TestClient {
   close(): Promise<void>;
 }
 
-export function makeClient(
-  serverUrl: string,
-  user: Pick<StackUser, 'deviceToken'>,
-  opts: { session?: Session; deviceName?: string; root?: string; timeouts?: EngineOptions['timeouts']; folderPollMs?: number } = {},
-): TestClient {
+export interface ClientOptions {
+  session?: Session;
+  deviceName?: string;
+  root?: string;
+  timeouts?: EngineOptions['timeouts'];
+  folderPollMs?: number;
+}
+
+/**
+ * Mocha hooks for a suite of sync clients: one real stack for the file, a fresh account for each test
+ * (both handed to `bind`), and every client made by the returned function closed after its test.
+ */
+export function syncClientHooks(bind: {
+  stack(stack: Stack): void;
+  user(user: StackUser): void;
+}): ((opts?: ClientOptions, who?: Pick<StackUser, 'deviceToken'>) => TestClient) & { closeAll(): Promise<void> } {
+  let stack: Stack | undefined;
+  let user: StackUser | undefined;
+  const clients: TestClient[] = [];
+  before(async () => bind.stack((stack = await startStack())));
+  beforeEach(async () => bind.user((user = await stack!.signUpAndSignIn())));
+  const closeAll = async () => {
+    for (const c of clients.splice(0)) await c.close();
+  };
+  afterEach(closeAll);
+  after(async () => {
+    await stack?.close();
+  });
+  const client = (opts: ClientOptions = {}, who: Pick<StackUser, 'deviceToken'> = user!) => {
+    const c = makeClient(stack!.url, who, opts);
+    clients.push(c);
+    return c;
+  };
+  return Object.assign(client, { closeAll });
+}
+
+export function makeClient(serverUrl: string, user: Pick<StackUser, 'deviceToken'>, opts: ClientOptions = {}): TestClient {
   const root = opts.root ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-sync-'));
   const folder = path.join(root, 'myDropbox');
   const stateDir = path.join(root, 'state');

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startStack, type Stack, type StackUser } from '../../../test/support/stack';
-import { eventually, makeClient, type TestClient } from './client';
+import { type Stack, type StackUser } from '../../../test/support/stack';
+import { eventually, syncClientHooks, type TestClient } from './client';
 import { RemoteClient } from '../../src/sync/remote';
 import { deviceTokenSession } from '../../src/sync';
 import type { MyDropboxError } from '@mydropbox/shared';
@@ -14,12 +14,8 @@ describe('sync engine restart', function () {
   let stack: Stack;
   let user: StackUser;
   const roots: string[] = [];
-  const clients: TestClient[] = [];
-  const client = (root?: string, who: StackUser = user) => {
-    const c = makeClient(stack.url, who, root ? { root } : {});
-    clients.push(c);
-    return c;
-  };
+  const newClient = syncClientHooks({ stack: (s) => (stack = s), user: (u) => (user = u) });
+  const client = (root?: string, who: StackUser = user) => newClient(root ? { root } : {}, who);
   const newRoot = () => {
     const r = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-restart-'));
     roots.push(r);
@@ -34,18 +30,8 @@ describe('sync engine restart', function () {
   };
   const journal = (c: TestClient) => path.join(c.stateDir, 'index.jsonl');
 
-  before(async () => {
-    stack = await startStack();
-  });
-  beforeEach(async () => {
-    user = await stack.signUpAndSignIn();
-  });
-  afterEach(async () => {
-    for (const c of clients.splice(0)) await c.close();
+  afterEach(() => {
     for (const r of roots.splice(0)) fs.rmSync(r, { recursive: true, force: true });
-  });
-  after(async () => {
-    await stack?.close();
   });
 
   it('replays the change feed instead of listing, and still gets what another device changed meanwhile', async () => {
