@@ -1,10 +1,10 @@
 // The `mydropbox` daemon (a child process) never destroys data: another account on the same folder, a symlinked folder, a replaced folder.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { startStack, uploadFile, TEST_PASSWORD, type Stack, type StackUser } from '../support/stack';
+import { uploadFile, type Stack, type StackUser } from '../support/stack';
 import { runCliProcess, startCli } from '../../extension/test/cli/run';
+import { daemonHomeHooks } from '../support/daemonHome';
 import { eventually, readTree } from '../../extension/test/sync/client';
 import { deviceTokenSession } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
@@ -16,19 +16,7 @@ describe('mydropbox daemon: nothing is destroyed', function () {
   let home: string;
   let env: NodeJS.ProcessEnv;
   let folder: string;
-
-  before(async () => {
-    stack = await startStack();
-  });
-  beforeEach(() => {
-    home = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-safety-'));
-    env = { MYDROPBOX_CONFIG_DIR: path.join(home, 'config'), HOME: home, MYDROPBOX_PASSWORD: TEST_PASSWORD };
-    folder = path.join(home, 'myDropbox');
-  });
-  afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
-  after(async () => {
-    await stack?.close();
-  });
+  daemonHomeHooks('mdb-safety-', { stack: (s) => (stack = s), home: (d) => ({ home, env, folder } = d) });
 
   const login = async (user: StackUser) => {
     const res = await runCliProcess(['login', '--server', stack.url, '--username', user.username], env);
