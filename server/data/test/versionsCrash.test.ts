@@ -2,47 +2,19 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { AccessTokenSigner, generateSigningKeys } from '@mydropbox/server-common';
 import { BLOCK_SIZE, type DeletedResponse, type RestoreResponse, type VersionsResponse } from '@mydropbox/shared';
 import { tempDir } from '../../../test/support/databases';
 import { bytes, DataClient } from './harness';
+import { exited, kill9, startChild, type Child } from './childServer';
 
-const REPO = path.resolve(__dirname, '../../..');
 const SERVER_ID = 4;
 const DAY_S = 24 * 60 * 60;
 
-interface Child {
-  proc: ChildProcess;
-  url: string;
-  exited: Promise<NodeJS.Signals | null>;
-}
-
-/** Starts main.ts and waits for its "listening" log line, which carries the port it got. */
-function startChild(env: Record<string, string>): Promise<Child> {
-  const proc = spawn(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', 'server/data/src/main.ts'], {
-    cwd: REPO,
-    env: { ...process.env, MYDROPBOX_CRASH_AT: '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => proc.once('exit', (_code, signal) => resolve(signal)));
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let err = '';
-    proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (m) resolve({ proc, url: m[1]!, exited });
-    });
-    proc.once('exit', (code, signal) => reject(new Error(`main.ts exited with ${code} (${signal}): ${err || out}`)));
-  });
-}
-
-async function stop(child: Child | undefined): Promise<void> {
-  if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return;
-  child.proc.kill('SIGKILL');
-  await child.exited;
+/** A kill at a crash point (MYDROPBOX_CRASH_AT) or by the test: the signal the child ended with. */
+async function endedBy(child: Child): Promise<NodeJS.Signals | null> {
+  await exited(child);
+  return child.proc.signalCode;
 }
 
 describe('data server killed with SIGKILL during a purge and during restores (main.ts as a child process)', function () {
@@ -58,7 +30,7 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
   };
   const start = async (extra: Record<string, string> = {}) => {
-    child = await startChild({ ...env, ...extra });
+    child = await startChild({ MYDROPBOX_CRASH_AT: '', ...env, ...extra });
     return client();
   };
   const versions = async (c: DataClient, p: string) => (await c.json<VersionsResponse>('GET', `/v1/versions?path=${p}`)).body;
@@ -83,7 +55,7 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     };
   });
   afterEach(async () => {
-    await stop(child);
+    if (child) await kill9(child);
     tmp.remove();
   });
 
@@ -109,14 +81,14 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     await put(c, 'big.bin', v3, 2);
     await put(c, 'g2.txt', Buffer.from('G'), null);
     await c.request('DELETE', '/v1/files?path=g2.txt').then((r) => r.arrayBuffer());
-    await stop(child);
+    if (child) await kill9(child);
     const packsAtCrash = packs();
     assert.equal(packsAtCrash.length, 4, 'v1’s and v2’s overwritten blocks, A1, G');
     // Second run keeps versions for 5 seconds: its start-up purge expires the first group, not the
     // second, and is killed between deleting the rows and removing the packs.
     await assert.rejects(
       start({ VERSION_RETENTION_DAYS: String(5 / DAY_S), MYDROPBOX_CRASH_AT: 'purge-after-rows' }),
-      /exited with null \(SIGKILL\)/,
+      /exited with SIGKILL/,
       'the start-up purge killed the server after deleting its rows',
     );
     assert.deepEqual(packs(), packsAtCrash, 'the kill came before any pack file was removed');
@@ -148,11 +120,11 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     const doc = bytes(BLOCK_SIZE + 77, 5);
     await put(c, 'doc.bin', doc, null);
     await c.request('DELETE', '/v1/files?path=doc.bin').then((r) => r.arrayBuffer());
-    await stop(child);
+    if (child) await kill9(child);
 
     c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-rename' });
     await assert.rejects(c.json('POST', '/v1/restore', { path: 'doc.bin' }));
-    assert.equal(await child!.exited, 'SIGKILL');
+    assert.equal(await endedBy(child!), 'SIGKILL');
 
     c = await start();
     const deleted = (await c.json<DeletedResponse>('GET', '/v1/deleted')).body;
@@ -177,7 +149,7 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     await put(c, 'r.txt', Buffer.from('R1'), null);
     await put(c, 'r.txt', Buffer.from('R2'), 1);
     const [r1] = (await versions(c, 'r.txt')).versions;
-    await stop(child);
+    if (child) await kill9(child);
 
     // A commit (a new copy: after a restart the file is not patched in place) killed after its rows.
     c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-rows' });
@@ -206,11 +178,11 @@ describe('data server killed with SIGKILL during a purge and during restores (ma
     await put(c, 'r.txt', Buffer.from('R2'), 1);
     const [r1] = (await versions(c, 'r.txt')).versions;
     const packsBefore = packs();
-    await stop(child);
+    if (child) await kill9(child);
 
     c = await start({ MYDROPBOX_CRASH_AT: 'publish-after-keep' });
     await assert.rejects(c.json('POST', '/v1/restore', { path: 'r.txt', versionId: r1!.id }));
-    assert.equal(await child!.exited, 'SIGKILL');
+    assert.equal(await endedBy(child!), 'SIGKILL');
     assert.equal(packs().length, packsBefore.length + 1, 'R2 was being kept when the kill came');
 
     c = await start();
