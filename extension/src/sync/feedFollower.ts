@@ -9,8 +9,9 @@ import type { EngineState } from './engineState';
 export async function followFeed(s: EngineState, signal: AbortSignal): Promise<void> {
   let failures = 0;
   while (!signal.aborted && !s.stopped) {
+    // No cursor yet, paused, or offline: only a step of the loop changes that (a full pass, resume's, the offline retry).
     if (!s.cursor || s.paused || s.current.kind === 'offline') {
-      await s.clock.sleep(200, signal);
+      await s.loop.stepDone(signal);
       continue;
     }
     try {

@@ -11,6 +11,7 @@ export class SyncLoop {
   private readonly timers = new Map<string, Timer>();
   private stopped = false;
   private queued = 0;
+  private waiters: (() => void)[] = [];
 
   constructor(
     readonly clock: Clock,
@@ -21,7 +22,12 @@ export class SyncLoop {
   /** Runs `step` once every step before it has finished (whether it failed or not); its result is the caller's. */
   run<T>(step: () => Promise<T>): Promise<T> {
     this.queued++;
-    const run = this.chain.then(step, step).finally(() => this.queued--);
+    const run = this.chain.then(step, step).finally(() => {
+      this.queued--;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const wake of waiters) wake();
+    });
     this.chain = run.catch(() => undefined);
     return run;
   }
@@ -79,6 +85,23 @@ export class SyncLoop {
 
   get isStopped(): boolean {
     return this.stopped;
+  }
+
+  /**
+   * Resolves once the next step has finished, or at once when `signal` aborts: for a follower waiting on state
+   * that only steps change (a cursor, the end of an outage), instead of polling it.
+   */
+  stepDone(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      const done = () => {
+        signal?.removeEventListener('abort', done);
+        this.waiters = this.waiters.filter((w) => w !== done);
+        resolve();
+      };
+      this.waiters.push(done);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** Resolves once every step asked for so far has finished. */

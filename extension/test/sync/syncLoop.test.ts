@@ -121,6 +121,28 @@ describe('SyncLoop', () => {
   });
 });
 
+describe('SyncLoop.stepDone', () => {
+  it('wakes a waiter when the next step ends (not before), and at once when its signal aborts', async () => {
+    const loop = new SyncLoop(new FakeClock());
+    const log: string[] = [];
+    const woke: string[] = [];
+    void loop.stepDone().then(() => woke.push('first'));
+    const abort = new AbortController();
+    void loop.stepDone(abort.signal).then(() => woke.push('aborted'));
+    abort.abort();
+    await settle();
+    assert.deepEqual(woke, ['aborted']);
+    const a = gate(log, 'a');
+    void loop.run(a.step);
+    await settle();
+    assert.deepEqual(woke, ['aborted']);
+    a.open();
+    await loop.idle();
+    await settle();
+    assert.deepEqual(woke, ['aborted', 'first']);
+  });
+});
+
 describe('FakeClock', () => {
   it('wakes a sleep when its time comes, or at once when aborted, and leaves no timer behind', async () => {
     const clock = new FakeClock(0);
