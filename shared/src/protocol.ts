@@ -284,6 +284,8 @@ export interface TreeEntry {
   rev: number | null; // null for folders
   modifiedAt: number;
   createdAt: number;
+  /** Files: which device changed it last ("Website", "WebDAV", a device name); absent when not known. */
+  device?: string | null;
 }
 
 export interface EntriesResponse {

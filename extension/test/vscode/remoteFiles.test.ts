@@ -45,8 +45,9 @@ describe('Remote Files view and the mydropbox: file system', function () {
       'folders first, collapsed until opened',
     );
     const file = top[2]!.item;
-    assert.equal(file.description, '4 B · just now');
+    assert.equal(file.description, '4 B · just now · Test daemon', 'size, when and which device changed it last');
     assert.match(String((file.tooltip as vscode.MarkdownString).value), /Size: 4 B/);
+    assert.match(String((file.tooltip as vscode.MarkdownString).value), /Last changed on: Test daemon/);
     assert.deepEqual(
       [file.command?.command, String((file.command?.arguments?.[0] as vscode.Uri).toString())],
       ['vscode.open', 'mydropbox:///b.txt'],
@@ -55,7 +56,7 @@ describe('Remote Files view and the mydropbox: file system', function () {
     const open = await view().rows(() => true);
     const deep = open[0]!.children[0]!.children[0]!;
     assert.equal(labelOf(deep.item), 'x.bin');
-    assert.equal(deep.item.description, '2.5 KB · just now');
+    assert.equal(deep.item.description, '2.5 KB · just now · Test daemon');
     assert.equal(glue.ext.remoteFiles.getParent(deep.element)?.path, 'a/deep');
   });
 

@@ -28,7 +28,11 @@ describe('version history through every door (sync client, WebDAV, website)', fu
 
   it('keeps what each door replaced, with the device that wrote it, and restores it byte-identical', async () => {
     await uploadFile(user, 'notes.txt', Buffer.from('from the laptop'));
+    const lastChangedBy = async () => (await stack.services.files.list(user.username)).find((f) => f.path === 'notes.txt')?.device;
+    assert.equal(await lastChangedBy(), 'Test daemon', 'the listing says which device changed a file last');
     assert.equal((await dav('PUT', 'notes.txt', { body: 'over WebDAV' })).status, 204);
+    assert.equal(await lastChangedBy(), 'WebDAV');
+    assert.equal((await stack.services.files.entry(user.username, 'notes.txt'))?.device, 'WebDAV', 'and so does its entry');
     let list = await versions('notes.txt');
     assert.deepEqual(
       list.versions.map((v) => [v.size, v.device, v.reason]),

@@ -85,6 +85,7 @@ function fileEntry(f: FileEntry): TreeEntry {
     rev: f.rev,
     modifiedAt: f.modifiedAt,
     createdAt: f.modifiedAt,
+    ...(f.device ? { device: f.device } : {}),
   };
 }
 

@@ -85,6 +85,7 @@ export function toEntry(row: FileRow): FileEntry {
     contentHash: row.contentHash,
     rev: row.rev,
     modifiedAt: row.modifiedAt,
+    ...(row.device ? { device: row.device } : {}),
     ...(row.executable ? { executable: true } : {}),
   };
 }
