@@ -57,7 +57,7 @@ export type Outcome =
   | 'localChanged' // re-hash the path and plan again
   | 'remoteChanged' // refresh the server's entry and plan again
   | 'retry' // network or server trouble: back off
-  | 'refused' // a folder above it is a link (or not a folder): not written, reported
+  | 'refused' // a folder above it is a link: not written, reported
   | 'failed'; // needs the person (quota, a name the server refuses)
 
 export interface ExecutionReport {
@@ -175,7 +175,9 @@ function sizeOf(a: Action): number {
 
 /** What a failed action leaves for the next pass, by the one error policy (shared's classify). */
 export function outcomeOf(err: unknown): Outcome {
-  if (err instanceof UnsafeLocalPathError) return 'refused';
+  // A file where a folder above the path was: the folder became a file since the plan, a change of shape the next
+  // plan resolves (keeping both); listed as refused, the path below was left out and the clash never resolved.
+  if (err instanceof UnsafeLocalPathError) return err.what === 'not a folder' ? 'localChanged' : 'refused';
   switch (classify(err).kind) {
     case 'localChanged':
       return 'localChanged';

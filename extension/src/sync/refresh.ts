@@ -58,8 +58,9 @@ export async function refreshLocal(s: EngineState): Promise<void> {
         });
         if (!st || st.isDirectory()) {
           s.local.delete(p);
-          // A file that became a folder: what is in it now is new here.
-          if (st) for (const below of listFilesBelow(s.folder, p)) if (!s.local.has(below)) s.dirtyLocal.add(below);
+          // A folder at the name (a file that became one, or a download that found one): what is new in it is read,
+          // and the files known there join the next round too, so the plan holds them with the name and resolves the clash.
+          if (st) for (const below of listFilesBelow(s.folder, p)) (s.local.has(below) ? s.dirtyPlan : s.dirtyLocal).add(below);
           return;
         }
         if (!st.isFile()) {

@@ -18,6 +18,7 @@ import { executionPhases, type Action, type TreeEntry } from '../../src/sync/pla
 import { outcomeOf, type ExecutionReport, type ExecutorContext } from '../../src/sync/executor';
 import { LocalChangedError } from '../../src/sync/transfer';
 import type { LocalEntry } from '../../src/sync/scanner';
+import { UnsafeLocalPathError } from '../../src/sync/pathSafety';
 import type { FakeClock } from './fakeClock';
 import { MemServer, SimError, type FeedChange } from './memServer';
 
@@ -153,6 +154,24 @@ export class EngineDevice {
     return true;
   }
 
+  /** Files that keep a file from being written at `p`: a file where a folder above it would be, and the files in a folder of that name. */
+  inTheWayOf(p: string): string[] {
+    const out: string[] = [];
+    for (const q of this.files.keys()) if (p.startsWith(`${q}/`) || q.startsWith(`${p}/`)) out.push(q);
+    return out;
+  }
+
+  /** The first folder above `p` that is a file here, if any. */
+  private fileAbove(p: string): string | undefined {
+    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) if (this.files.has(p.slice(0, i))) return p.slice(0, i);
+    return undefined;
+  }
+
+  private isFolder(p: string): boolean {
+    for (const q of this.files.keys()) if (q.startsWith(`${p}/`)) return true;
+    return false;
+  }
+
   /** A person's change: the watcher tells the engine (refresh.ts onWatch, for a file). */
   touched(p: string): void {
     this.s.dirtyLocal.add(p);
@@ -269,6 +288,16 @@ export class EngineDevice {
           s.issues.failures.delete(p);
           s.issues.writes.delete(p);
           s.issues.local.delete(p);
+          // refresh.ts: below a file, or a folder now: not a file here; what a new folder holds is new here.
+          if (this.fileAbove(p) !== undefined) {
+            s.local.delete(p);
+            continue;
+          }
+          if (this.isFolder(p)) {
+            s.local.delete(p);
+            for (const q of this.files.keys()) if (q.startsWith(`${p}/`)) (s.local.has(q) ? s.dirtyPlan : s.dirtyLocal).add(q);
+            continue;
+          }
           const c = this.files.get(p);
           if (c === undefined) s.local.delete(p);
           else s.local.set(p, entryOf(c));
@@ -298,11 +327,16 @@ export class EngineDevice {
           } catch (err) {
             report.outcomes.set(a.path, outcomeOf(err));
             report.errors.set(a.path, err);
+            if (process.env.SIM_TRACE) console.log(`${this.name}: ${a.kind} ${a.path}: ${outcomeOf(err)} (${(err as Error).message})`);
           }
         }),
       );
     await runAll(clearing);
-    await runAll(transfers);
+    // A transfer that a failed delete was to clear the way for waits for the next plan (as executor.ts does).
+    const blocked = clearing.filter((a) => report.outcomes.get(a.path) !== 'done').map((a) => a.path);
+    const isBlocked = (p: string) => blocked.some((b) => b === p || p.startsWith(`${b}/`) || b.startsWith(`${p}/`));
+    for (const a of transfers) if (isBlocked(a.path)) report.outcomes.set(a.path, 'localChanged');
+    await runAll(transfers.filter((a) => !isBlocked(a.path)));
     await runAll(deletes);
     return report;
   }
@@ -332,10 +366,26 @@ export class EngineDevice {
       case 'moveAside':
         this.moveAside(ctx, a.path, a.conflictPath, a.local, report);
         return;
-      case 'downloadAside':
-        throw new Error('downloadAside: file/folder clashes are not simulated yet');
+      case 'downloadAside': {
+        // The server's file goes beside the folder that took its name, and is recorded as synced (deleted there next round).
+        const remoteEntry = ctx.remoteTree.get(a.path);
+        if (!remoteEntry || remoteEntry.contentHash !== a.remote.contentHash || remoteEntry.rev !== a.remote.rev)
+          throw new MyDropboxError('conflict', `"${a.path}" changed on the server since the plan.`);
+        if (this.fileAbove(a.path) !== undefined || !this.isFolder(a.path)) throw new LocalChangedError(a.path);
+        const f = await this.ask(`download ${a.path}`, () => this.server.meta(a.path));
+        if (hashOf(f.content) !== remoteEntry.contentHash) throw new MyDropboxError('hash_mismatch', `"${a.path}" changed meanwhile.`);
+        const above = this.fileAbove(a.conflictPath);
+        if (above !== undefined) throw new UnsafeLocalPathError(a.conflictPath, above, 'not a folder');
+        if (this.files.has(a.conflictPath) || this.isFolder(a.conflictPath)) throw new LocalChangedError(a.conflictPath);
+        this.files.set(a.conflictPath, f.content);
+        ctx.local.set(a.conflictPath, entryOf(f.content));
+        report.touched.add(a.conflictPath);
+        ctx.index.set(a.path, { ...entryOf(f.content), rev: remoteEntry.rev });
+        return;
+      }
       case 'deleteRemote': {
-        if (this.files.has(a.path)) throw new LocalChangedError(a.path);
+        // Only a file here stops it (a folder that took the name does not).
+        if (this.files.has(a.path) && this.fileAbove(a.path) === undefined) throw new LocalChangedError(a.path);
         let rev: number | undefined;
         try {
           rev = await this.ask(`delete ${a.path}`, () => this.server.delete(a.path, a.baseRev));
@@ -350,7 +400,9 @@ export class EngineDevice {
         const local = ctx.local.get(a.path);
         if (local && local.contentHash !== a.local.contentHash) throw new LocalChangedError(a.path);
         await this.gate(`rm ${a.path}`);
-        // deleteLocalFile: only the file the plan saw (or none) is removed.
+        // deleteLocalFile: checkParents throws below a file; only the file the plan saw (or none) is removed.
+        const above = this.fileAbove(a.path);
+        if (above !== undefined) throw new UnsafeLocalPathError(a.path, above, 'not a folder');
         const c = this.files.get(a.path);
         if (c !== undefined && (local === undefined || hashOf(c) !== local.contentHash)) throw new LocalChangedError(a.path);
         this.files.delete(a.path);
@@ -366,8 +418,11 @@ export class EngineDevice {
   private moveAside(ctx: ExecutorContext, p: string, conflictPath: string, planned: TreeEntry, report: ExecutionReport): void {
     const local = ctx.local.get(p);
     if (!local || local.contentHash !== planned.contentHash) throw new LocalChangedError(p);
+    const above = this.fileAbove(p);
+    if (above !== undefined) throw new UnsafeLocalPathError(p, above, 'not a folder');
     const c = this.files.get(p);
-    if (c === undefined || hashOf(c) !== local.contentHash || this.files.has(conflictPath)) throw new LocalChangedError(p);
+    if (c === undefined || hashOf(c) !== local.contentHash) throw new LocalChangedError(p);
+    if (this.files.has(conflictPath) || this.isFolder(conflictPath)) throw new LocalChangedError(conflictPath);
     this.files.delete(p);
     this.files.set(conflictPath, c);
     ctx.local.delete(p);
@@ -388,7 +443,11 @@ export class EngineDevice {
       throw new MyDropboxError('conflict', `"${p}" changed on the server since the plan.`);
     const f = await this.ask(`download ${p}`, () => this.server.meta(p));
     if (hashOf(f.content) !== want.contentHash) throw new MyDropboxError('hash_mismatch', `"${p}" changed meanwhile.`);
-    // writeFileSafely: renamed over the target only if it is still what the plan saw (nothing, when nothing was there).
+    // writeFileSafely: every folder above must be a folder (made if missing); a folder at the name is not what the plan saw.
+    const above = this.fileAbove(p);
+    if (above !== undefined) throw new UnsafeLocalPathError(p, above, 'not a folder');
+    if (this.isFolder(p)) throw new LocalChangedError(p);
+    // Renamed over the target only if it is still what the plan saw (nothing, when nothing was there).
     const now = this.files.get(p);
     if (expect === undefined ? now !== undefined : now === undefined || hashOf(now) !== expect.contentHash) throw new LocalChangedError(p);
     this.files.set(p, f.content);

@@ -8,10 +8,13 @@ import { opArb as fileOpArb, type Op as FileOp } from './scenario';
 
 export type Op = FileOp | { k: 'pick'; d: number; n: number; pick: number } | { k: 'tick' };
 
+/** Names that are a file on one side and a folder on another ("a", "a/c"): a file replaced by a folder and the other way round. */
+const FILES = ['x', 'y', 'a', 'a/x', 'a/y', 'b/x', 'a/c', 'a/c/x'];
+
 function opArb(devices: number): fc.Arbitrary<Op> {
   const d = fc.integer({ min: 0, max: devices - 1 });
   return fc.oneof(
-    { weight: 8, arbitrary: fileOpArb(devices) },
+    { weight: 8, arbitrary: fileOpArb(devices, FILES) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('pick' as const), d, n: fc.integer({ min: 1, max: 4 }), pick: fc.nat(7) }) },
     { weight: 1, arbitrary: fc.constant({ k: 'tick' as const }) },
   );
@@ -57,6 +60,12 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
           break;
         }
         case 'write': {
+          // What is in the way goes first, as a person replacing a folder by a file (or a file by a folder) does.
+          for (const p of dev!.inTheWayOf(op.f)) {
+            removedByPerson.add(dev!.files.get(p)!);
+            dev!.files.delete(p);
+            dev!.touched(p);
+          }
           const old = dev!.files.get(op.f);
           if (old !== undefined) removedByPerson.add(old);
           dev!.files.set(op.f, fresh(dev!.name));
@@ -73,7 +82,7 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
         }
         case 'rename': {
           const c = dev!.files.get(op.f);
-          if (c === undefined || op.f === op.to || dev!.files.has(op.to)) break;
+          if (c === undefined || op.f === op.to || dev!.files.has(op.to) || dev!.inTheWayOf(op.to).some((p) => p !== op.f)) break;
           dev!.files.delete(op.f);
           dev!.files.set(op.to, c);
           dev!.touched(op.f);
@@ -83,7 +92,12 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
         case 'renameDir': {
           if (op.from === op.to || op.to.startsWith(`${op.from}/`) || op.from.startsWith(`${op.to}/`)) break;
           const moving = [...dev!.files.keys()].filter((p) => p.startsWith(`${op.from}/`));
-          if (moving.length === 0 || [...dev!.files.keys()].some((p) => p.startsWith(`${op.to}/`))) break;
+          if (
+            moving.length === 0 ||
+            [...dev!.files.keys()].some((p) => p.startsWith(`${op.to}/`)) ||
+            dev!.inTheWayOf(`${op.to}/-`).length > 0
+          )
+            break;
           for (const p of moving) {
             const to = op.to + p.slice(op.from.length);
             dev!.files.set(to, dev!.files.get(p)!);

@@ -21,9 +21,9 @@ export type Op =
   | { k: 'drop'; d: number }
   | { k: 'web'; f: string; del: boolean };
 
-export function opArb(devices: number): fc.Arbitrary<Op> {
+export function opArb(devices: number, files: readonly string[] = FILES): fc.Arbitrary<Op> {
   const d = fc.integer({ min: 0, max: devices - 1 });
-  const f = fc.constantFrom(...FILES);
+  const f = fc.constantFrom(...files);
   const dir = fc.constantFrom(...DIRS);
   return fc.oneof(
     { weight: 4, arbitrary: fc.record({ k: fc.constant('write' as const), d, f }) },
