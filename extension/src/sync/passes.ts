@@ -121,10 +121,12 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const now = s.clock.now();
     // Whatever the watcher or the feed reported meanwhile joins this pass rather than waiting for the next.
-    for (const p of [...s.dirtyLocal, ...s.dirtyRemote, ...s.dirtyPlan]) paths.add(p);
-    s.dirtyPlan.clear();
+    for (const p of [...s.dirtyLocal, ...s.dirtyRemote]) paths.add(p);
     await s.io.refreshLocal(s);
     await refreshRemote(s);
+    // Taken after the refresh: a folder found at a file's name puts the files known below it here (refresh.ts).
+    for (const p of s.dirtyPlan) paths.add(p);
+    s.dirtyPlan.clear();
     const synced = index.tree;
     // A file where the other side has a folder is found from the path below it (planner.resolveShapes): its folders join the plan.
     for (const p of [...paths])
@@ -150,6 +152,10 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
       let cleared = false;
       for (const p of paths) if ((s.retryLater.get(p)?.at ?? Infinity) <= now) cleared = s.retryLater.delete(p) || cleared;
       if (cleared) armRetryLater(s);
+      // What is left was held back by the planner until a name clears (a file below a file on the other side whose
+      // own step is not due yet): kept marked, so the pass that clears the name plans it too. Dropped, it waited for
+      // the next full pass while the status said up to date.
+      for (const p of candidates) if (s.local.has(p) || s.remoteTree.has(p) || index.has(p)) s.dirtyPlan.add(p);
       break;
     }
     last = actions;
@@ -215,8 +221,14 @@ export async function reconcile(s: EngineState, paths: Set<string>): Promise<voi
     }
   }
   // Still not settled after every round (a plan that keeps changing under it): those paths wait and are looked at again.
-  if (!settled)
-    for (const a of last) deferRetry(s, a.path, new MyDropboxError('internal', `"${a.path}" kept changing while it was synced.`));
+  // The rest of what the pass held (conflicted copies it made, paths waiting for a name to clear) goes on in the next
+  // pass: dropped, they waited for the next full pass while the status said up to date.
+  if (!settled) {
+    const deferred = new Set(last.map((a) => a.path));
+    for (const p of deferred) deferRetry(s, p, new MyDropboxError('internal', `"${p}" kept changing while it was synced.`));
+    for (const p of paths) if (!deferred.has(p) && !s.local.inSync(p, s.remoteTree, index.tree)) s.dirtyPlan.add(p);
+    if (s.dirtyPlan.size > 0) s.schedule();
+  }
   if (s.foldersDirty && s.foldersKnown) await syncFolders(s);
   if (s.dirtyLocal.size > 0) retryUnsettledSoon(s);
   s.offlineAttempts = 0;

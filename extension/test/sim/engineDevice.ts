@@ -322,6 +322,8 @@ export class EngineDevice {
       Promise.all(
         list.map(async (a) => {
           try {
+            if (process.env.SIM_TRACE)
+              console.log(`${this.name}: run ${a.kind} ${a.path}${'conflictPath' in a ? ` -> ${a.conflictPath}` : ''}`);
             await this.runOne(ctx, a, report);
             report.outcomes.set(a.path, 'done');
           } catch (err) {

@@ -141,16 +141,23 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
       await drain();
     }
 
-    await quiesce(devices, clock);
-
-    const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
-    for (const dev of devices) {
-      const diff = differences(dev.files, onServer);
-      if (diff.length > 0)
-        throw new Error(
-          `${dev.name} differs from the server after quiescence: ${diff.join('; ')} (status ${dev.status}; not synced: ${dev.notSynced.join(', ') || 'none'})`,
-        );
+    // Settled as they ran, then again after every device restarted (a full pass from its index and saved cursor).
+    for (const when of ['after quiescence', 'after a restart']) {
+      if (when === 'after a restart') for (const d of devices) d.crash();
+      await quiesce(devices, clock);
+      const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
+      for (const dev of devices) {
+        const diff = differences(dev.files, onServer);
+        if (diff.length > 0)
+          throw new Error(
+            `${dev.name} differs from the server ${when}: ${diff.join('; ')} (status ${dev.status}; not synced: ${dev.notSynced.join(', ') || 'none'})`,
+          );
+      }
+      // And each says so: up to date, nothing pending (a path left marked keeps "Syncing" on for good).
+      for (const dev of devices)
+        if (!dev.status.includes('"upToDate"')) throw new Error(`${dev.name} holds the server's files ${when} but says ${dev.status}`);
     }
+    const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
     const kept = new Set<string>([...onServer.values(), ...server.history]);
     for (const dev of devices) for (const c of dev.files.values()) kept.add(c);
     for (const c of written)
@@ -161,13 +168,9 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
   }
 }
 
-/**
- * Every device follows the feed and syncs, timers firing when nothing else is left, until none has anything to
- * do; then every device restarts (a full pass from its index and saved cursor) and settles again.
- */
+/** Every device follows the feed and syncs, timers firing when nothing else is left, until none has anything to do. */
 async function quiesce(devices: EngineDevice[], clock: FakeClock): Promise<void> {
-  for (const round of [0, 1]) {
-    if (round === 1) for (const d of devices) d.crash();
+  {
     await drain();
     for (let i = 0; ; i++) {
       if (i > 2000) throw new Error(`the devices did not settle: ${devices.map((d) => `${d.name} ${d.status}`).join(', ')}`);
