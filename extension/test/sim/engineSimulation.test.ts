@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { engineScenarioArb, runEngineScenario, type Scenario } from './engineScenario';
 import { EngineDevice } from './engineDevice';
 
-const runs = Number(process.env.SIM_ENGINE_RUNS ?? 5_000);
+const runs = Number(process.env.SIM_ENGINE_RUNS ?? 10_000);
 const seed = process.env.SIM_SEED !== undefined ? Number(process.env.SIM_SEED) : (Date.now() ^ (Math.random() * 0x7fffffff)) | 0;
 const replayPath = process.env.SIM_PATH;
 
