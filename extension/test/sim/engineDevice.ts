@@ -70,7 +70,7 @@ export class EngineDevice {
   private gates: { label: string; open: () => void }[] = [];
   /** The next answer from the server is lost (the server did the work). */
   dropNext = false;
-  private late: { changes: FeedChange[]; cursor: string } | undefined;
+  private late: { changes: FeedChange[]; cursor: string; reset?: boolean } | undefined;
   private readonly stateDir: string;
 
   constructor(
@@ -172,6 +172,21 @@ export class EngineDevice {
     return false;
   }
 
+  /** The person pauses syncing (SyncEngine.pause). */
+  pause(): void {
+    this.s.paused = true;
+    this.s.setStatus({ kind: 'paused' });
+  }
+
+  /** The person resumes (SyncEngine.resume): a full pass. */
+  resume(): void {
+    const s = this.s;
+    if (!s.paused) return;
+    s.paused = false;
+    s.setStatus({ kind: 'syncing', pending: 0 });
+    s.requestFullPass();
+  }
+
   /** A person's change: the watcher tells the engine (refresh.ts onWatch, for a file). */
   touched(p: string): void {
     this.s.dirtyLocal.add(p);
@@ -193,9 +208,17 @@ export class EngineDevice {
     if (page) this.applyFeed(page);
   }
 
-  private applyFeed(page: { changes: FeedChange[]; cursor: string }): void {
+  private applyFeed(page: { changes: FeedChange[]; cursor: string; reset?: boolean }): void {
     const s = this.s;
     if (s.stopped) return;
+    if (page.reset) {
+      // feedFollower.ts: the server no longer knows the cursor: a full pass lists again.
+      if (process.env.SIM_TRACE) console.log(`${this.name}: feed reset`);
+      s.passOwed = true;
+      s.cursor = undefined;
+      s.requestFullPass();
+      return;
+    }
     if (process.env.SIM_TRACE)
       console.log(
         `${this.name}: feed ${page.cursor}: ${page.changes.map((c) => `${c.path}@${c.rev}${c.deleted ? ' deleted' : ''}`).join(', ')}`,
@@ -254,7 +277,7 @@ export class EngineDevice {
       changes: (cursor: string) =>
         this.ask('changes', () => {
           const res = server.changes(cursor);
-          return { changes: res.changes.map(toChange), cursor: res.cursor };
+          return { changes: res.changes.map(toChange), cursor: res.cursor, ...(res.reset ? { reset: true } : {}) };
         }),
       meta: (p: string) =>
         this.ask(`meta ${p}`, () => {

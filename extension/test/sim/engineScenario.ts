@@ -6,7 +6,13 @@ import { EngineDevice, drain } from './engineDevice';
 import { FakeClock } from './fakeClock';
 import { opArb as fileOpArb, type Op as FileOp } from './scenario';
 
-export type Op = FileOp | { k: 'pick'; d: number; n: number; pick: number } | { k: 'tick' };
+export type Op =
+  | FileOp
+  | { k: 'pick'; d: number; n: number; pick: number }
+  | { k: 'tick' }
+  | { k: 'pause'; d: number }
+  | { k: 'resume'; d: number }
+  | { k: 'forgetFeed' };
 
 /** Names that are a file on one side and a folder on another ("a", "a/c"): a file replaced by a folder and the other way round. */
 const FILES = ['x', 'y', 'a', 'a/x', 'a/y', 'b/x', 'a/c', 'a/c/x'];
@@ -17,6 +23,9 @@ function opArb(devices: number): fc.Arbitrary<Op> {
     { weight: 8, arbitrary: fileOpArb(devices, FILES) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('pick' as const), d, n: fc.integer({ min: 1, max: 4 }), pick: fc.nat(7) }) },
     { weight: 1, arbitrary: fc.constant({ k: 'tick' as const }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('pause' as const), d }) },
+    { weight: 1, arbitrary: fc.record({ k: fc.constant('resume' as const), d }) },
+    { weight: 1, arbitrary: fc.constant({ k: 'forgetFeed' as const }) },
   );
 }
 
@@ -137,6 +146,15 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
         case 'tick':
           await clock.fireNext();
           break;
+        case 'pause':
+          dev!.pause();
+          break;
+        case 'resume':
+          dev!.resume();
+          break;
+        case 'forgetFeed':
+          server.forgetFeed();
+          break;
       }
       await drain();
     }
@@ -144,6 +162,7 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
     // Settled as they ran, then again after every device restarted (a full pass from its index and saved cursor).
     for (const when of ['after quiescence', 'after a restart']) {
       if (when === 'after a restart') for (const d of devices) d.crash();
+      else for (const d of devices) d.resume(); // the person resumes what was paused
       await quiesce(devices, clock);
       const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
       for (const dev of devices) {

@@ -42,9 +42,18 @@ export class MemServer {
     return { ...f };
   }
 
-  changes(cursor: string): { changes: FeedChange[]; cursor: string } {
+  /** Cursors before this no longer known (the server keeps a bounded feed): such a poll answers reset. */
+  private oldest = 0;
+
+  changes(cursor: string): { changes: FeedChange[]; cursor: string; reset?: boolean } {
     const at = Number(cursor);
+    if (at < this.oldest) return { changes: [], cursor: String(this.log.length), reset: true };
     return { changes: this.log.slice(at), cursor: String(this.log.length) };
+  }
+
+  /** Forgets the feed so far: every cursor given out until now answers reset. */
+  forgetFeed(): void {
+    this.oldest = this.log.length;
   }
 
   /** The commit rule of fileWrites.checkBase: null base means "new", else the current revision must be the base. */
