@@ -46,15 +46,18 @@ export function deferRetry(s: EngineState, p: string, reason: unknown): void {
   armRetryLater(s);
 }
 
-export function armRetryLater(s: EngineState): void {
+export function armRetryLater(s: EngineState, after?: number): void {
   s.loop.cancel('retryLater');
   if (s.retryLater.size === 0 || s.stopped || s.halted || !s.started) return;
-  const next = Math.min(...[...s.retryLater.values()].map((w) => w.at));
-  s.loop.after('retryLater', Math.max(0, next - s.clock.now()), async () => {
+  // Past `after`, the paths already handed to a pass are not waited for again: while that pass cannot run (paused,
+  // no server tree yet) a timer for them fired at once, again and again.
+  const times = [...s.retryLater.values()].map((w) => w.at).filter((at) => after === undefined || at > after);
+  if (times.length === 0) return;
+  s.loop.after('retryLater', Math.max(0, Math.min(...times) - s.clock.now()), async () => {
     const now = s.clock.now();
     for (const [p, w] of s.retryLater) if (w.at <= now) s.dirtyPlan.add(p);
     s.schedule();
-    armRetryLater(s);
+    armRetryLater(s, now);
   });
 }
 

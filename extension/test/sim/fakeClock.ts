@@ -11,6 +11,8 @@ export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
   private pending: Pending[] = [];
+  /** How many timers have fired. */
+  fired = 0;
 
   constructor(start = 1_700_000_000_000) {
     this.t = start;
@@ -21,7 +23,8 @@ export class FakeClock implements Clock {
   }
 
   after(ms: number, fn: () => void): Timer {
-    const p: Pending = { at: this.t + Math.max(0, ms), seq: this.seq++, fn };
+    // As Node's timers: a timer set for 0 ms fires 1 ms later, so one re-armed at once cannot hold the time still.
+    const p: Pending = { at: this.t + Math.max(1, ms), seq: this.seq++, fn };
     this.pending.push(p);
     return { cancel: () => (this.pending = this.pending.filter((x) => x !== p)) };
   }
@@ -55,6 +58,7 @@ export class FakeClock implements Clock {
     if (!p) return false;
     this.pending = this.pending.filter((x) => x !== p);
     this.t = Math.max(this.t, p.at);
+    this.fired++;
     p.fn();
     await settle();
     return true;
