@@ -340,7 +340,7 @@ export async function writeFileSafely(
     await checkUnchanged(abs, rel, expected);
     await fs.promises.rename(tmp, abs);
     renamed = true;
-    await fsyncDir(dir);
+    await fsyncDirIfSupported(dir);
     const hashedAt = Date.now();
     const st = await fs.promises.lstat(abs);
     return {
@@ -361,8 +361,11 @@ export async function writeFileSafely(
   }
 }
 
-/** Makes a rename durable; some file systems refuse to open a directory for this, which is harmless. */
-export async function fsyncDir(dir: string): Promise<void> {
+/**
+ * Makes a rename durable where the file system can; some refuse to open a directory for this, which is harmless.
+ * The data server's fsyncDir throws instead: a commit it has answered must survive a crash.
+ */
+async function fsyncDirIfSupported(dir: string): Promise<void> {
   const h = await fs.promises.open(dir, 'r').catch(() => null);
   if (!h) return;
   try {

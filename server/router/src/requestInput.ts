@@ -7,8 +7,11 @@ import type { AuthenticatedDevice, RouterServices } from './services';
 
 export const deviceKindSchema = z.enum(['daemon', 'vscode', 'webdav', 'web']);
 
-/** Parses a JSON body against a schema; the first problem becomes an invalid_request a person can act on. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+/**
+ * Parses a JSON body against a schema (a missing body reads as `{}`); the first problem becomes an invalid_request a
+ * person can act on. The data server's parseBodyWithPathCode differs: its bodies carry paths, answered `invalid_path`.
+ */
+export function parseBodyOrEmpty<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body ?? {});
   if (!result.success) {
     const issue = result.error.issues[0];

@@ -3,14 +3,14 @@ import Router from '@koa/router';
 import { MyDropboxError, isBlockHash } from '@mydropbox/shared';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
-import { missingBody, parseBody, queryInt, queryString } from './input';
+import { missingBody, parseBodyWithPathCode, queryInt, queryString } from './input';
 import { jsonBody } from './files';
 
 export function blocksRouter(services: DataServices): Router<DataState> {
   const router = new Router<DataState>();
 
   router.post('/v1/blocks/missing', jsonBody(), async (ctx) => {
-    const { hashes } = parseBody(missingBody, ctx.request.body);
+    const { hashes } = parseBodyWithPathCode(missingBody, ctx.request.body);
     ctx.body = await services.reads.missing(ctx.state.owner, hashes);
   });
 

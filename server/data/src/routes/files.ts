@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { koaBody } from 'koa-body';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
-import { commitBatchBody, commitWithUploadBody, copyBody, parseBody, queryInt, queryPath } from './input';
+import { commitBatchBody, commitWithUploadBody, copyBody, parseBodyWithPathCode, queryInt, queryPath } from './input';
 
 /** A commit body lists at most a quarter million block hashes: 1 MB is plenty. */
 export const jsonBody = (jsonLimit = '1mb') => koaBody({ jsonLimit, text: false, urlencoded: false, multipart: false, jsonStrict: true });
@@ -25,21 +25,21 @@ export function filesRouter(services: DataServices): Router<DataState> {
   });
 
   router.post('/v1/commit', jsonBody(), async (ctx) => {
-    ctx.body = await services.writes.commit(ctx.state.owner, parseBody(commitWithUploadBody, ctx.request.body));
+    ctx.body = await services.writes.commit(ctx.state.owner, parseBodyWithPathCode(commitWithUploadBody, ctx.request.body));
   });
 
   // A thousand commits of one-block files is about 250 KB of JSON; 8 MB leaves room for bigger files.
   router.post('/v1/commit/batch', jsonBody('8mb'), async (ctx) => {
-    const { commits } = parseBody(commitBatchBody, ctx.request.body);
+    const { commits } = parseBodyWithPathCode(commitBatchBody, ctx.request.body);
     ctx.body = { results: await services.writes.commitBatch(ctx.state.owner, commits) };
   });
 
   router.post('/v1/files/copy', jsonBody(), async (ctx) => {
-    ctx.body = await services.writes.copy(ctx.state.owner, parseBody(copyBody, ctx.request.body));
+    ctx.body = await services.writes.copy(ctx.state.owner, parseBodyWithPathCode(copyBody, ctx.request.body));
   });
 
   router.post('/v1/files/move', jsonBody(), async (ctx) => {
-    ctx.body = await services.writes.move(ctx.state.owner, parseBody(copyBody, ctx.request.body));
+    ctx.body = await services.writes.move(ctx.state.owner, parseBodyWithPathCode(copyBody, ctx.request.body));
   });
 
   router.get('/v1/usage', async (ctx) => {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MyDropboxError, normalizePath } from '@mydropbox/shared';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
-import { copyBody, parseBody, queryPath, userPath } from './input';
+import { copyBody, parseBodyWithPathCode, queryPath, userPath } from './input';
 import { jsonBody } from './files';
 
 const folderBody = z.object({ path: userPath });
@@ -32,7 +32,7 @@ export function foldersRouter(services: DataServices): Router<DataState> {
   });
 
   router.post('/v1/folders', jsonBody(), async (ctx) => {
-    const { path } = parseBody(folderBody, ctx.request.body);
+    const { path } = parseBodyWithPathCode(folderBody, ctx.request.body);
     const { folder, created } = await services.folders.create(ctx.state.owner, path);
     ctx.status = created ? 201 : 200;
     ctx.body = folder;
@@ -43,11 +43,11 @@ export function foldersRouter(services: DataServices): Router<DataState> {
   });
 
   router.post('/v1/folders/copy', jsonBody(), async (ctx) => {
-    ctx.body = await services.folders.copy(ctx.state.owner, parseBody(copyBody, ctx.request.body));
+    ctx.body = await services.folders.copy(ctx.state.owner, parseBodyWithPathCode(copyBody, ctx.request.body));
   });
 
   router.post('/v1/folders/move', jsonBody(), async (ctx) => {
-    ctx.body = await services.folders.move(ctx.state.owner, parseBody(copyBody, ctx.request.body));
+    ctx.body = await services.folders.move(ctx.state.owner, parseBodyWithPathCode(copyBody, ctx.request.body));
   });
 
   return router;

@@ -53,8 +53,11 @@ export const copyBody = z.object({
 
 export const missingBody = z.object({ hashes: z.array(blockHash).max(100_000) });
 
-/** Validates a body; path errors keep their own code so clients see `invalid_path`. */
-export function parseBody<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+/**
+ * Validates a body; a bad path field answers `invalid_path` (the code sync clients act on), anything else
+ * `invalid_request`. The router's parseBodyOrEmpty differs: it reads a missing body as `{}` and tells a person what to send.
+ */
+export function parseBodyWithPathCode<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const result = schema.safeParse(body);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

@@ -4,14 +4,14 @@ import { MyDropboxError } from '@mydropbox/shared';
 import type { OpenUploadResponse } from '@mydropbox/shared';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
-import { openUploadBody, parseBody, uploadId } from './input';
+import { openUploadBody, parseBodyWithPathCode, uploadId } from './input';
 import { jsonBody } from './files';
 
 export function uploadsRouter(services: DataServices): Router<DataState> {
   const router = new Router<DataState>();
 
   router.post('/v1/uploads', jsonBody(), async (ctx) => {
-    const { size, blocks } = parseBody(openUploadBody, ctx.request.body);
+    const { size, blocks } = parseBodyWithPathCode(openUploadBody, ctx.request.body);
     const body: OpenUploadResponse = { uploadId: await services.sessions.open(ctx.state.owner, size, blocks) };
     ctx.status = 201;
     ctx.body = body;

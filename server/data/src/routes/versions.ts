@@ -6,7 +6,7 @@ import { MyDropboxError, blockLength, normalizePath } from '@mydropbox/shared';
 import type { DataServices } from '../services';
 import type { DataState } from '../auth';
 import type { VersionContent } from '../services/history';
-import { parseBody, queryInt, queryPath, userPath } from './input';
+import { parseBodyWithPathCode, queryInt, queryPath, userPath } from './input';
 import { jsonBody } from './files';
 import { parseRange } from './byteRange';
 
@@ -72,12 +72,12 @@ export function versionsRouter(services: DataServices): Router<DataState> {
   });
 
   router.post('/v1/restore', jsonBody(), async (ctx) => {
-    const { path, versionId: id } = parseBody(restoreBody, ctx.request.body);
+    const { path, versionId: id } = parseBodyWithPathCode(restoreBody, ctx.request.body);
     ctx.body = await services.history.restore(ctx.state.owner, path, id);
   });
 
   router.post('/v1/restore/folder', jsonBody(), async (ctx) => {
-    const { path } = parseBody(restoreFolderBody, ctx.request.body);
+    const { path } = parseBodyWithPathCode(restoreFolderBody, ctx.request.body);
     ctx.body = await services.history.restoreFolder(ctx.state.owner, path);
   });
 

@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { RouterServices } from '../services';
-import { deviceKindSchema, deviceOf, parseBody, requireDevice } from '../requestInput';
+import { deviceKindSchema, deviceOf, parseBodyOrEmpty, requireDevice } from '../requestInput';
 
 const redeemBody = z.object({
   code: z.string().max(200),
@@ -19,11 +19,11 @@ export function loginCodesRoutes(services: RouterServices): Router {
   });
   // The editor shows whose account a link signs in to, and asks, before it redeems the code.
   router.post('/api/v1/login-codes/inspect', async (ctx) => {
-    const input = parseBody(z.object({ code: z.string().max(200) }), ctx.request.body);
+    const input = parseBodyOrEmpty(z.object({ code: z.string().max(200) }), ctx.request.body);
     ctx.body = await services.loginCodes.inspect(input.code);
   });
   router.post('/api/v1/login-codes/redeem', async (ctx) => {
-    const input = parseBody(redeemBody, ctx.request.body);
+    const input = parseBodyOrEmpty(redeemBody, ctx.request.body);
     ctx.body = await services.loginCodes.redeem(input.code, input.deviceName, input.deviceKind);
     ctx.status = 201;
   });

@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import { z } from 'zod';
 import type { RouterServices } from '../services';
-import { clientAddress, deviceKindSchema, deviceOf, parseBody, requireDevice } from '../requestInput';
+import { clientAddress, deviceKindSchema, deviceOf, parseBodyOrEmpty, requireDevice } from '../requestInput';
 
 const signInBody = z.object({
   username: z.string(),
@@ -14,7 +14,7 @@ const signInBody = z.object({
 export function sessionsRoutes(services: RouterServices): Router {
   const router = new Router();
   router.post('/api/v1/sessions', async (ctx) => {
-    const input = parseBody(signInBody, ctx.request.body);
+    const input = parseBodyOrEmpty(signInBody, ctx.request.body);
     ctx.body = await services.accounts.signIn({ ...input, clientAddress: clientAddress(ctx) });
     ctx.status = 201;
   });

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { z } from 'zod';
 import { SHARE_LINK_PATH, type CreateShareLinkResponse, type ShareLinkInfo, type ShareLinksResponse } from '@mydropbox/shared';
 import type { RouterServices, ShareLink } from '../services';
-import { deviceOf, parseBody, requireDevice } from '../requestInput';
+import { deviceOf, parseBodyOrEmpty, requireDevice } from '../requestInput';
 
 // Limits beyond these (days, password length) are the service's, with its own words.
 const createBody = z.object({
@@ -27,7 +27,7 @@ function info(link: ShareLink): ShareLinkInfo {
 export function shareLinksRoutes(services: RouterServices): Router {
   const router = new Router();
   router.post('/api/v1/share-links', requireDevice(services), async (ctx) => {
-    const input = parseBody(createBody, ctx.request.body);
+    const input = parseBodyOrEmpty(createBody, ctx.request.body);
     const { link, token } = await services.shareLinks.create(deviceOf(ctx).username, input.path, {
       ...(input.expiresInDays !== undefined ? { expiresInDays: input.expiresInDays } : {}),
       ...(input.password ? { password: input.password } : {}),
