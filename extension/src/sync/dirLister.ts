@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { absolute } from './transfer';
 
 /** What an entry is, as the scan needs it. */
 export const KIND = { gone: -1, denied: -2, other: 0, file: 1, dir: 2, link: 3, executable: 4 } as const;
@@ -198,4 +199,30 @@ export function openLister(expectedFiles: number): DirLister {
     return new SyncLister();
   }
   return new WorkerLister(workers);
+}
+
+/**
+ * The files and the folders below folder `dirRel` (relative paths, each folder before what it holds), for a folder
+ * that just appeared as a whole; a folder that cannot be read is passed over (a scan reports it).
+ */
+export function listBelow(folder: string, dirRel: string): { files: string[]; folders: string[] } {
+  const files: string[] = [];
+  const folders: string[] = [];
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(absolute(folder, rel), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const child = `${rel}/${e.name}`;
+      if (e.isDirectory()) {
+        folders.push(child);
+        walk(child);
+      } else if (e.isFile()) files.push(child);
+    }
+  };
+  walk(dirRel);
+  return { files, folders };
 }

@@ -9,6 +9,7 @@ import { checkParents, UnsafeLocalPathError } from './pathSafety';
 import { absolute } from './transfer';
 import { displayPath } from './notSynced';
 import type { EngineState } from './engineState';
+import { listBelow } from './dirLister';
 
 /** The change feed carries files only, so a folder made empty elsewhere is learnt from a poll of the (short) folder list. */
 export const FOLDER_POLL_MS = 30_000;
@@ -135,7 +136,7 @@ export function onFolderChange(s: EngineState, p: string, deleted: boolean): voi
 export function onFolderEvent(s: EngineState, d: string): void {
   s.foldersDirty = true;
   if (fs.lstatSync(absolute(s.folder, d), { throwIfNoEntry: false })?.isDirectory()) {
-    for (const f of [d, ...listFoldersBelow(s.folder, d)]) if (!s.rules.ignores(f, true)) s.localFolders.add(f);
+    for (const f of [d, ...listBelow(s.folder, d).folders]) if (!s.rules.ignores(f, true)) s.localFolders.add(f);
   } else for (const f of [...s.localFolders]) if (f === d || f.startsWith(`${d}/`)) s.localFolders.delete(f);
 }
 
@@ -156,24 +157,4 @@ export function armFolderPoll(s: EngineState): void {
       armFolderPoll(s);
     }
   });
-}
-
-/** Folders below a folder that just appeared, as relative paths. */
-function listFoldersBelow(folder: string, dirRel: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(absolute(folder, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries)
-      if (e.isDirectory()) {
-        out.push(`${rel}/${e.name}`);
-        walk(`${rel}/${e.name}`);
-      }
-  };
-  walk(dirRel);
-  return out;
 }

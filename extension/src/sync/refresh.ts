@@ -12,6 +12,7 @@ import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSa
 import { recordAnswer, recordGone } from './changeFeed';
 import type { EngineState } from './engineState';
 import { onFolderEvent } from './folderSync';
+import { listBelow } from './dirLister';
 
 export function onWatch(s: EngineState, batch: WatchBatch): void {
   if (s.halted || !s.index) return;
@@ -26,7 +27,7 @@ export function onWatch(s: EngineState, batch: WatchBatch): void {
     s.dirtyLocal.add(d);
     onFolderEvent(s, d);
     for (const p of [...s.local.keys(), ...s.index!.keys()]) if (p.startsWith(d + '/')) s.dirtyLocal.add(p);
-    for (const p of listFilesBelow(s.folder, d)) s.dirtyLocal.add(p);
+    for (const p of listBelow(s.folder, d).files) s.dirtyLocal.add(p);
   }
   // New ignore rules or a whole folder can change any path's state below it.
   s.opts.events?.pathsChanged?.(batch.dirs.size || batch.files.has(IGNORE_FILE) ? undefined : [...batch.files]);
@@ -60,7 +61,7 @@ export async function refreshLocal(s: EngineState): Promise<void> {
           s.local.delete(p);
           // A folder at the name (a file that became one, or a download that found one): what is new in it is read,
           // and the files known there join the next round too, so the plan holds them with the name and resolves the clash.
-          if (st) for (const below of listFilesBelow(s.folder, p)) (s.local.has(below) ? s.dirtyPlan : s.dirtyLocal).add(below);
+          if (st) for (const below of listBelow(s.folder, p).files) (s.local.has(below) ? s.dirtyPlan : s.dirtyLocal).add(below);
           return;
         }
         if (!st.isFile()) {
@@ -115,24 +116,4 @@ export async function refreshRemote(s: EngineState): Promise<void> {
       }
     }),
   );
-}
-
-/** Files below a folder that just appeared (moved in as a whole), as relative paths. */
-function listFilesBelow(folder: string, dirRel: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    let entries: fs.Dirent[];
-    try {
-      entries = fs.readdirSync(absolute(folder, rel), { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      const child = `${rel}/${e.name}`;
-      if (e.isDirectory()) walk(child);
-      else if (e.isFile()) out.push(child);
-    }
-  };
-  walk(dirRel);
-  return out;
 }

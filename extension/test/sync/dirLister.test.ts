@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { KIND, openLister, PARALLEL_LIST_MIN, STAT_FIELDS, type DirLister, type ListResult } from '../../src/sync/dirLister';
+import { KIND, listBelow, openLister, PARALLEL_LIST_MIN, STAT_FIELDS, type DirLister, type ListResult } from '../../src/sync/dirLister';
 import { scanFolder } from '../../src/sync/scanner';
 import { IgnoreRules, TEMP_PREFIX } from '../../src/sync/ignore';
 
@@ -105,5 +105,16 @@ describe('folder lister', () => {
     assert.deepEqual(unread(workers.files), unread(here.files));
     assert.deepEqual(workers.strayTemps, here.strayTemps);
     assert.deepEqual(workers.skipped, here.skipped);
+  });
+
+  it('lists the files and the folders below a folder (links and missing folders passed over)', () => {
+    fs.mkdirSync(path.join(root, 'top', 'a', 'b'), { recursive: true });
+    fs.writeFileSync(path.join(root, 'top', 'a', 'b', 'deep.txt'), '');
+    fs.writeFileSync(path.join(root, 'top', 'one.txt'), '');
+    fs.symlinkSync('/etc', path.join(root, 'top', 'a', 'link'));
+    const below = listBelow(root, 'top');
+    assert.deepEqual(below.files.sort(), ['top/a/b/deep.txt', 'top/one.txt']);
+    assert.deepEqual(below.folders, ['top/a', 'top/a/b']);
+    assert.deepEqual(listBelow(root, 'gone'), { files: [], folders: [] });
   });
 });
