@@ -13,6 +13,23 @@ export async function fsyncDir(dir: string): Promise<void> {
 }
 
 /**
+ * Creates `file` (which must not exist yet), lets `fill` write it and makes its data durable; on any failure the file
+ * is removed, so no half-written one is left for a recovery to read. The caller fsyncs the folder when it needs the name.
+ */
+export async function writeNewFileDurably(file: string, fill: (handle: fs.FileHandle) => Promise<void>): Promise<void> {
+  const handle = await fs.open(file, 'wx');
+  try {
+    await fill(handle);
+    await handle.datasync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(file, { force: true });
+    throw err;
+  }
+  await handle.close();
+}
+
+/**
  * Creates each missing folder of `rel` under `base`, one level at a time, and (if `durable`)
  * fsyncs the parent of every folder it created. `onNotDir` is asked what to do when a non-folder
  * is in the way: it returns true after removing it (so the level is retried) or throws.

@@ -45,54 +45,57 @@ export class FoldersRepository {
 
   /** Adds the folders that are not there yet (a tombstone comes back to life); existing ones keep their creation time. Returns how many changed. */
   async addMissing(owner: string, paths: readonly string[], createdAt: number): Promise<number> {
-    paths = [...new Set(paths)];
-    if (paths.length === 0) return 0;
-    return this.db.transaction(async (trx) => {
-      let seq = await this.files.maxSeq(owner, trx);
-      let changed = 0;
-      for (let i = 0; i < paths.length; i += CHUNK) {
-        const part = paths.slice(i, i + CHUNK);
-        const rows = (await trx('Folders').select('PathKey', 'Deleted').where({ Owner: owner }).whereIn('PathKey', part.map(pathKey))) as {
-          PathKey: string;
-          Deleted: number | boolean;
-        }[];
-        const state = new Map(rows.map((r) => [r.PathKey, Boolean(r.Deleted)]));
-        const fresh: Record<string, unknown>[] = [];
-        for (const p of part) {
-          const key = pathKey(p);
-          if (state.get(key) === false) continue;
-          seq += 1;
-          changed += 1;
-          if (state.has(key)) {
-            await trx('Folders')
-              .where({ Owner: owner, PathKey: key })
-              .update({ Folderpath: p, CreatedAt: createdAt, Seq: seq, Deleted: false });
-          } else fresh.push({ Owner: owner, PathKey: key, Folderpath: p, CreatedAt: createdAt, Seq: seq, Deleted: false });
-        }
-        if (fresh.length) await trx('Folders').insert(fresh);
+    return this.changeInChunks(owner, paths, async (trx, part, nextSeq) => {
+      const rows = (await trx('Folders').select('PathKey', 'Deleted').where({ Owner: owner }).whereIn('PathKey', part.map(pathKey))) as {
+        PathKey: string;
+        Deleted: number | boolean;
+      }[];
+      const state = new Map(rows.map((r) => [r.PathKey, Boolean(r.Deleted)]));
+      const fresh: Record<string, unknown>[] = [];
+      for (const p of part) {
+        const key = pathKey(p);
+        if (state.get(key) === false) continue;
+        const seq = nextSeq();
+        if (state.has(key)) {
+          await trx('Folders')
+            .where({ Owner: owner, PathKey: key })
+            .update({ Folderpath: p, CreatedAt: createdAt, Seq: seq, Deleted: false });
+        } else fresh.push({ Owner: owner, PathKey: key, Folderpath: p, CreatedAt: createdAt, Seq: seq, Deleted: false });
       }
-      return changed;
+      if (fresh.length) await trx('Folders').insert(fresh);
     });
   }
 
   /** Marks the folders removed (tombstones the change feed carries); ones not there are skipped. Returns how many changed. */
   async remove(owner: string, paths: readonly string[]): Promise<number> {
-    paths = [...new Set(paths)];
-    if (paths.length === 0) return 0;
+    return this.changeInChunks(owner, paths, async (trx, part, nextSeq) => {
+      const live: { PathKey: string }[] = await trx('Folders')
+        .select('PathKey')
+        .where({ Owner: owner, Deleted: false })
+        .whereIn('PathKey', part.map(pathKey));
+      for (const { PathKey } of live) await trx('Folders').where({ Owner: owner, PathKey }).update({ Seq: nextSeq(), Deleted: true });
+    });
+  }
+
+  /**
+   * Runs `change` over the distinct `paths`, CHUNK at a time, in one transaction; each row it changes takes the
+   * user's next sequence number from `nextSeq`. Returns how many rows changed.
+   */
+  private async changeInChunks(
+    owner: string,
+    paths: readonly string[],
+    change: (trx: Knex.Transaction, part: string[], nextSeq: () => number) => Promise<void>,
+  ): Promise<number> {
+    const distinct = [...new Set(paths)];
+    if (distinct.length === 0) return 0;
     return this.db.transaction(async (trx) => {
       let seq = await this.files.maxSeq(owner, trx);
       let changed = 0;
-      for (let i = 0; i < paths.length; i += CHUNK) {
-        const live = (await trx('Folders')
-          .select('PathKey')
-          .where({ Owner: owner, Deleted: false })
-          .whereIn('PathKey', paths.slice(i, i + CHUNK).map(pathKey))) as { PathKey: string }[];
-        for (const { PathKey } of live) {
-          seq += 1;
-          changed += 1;
-          await trx('Folders').where({ Owner: owner, PathKey }).update({ Seq: seq, Deleted: true });
-        }
-      }
+      const nextSeq = () => {
+        changed += 1;
+        return ++seq;
+      };
+      for (let i = 0; i < distinct.length; i += CHUNK) await change(trx, distinct.slice(i, i + CHUNK), nextSeq);
       return changed;
     });
   }

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { fsyncDir } from './durable';
+import { fsyncDir, writeNewFileDurably } from './durable';
 import { writeFull } from './fullIo';
 
 const PACK_ID = /^[0-9a-f]{32}$/;
@@ -47,22 +47,15 @@ export class VersionPacks {
     const pack = newId();
     await this.ensureDir(owner);
     const file = this.file(owner, pack);
-    const handle = await fs.open(file, 'wx');
     const offsets: number[] = [];
-    try {
+    await writeNewFileDurably(file, async (handle) => {
       let at = 0;
       for (const p of parts) {
         offsets.push(at);
         await writeFull(handle, p, at);
         at += p.length;
       }
-      await handle.datasync();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(file, { force: true });
-      throw err;
-    }
-    await handle.close();
+    });
     return { pack, offsets };
   }
 

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { fsyncChain, fsyncDir } from './durable';
+import { fsyncChain, fsyncDir, writeNewFileDurably } from './durable';
 import { inParallel } from '../inParallel';
 import { crashPoint } from '../crashPoints';
 
@@ -98,16 +98,9 @@ export class WriteJournal {
   async write(records: readonly JournalRecord[]): Promise<WrittenJournal> {
     await fs.mkdir(this.dir, { recursive: true });
     const file = path.join(this.dir, `${Date.now().toString(36)}-${randomBytes(6).toString('hex')}${SUFFIX}`);
-    const handle = await fs.open(file, 'wx');
-    try {
+    await writeNewFileDurably(file, async (handle) => {
       await handle.writev(encode(records));
-      await handle.datasync();
-    } catch (err) {
-      await handle.close().catch(() => undefined);
-      await fs.rm(file, { force: true });
-      throw err;
-    }
-    await handle.close();
+    });
     await fsyncDir(this.dir);
     return { file };
   }
