@@ -38,43 +38,42 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
   };
   const upToDate = (c: TestClient) => assert.equal(c.engine.status.kind, 'upToDate', JSON.stringify(c.engine.status));
 
-  it('a file replaced by a folder of the same name reaches the server and the other device', async () => {
-    const a = client('laptop');
-    const b = client('desktop');
-    a.write('r/x', 'a file');
-    a.write('r/keep.txt', 'keep');
-    await a.engine.syncNow();
-    await b.engine.syncNow();
-    fs.rmSync(a.file('r/x'));
-    a.write('r/x/inner.txt', 'in');
-    const from = a.statuses.length;
-    await a.engine.syncNow();
-    quietAfter(a, from);
-    upToDate(a);
-    assert.deepEqual(await serverTree(), { 'r/keep.txt': hashOf('keep'), 'r/x/inner.txt': hashOf('in') });
-    await b.engine.syncNow();
-    assert.deepEqual(b.tree(), { 'r/keep.txt': b64('keep'), 'r/x/inner.txt': b64('in') });
-    upToDate(b);
-  });
-
-  it('a folder replaced by a file of the same name reaches the server and the other device', async () => {
-    const a = client('laptop');
-    const b = client('desktop');
-    a.write('r3/y/y', 'deep');
-    a.write('r3/y/z/w', 'deeper');
-    await a.engine.syncNow();
-    await b.engine.syncNow();
-    fs.rmSync(a.file('r3/y'), { recursive: true });
-    a.write('r3/y', 'f');
-    const from = a.statuses.length;
-    await a.engine.syncNow();
-    quietAfter(a, from);
-    upToDate(a);
-    assert.deepEqual(await serverTree(), { 'r3/y': hashOf('f') });
-    await b.engine.syncNow();
-    assert.deepEqual(b.tree(), { 'r3/y': b64('f') });
-    upToDate(b);
-  });
+  /** Name `replaced` changes shape on one device (its files `before` removed, `after` written); the other device follows. */
+  const shapeChanges = [
+    {
+      what: 'a file replaced by a folder of the same name',
+      before: { 'r/x': 'a file', 'r/keep.txt': 'keep' },
+      replaced: 'r/x',
+      after: { 'r/x/inner.txt': 'in' },
+      want: { 'r/keep.txt': 'keep', 'r/x/inner.txt': 'in' },
+    },
+    {
+      what: 'a folder replaced by a file of the same name',
+      before: { 'r3/y/y': 'deep', 'r3/y/z/w': 'deeper' },
+      replaced: 'r3/y',
+      after: { 'r3/y': 'f' },
+      want: { 'r3/y': 'f' },
+    },
+  ];
+  for (const change of shapeChanges)
+    it(`${change.what} reaches the server and the other device`, async () => {
+      const a = client('laptop');
+      const b = client('desktop');
+      for (const [p, text] of Object.entries(change.before)) a.write(p, text);
+      await a.engine.syncNow();
+      await b.engine.syncNow();
+      fs.rmSync(a.file(change.replaced), { recursive: true });
+      for (const [p, text] of Object.entries(change.after)) a.write(p, text);
+      const from = a.statuses.length;
+      await a.engine.syncNow();
+      quietAfter(a, from);
+      upToDate(a);
+      const want = Object.entries(change.want);
+      assert.deepEqual(await serverTree(), Object.fromEntries(want.map(([p, text]) => [p, hashOf(text)])));
+      await b.engine.syncNow();
+      assert.deepEqual(b.tree(), Object.fromEntries(want.map(([p, text]) => [p, b64(text)])));
+      upToDate(b);
+    });
 
   it('while running: both shape changes go both ways and every device says "Up to date" only once it holds the server\'s tree', async () => {
     const a = client('laptop');
@@ -107,67 +106,63 @@ describe('sync engine: a file becomes a folder, a folder becomes a file', functi
     assert.ok(said.length <= 4, `${said.length} status changes in a second while nothing happens`);
   });
 
-  it('a file made a folder here while another device edits the file: both are kept, on every device', async () => {
-    for (const editFirst of [false, true]) {
-      const a = client('laptop');
-      const b = client('desktop');
-      a.write('x', 'v1');
-      await a.engine.syncNow();
-      await b.engine.syncNow();
-      fs.rmSync(a.file('x'));
-      a.write('x/inner.txt', 'in');
-      b.write('x', 'v2 edited on desktop');
-      const [first, second] = editFirst ? [b, a] : [a, b];
-      await first.engine.syncNow();
-      await second.engine.syncNow();
-      await first.engine.syncNow();
-      for (const c of [a, b]) {
-        upToDate(c);
-        await sameAsServer(c);
-      }
-      assert.deepEqual(a.tree(), b.tree());
-      const tree = a.tree();
-      assert.equal(tree['x/inner.txt'], b64('in'), `editFirst=${editFirst}`);
-      const copies = Object.keys(tree).filter((p) => p.startsWith('x (conflicted copy from '));
-      assert.equal(copies.length, 1, `the edited file kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
-      assert.equal(tree[copies[0]!], b64('v2 edited on desktop'));
-      assert.equal(Object.keys(tree).length, 2);
-      await newClient.closeAll();
-      user = await stack.signUpAndSignIn();
-    }
-  });
-
-  it('a folder made a file here while another device edits a file in it: both are kept, on every device', async () => {
-    for (const editFirst of [false, true]) {
-      const a = client('laptop');
-      const b = client('desktop');
-      a.write('y/doc.txt', 'v1');
-      a.write('y/other.txt', 'other');
-      await a.engine.syncNow();
-      await b.engine.syncNow();
-      fs.rmSync(a.file('y'), { recursive: true });
-      a.write('y', 'now a file');
-      b.write('y/doc.txt', 'v2 edited on desktop');
-      const [first, second] = editFirst ? [b, a] : [a, b];
-      await first.engine.syncNow();
-      await second.engine.syncNow();
-      await first.engine.syncNow();
-      for (const c of [a, b]) {
-        upToDate(c);
-        await sameAsServer(c);
-      }
-      assert.deepEqual(a.tree(), b.tree());
-      const tree = a.tree();
+  /**
+   * Name `name` changes shape here (`before` synced, then `madeHere`) while the other device edits `editedThere`; run in
+   * both orders, both versions are kept: `kept` stays at its path and `copied`'s content goes beside it as a conflicted copy.
+   */
+  const shapeChangesAgainstAnEdit = [
+    {
+      what: 'a file made a folder here while another device edits the file',
+      name: 'x',
+      before: { x: 'v1' },
+      madeHere: { 'x/inner.txt': 'in' },
+      editedThere: 'x',
+      kept: ['x/inner.txt', 'in'],
+      copied: ['the edited file', 'v2 edited on desktop'],
+    },
+    {
       // The edit beats the delete of the folder, so the folder stays with the edited file; the new file is kept beside it.
-      assert.equal(tree['y/doc.txt'], b64('v2 edited on desktop'), `editFirst=${editFirst}: ${Object.keys(tree).join(', ')}`);
-      const copies = Object.keys(tree).filter((p) => p.startsWith('y (conflicted copy from '));
-      assert.equal(copies.length, 1, `the new file kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
-      assert.equal(tree[copies[0]!], b64('now a file'));
-      assert.equal(Object.keys(tree).length, 2);
-      await newClient.closeAll();
-      user = await stack.signUpAndSignIn();
-    }
-  });
+      what: 'a folder made a file here while another device edits a file in it',
+      name: 'y',
+      before: { 'y/doc.txt': 'v1', 'y/other.txt': 'other' },
+      madeHere: { y: 'now a file' },
+      editedThere: 'y/doc.txt',
+      kept: ['y/doc.txt', 'v2 edited on desktop'],
+      copied: ['the new file', 'now a file'],
+    },
+  ] as const;
+  for (const change of shapeChangesAgainstAnEdit)
+    it(`${change.what}: both are kept, on every device`, async () => {
+      for (const editFirst of [false, true]) {
+        const a = client('laptop');
+        const b = client('desktop');
+        for (const [p, text] of Object.entries(change.before)) a.write(p, text);
+        await a.engine.syncNow();
+        await b.engine.syncNow();
+        fs.rmSync(a.file(change.name), { recursive: true });
+        for (const [p, text] of Object.entries(change.madeHere)) a.write(p, text);
+        b.write(change.editedThere, 'v2 edited on desktop');
+        const [first, second] = editFirst ? [b, a] : [a, b];
+        await first.engine.syncNow();
+        await second.engine.syncNow();
+        await first.engine.syncNow();
+        for (const c of [a, b]) {
+          upToDate(c);
+          await sameAsServer(c);
+        }
+        assert.deepEqual(a.tree(), b.tree());
+        const tree = a.tree();
+        const [keptPath, keptText] = change.kept;
+        assert.equal(tree[keptPath], b64(keptText), `editFirst=${editFirst}: ${Object.keys(tree).join(', ')}`);
+        const copies = Object.keys(tree).filter((p) => p.startsWith(`${change.name} (conflicted copy from `));
+        const [copyIs, copyText] = change.copied;
+        assert.equal(copies.length, 1, `${copyIs} kept beside the folder (editFirst=${editFirst}): ${Object.keys(tree).join(', ')}`);
+        assert.equal(tree[copies[0]!], b64(copyText));
+        assert.equal(Object.keys(tree).length, 2);
+        await newClient.closeAll();
+        user = await stack.signUpAndSignIn();
+      }
+    });
 
   it('the daemon: a file made a folder and a folder made a file while it runs reach the server, then it says "Up to date" and goes quiet', async () => {
     const home = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-shapes-'));
