@@ -220,6 +220,7 @@ export async function uploadFile(
   user: Pick<StackUser, 'accessToken' | 'dataServerUrl'>,
   filePath: string,
   data: Uint8Array,
+  baseRev: number | null = null,
 ): Promise<FileEntry> {
   const auth = { authorization: `Bearer ${user.accessToken}` };
   const blocks = blockHashesOf(data);
@@ -243,7 +244,7 @@ export async function uploadFile(
   const commit = await fetch(`${user.dataServerUrl}/v1/commit`, {
     method: 'POST',
     headers: { ...auth, 'content-type': 'application/json' },
-    body: JSON.stringify({ path: filePath, size: data.length, blocks, baseRev: null, modifiedAt: Date.now() }),
+    body: JSON.stringify({ path: filePath, size: data.length, blocks, baseRev, modifiedAt: Date.now() }),
   });
   const body: unknown = await commit.json().catch(() => null);
   if (!commit.ok) throw errorFromResponse(commit.status, body);

@@ -375,6 +375,7 @@ async function download(
     ctx.index.set(path, { ...changed, rev: remoteEntry.rev });
     return;
   }
+  ctx.index.markReceiving(path, remoteEntry);
   // A copy or rename made elsewhere: the bytes are already here under another name, so none cross the network.
   const twin = twins.get(want.contentHash);
   let written: Downloaded | undefined;

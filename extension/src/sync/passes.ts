@@ -41,6 +41,7 @@ export async function fullPass(s: EngineState): Promise<void> {
     s.local = scan.files;
     s.localFolders = new Set(scan.folders);
     restatUnchanged(s);
+    index.settleReceiving((p) => s.local.get(p));
     // No download runs during a full pass, so any temp file of ours is a leftover from a crash.
     await s.io.removeStrayTemps(scan.strayTemps);
     s.issues.local.clear();

@@ -15,12 +15,27 @@ export interface SyncedEntry extends TreeEntry, FileStat {
 }
 
 const JOURNAL = 'index.jsonl';
+
+/** A download going into place: the content and revision it brings. */
+interface Receiving {
+  contentHash: string;
+  rev: number;
+}
 /** The entries as of the last compaction, as CompactTree columns; the journal holds what changed since. */
 const SNAPSHOT = 'index.bin';
 
-/** `u`: an upload of this content was sent and not yet answered; `c`: that question is settled. */
+/**
+ * `u`: an upload of this content was sent and not yet answered; `c`: that question is settled.
+ * `r`: a download of this revision is going into place and not yet recorded; `rc`: that one is settled.
+ */
 type Record =
-  { p: string; e: SyncedEntry } | { p: string; d: 1 } | { p: string; u: SyncedEntry } | { p: string; c: 1 } | { k: string; s: string };
+  | { p: string; e: SyncedEntry }
+  | { p: string; d: 1 }
+  | { p: string; u: SyncedEntry }
+  | { p: string; c: 1 }
+  | { p: string; r: Receiving }
+  | { p: string; rc: 1 }
+  | { k: string; s: string };
 
 /**
  * One JSON line per change, appended; loading replays the lines into a Map. A crash can only cut the
@@ -31,6 +46,7 @@ type Record =
 export class SyncedIndex {
   private readonly entries = new CompactTree<SyncedEntry>();
   private readonly sending = new Map<string, SyncedEntry>();
+  private readonly receiving = new Map<string, Receiving>();
   private fd: number | undefined;
   private savedCursor: { cursor: string; server: string } | undefined;
   private lines = 0;
@@ -48,7 +64,7 @@ export class SyncedIndex {
     fs.mkdirSync(stateDir, { recursive: true });
     const index = new SyncedIndex(path.join(stateDir, JOURNAL));
     index.load();
-    if (index.journaled() > 2 * (index.entries.size + index.sending.size) + 10_000) index.compact();
+    if (index.journaled() > 2 * (index.entries.size + index.pending()) + 10_000) index.compact();
     index.fd = fs.openSync(index.file, 'a');
     return index;
   }
@@ -97,8 +113,11 @@ export class SyncedIndex {
       this.savedCursor = typeof rec.k === 'string' && typeof rec.s === 'string' ? { cursor: rec.k, server: rec.s } : undefined;
     else if ('u' in rec) this.sending.set(rec.p, rec.u);
     else if ('c' in rec) this.sending.delete(rec.p);
+    else if ('r' in rec) this.receiving.set(rec.p, rec.r);
+    else if ('rc' in rec) this.receiving.delete(rec.p);
     else {
       this.sending.delete(rec.p);
+      this.receiving.delete(rec.p);
       if ('e' in rec) this.entries.set(rec.p, rec.e);
       else this.entries.delete(rec.p);
     }
@@ -140,12 +159,35 @@ export class SyncedIndex {
     this.append({ p, u: entry });
   }
 
-  /** At a full pass, with the server's listing: uploads the server took become synced, the rest are forgotten. */
+  /**
+   * At a full pass, with the server's listing: uploads the server took become synced (new files and
+   * edits of synced ones alike: an entry set since the mark would have cleared it), the rest are forgotten.
+   */
   settleSending(remote: (p: string) => { contentHash: string; rev?: number } | undefined): void {
     for (const [p, e] of [...this.sending]) {
       const r = remote(p);
-      if (r && r.contentHash === e.contentHash && !this.entries.has(p)) this.set(p, { ...e, rev: r.rev ?? e.rev });
+      if (r && r.contentHash === e.contentHash) this.set(p, { ...e, rev: r.rev ?? e.rev });
       else if (this.sending.delete(p)) this.append({ p, c: 1 });
+    }
+  }
+
+  /**
+   * Notes a download about to go into place. A crash after the rename and before `set` would otherwise
+   * leave the file here with no synced entry, and a later change on the server would look like a
+   * conflict; `settleReceiving` turns it into the synced entry it became.
+   */
+  markReceiving(p: string, download: Receiving): void {
+    const r = { contentHash: download.contentHash, rev: download.rev };
+    this.receiving.set(p, r);
+    this.append({ p, r });
+  }
+
+  /** At a full pass, with the scanned folder: downloads that reached their place become synced, the rest are forgotten. */
+  settleReceiving(local: (p: string) => Omit<SyncedEntry, 'rev'> | undefined): void {
+    for (const [p, r] of [...this.receiving]) {
+      const l = local(p);
+      if (l && l.contentHash === r.contentHash) this.set(p, { ...l, rev: r.rev });
+      else if (this.receiving.delete(p)) this.append({ p, rc: 1 });
     }
   }
 
@@ -168,6 +210,7 @@ export class SyncedIndex {
 
   set(p: string, entry: SyncedEntry): void {
     this.sending.delete(p);
+    this.receiving.delete(p);
     this.beforeChange?.(p);
     this.entries.set(p, entry);
     this.append({ p, e: entry });
@@ -175,6 +218,7 @@ export class SyncedIndex {
 
   delete(p: string): void {
     this.sending.delete(p);
+    this.receiving.delete(p);
     this.beforeChange?.(p);
     if (!this.entries.delete(p)) return;
     this.append({ p, d: 1 });
@@ -184,7 +228,7 @@ export class SyncedIndex {
     if (this.fd === undefined) throw new Error('The sync index is closed.');
     fs.writeSync(this.fd, JSON.stringify(rec) + '\n');
     this.lines++;
-    if (this.journaled() > 2 * (this.entries.size + this.sending.size) + 10_000) this.compact();
+    if (this.journaled() > 2 * (this.entries.size + this.pending()) + 10_000) this.compact();
   }
 
   /**
@@ -199,13 +243,14 @@ export class SyncedIndex {
     let text = '';
     // Uploads still unanswered stay journaled: dropping them would bring back the false conflict markSending prevents.
     for (const [p, u] of this.sending) text += JSON.stringify({ p, u }) + '\n';
+    for (const [p, r] of this.receiving) text += JSON.stringify({ p, r }) + '\n';
     if (this.savedCursor) text += JSON.stringify({ k: this.savedCursor.cursor, s: this.savedCursor.server }) + '\n';
     writeWhole(this.file, [Buffer.from(text)]);
     if (this.fd !== undefined) {
       fs.closeSync(this.fd);
       this.fd = fs.openSync(this.file, 'a');
     }
-    this.lines = this.sending.size + (this.savedCursor ? 1 : 0);
+    this.lines = this.pending() + (this.savedCursor ? 1 : 0);
     this.compactedLines = this.lines;
   }
 
@@ -214,6 +259,11 @@ export class SyncedIndex {
    * unanswered uploads keeps the work per append constant; the uploads count because they survive a
    * compaction (left out, a first sync with 100,000 in flight would compact again at every append).
    */
+  /** Transfers sent or going into place and not yet recorded: they survive a compaction. */
+  private pending(): number {
+    return this.sending.size + this.receiving.size;
+  }
+
   private journaled(): number {
     return this.lines - this.compactedLines;
   }

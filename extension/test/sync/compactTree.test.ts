@@ -174,6 +174,69 @@ describe('compact trees', () => {
     }
   });
 
+  it('settles an unanswered edit of a synced file the server took, and forgets one it did not take', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-settle-'));
+    try {
+      const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+      const index = SyncedIndex.open(dir);
+      index.set('taken', entry(1, 1));
+      index.set('lost', entry(1, 1));
+      // Killed after sending both edits: the server committed one, the other never reached it.
+      index.markSending('taken', entry(2, 0));
+      index.markSending('lost', entry(3, 0));
+      index.close();
+      const again = SyncedIndex.open(dir);
+      const server: Record<string, { contentHash: string; rev: number }> = {
+        taken: { contentHash: hex('2'), rev: 2 },
+        lost: { contentHash: hex('1'), rev: 1 },
+      };
+      again.settleSending((p) => server[p]);
+      assert.deepEqual(
+        again.get('taken'),
+        entry(2, 2),
+        'the server holds the edit this device sent: it is the synced version, so a later edit here is no conflict',
+      );
+      assert.deepEqual(again.get('lost'), entry(1, 1), 'the edit never committed: the synced version stays the old one');
+      again.close();
+      const third = SyncedIndex.open(dir);
+      third.settleSending(() => undefined);
+      assert.deepEqual(third.get('taken'), entry(2, 2), 'settled for good');
+      third.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('settles a download that reached its place before a crash, and forgets one that did not', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-settle-'));
+    try {
+      const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+      const index = SyncedIndex.open(dir);
+      index.set('edited', entry(1, 1));
+      // Killed while two downloads went into place: one renamed, one not; and a compaction keeps the marks.
+      index.markReceiving('new', { contentHash: hex('4'), rev: 4 });
+      index.markReceiving('edited', { contentHash: hex('5'), rev: 5 });
+      index.compact();
+      index.close();
+      const again = SyncedIndex.open(dir);
+      const scanned: Record<string, Omit<SyncedEntry, 'rev'>> = { new: { ...entry(4), mtime: 99 }, edited: entry(1) };
+      again.settleReceiving((p) => scanned[p]);
+      assert.deepEqual(
+        again.get('new'),
+        { ...entry(4), mtime: 99 },
+        'the file here is the download: synced at its revision, with its stat',
+      );
+      assert.deepEqual(again.get('edited'), entry(1, 1), 'the download never landed: the synced version stays');
+      again.close();
+      const third = SyncedIndex.open(dir);
+      third.settleReceiving(() => undefined);
+      assert.deepEqual(third.get('new'), { ...entry(4), mtime: 99 }, 'settled for good');
+      third.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('reads back a snapshot whose header spans several read pieces, and refuses one cut short', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-snapshot-'));
     try {

@@ -77,3 +77,22 @@ export function toMyDropboxError(err: unknown): MyDropboxError {
   }
   return new MyDropboxError('internal', 'Something went wrong on the server; it has been logged.');
 }
+
+/** A client that went away or broke off its request mid-way (killed, a network cut): nothing for us to fix. */
+const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
+
+/**
+ * Koa reports here what fails after the answer started (a client leaving mid-download, a request cut
+ * short by a client killed mid-upload: Node's parser codes `HPE_…`). Without a listener Koa prints a
+ * stack trace to stderr past our log; a client gone is debug, anything else a warning.
+ */
+export function logResponseErrors(
+  app: { on(event: 'error', listener: (err: { code?: string }) => void): unknown },
+  log: Logger,
+  what = 'response',
+): void {
+  app.on('error', (err) => {
+    if (err.code && (CLIENT_GONE.has(err.code) || err.code.startsWith('HPE_'))) log.debug({ err }, `client went away during the ${what}`);
+    else log.warn({ err }, `${what} failed after it started`);
+  });
+}

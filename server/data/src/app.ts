@@ -2,7 +2,7 @@
 import Koa from 'koa';
 import Router from '@koa/router';
 import type { DataHealth } from '@mydropbox/shared';
-import { AccessTokenVerifier, Logger, apiResponseHeaders, errorMiddleware } from '@mydropbox/server-common';
+import { AccessTokenVerifier, Logger, apiResponseHeaders, errorMiddleware, logResponseErrors } from '@mydropbox/server-common';
 import type { DataServices } from './services';
 import { authenticate, DataState } from './auth';
 import { RevokedDevices, revocationsRouter } from './revocations';
@@ -24,6 +24,7 @@ export interface DataAppDeps {
 
 export function createApp(deps: DataAppDeps): Koa<DataState> {
   const app = new Koa<DataState>();
+  logResponseErrors(app, deps.log);
   app.use(apiResponseHeaders());
   app.use(errorMiddleware(deps.log));
 

@@ -19,6 +19,7 @@ import {
   ListResponse,
 } from '@mydropbox/shared';
 import { tempDir } from '../../../test/support/databases';
+import { rng } from '../../../test/support/seeded';
 import { batchBody, bytes, DataClient } from './harness';
 import { Child, ChildExited, exited, filesUnder, kill9, startChild } from './childServer';
 
@@ -39,19 +40,6 @@ const POINTS = [
   'publish-after-rename',
   'publish-after-rows',
 ] as const;
-
-/** mulberry32: small, seedable, good enough to pick work and kill points. */
-function rng(seed: number): { next(): number; int(n: number): number; pick<T>(xs: readonly T[]): T } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return { next, int: (n) => Math.floor(next() * n), pick: (xs) => xs[Math.floor(next() * xs.length)]! };
-}
 
 function hashOf(data: Buffer): string {
   return contentHashOfBlocks(blockHashesOf(data));

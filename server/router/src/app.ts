@@ -2,7 +2,7 @@
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import { MyDropboxError } from '@mydropbox/shared';
-import { apiResponseHeaders, errorMiddleware, Logger } from '@mydropbox/server-common';
+import { apiResponseHeaders, errorMiddleware, Logger, logResponseErrors } from '@mydropbox/server-common';
 import type { RouterServices } from './services';
 import { usersRoutes } from './routes/users';
 import { sessionsRoutes } from './routes/sessions';
@@ -23,17 +23,12 @@ export interface RouterAppDeps {
 
 // Every router request body is a small JSON object; anything bigger is a mistake or an attack.
 const JSON_LIMIT = '16kb';
-const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
 
 export function createApp(deps: RouterAppDeps): Koa {
   const { services, log } = deps;
   // maxIpsCount 1: only the address our proxy appended counts, not what the client put before it.
   const app = new Koa({ proxy: deps.trustProxy === true, maxIpsCount: 1 });
-  // Koa reports errors that happen after the answer started (a client leaving mid-download) here.
-  app.on('error', (err: { code?: string }) => {
-    if (err.code && CLIENT_GONE.has(err.code)) log.debug({ err }, 'client went away during the response');
-    else log.warn({ err }, 'response failed after it started');
-  });
+  logResponseErrors(app, log);
   app.use(apiResponseHeaders());
   app.use(errorMiddleware(log));
   app.use(async (ctx, next) => {

@@ -2,7 +2,7 @@
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { RouterServices } from '@mydropbox/router';
-import type { Logger } from '@mydropbox/server-common';
+import { logResponseErrors, type Logger } from '@mydropbox/server-common';
 import { securityHeaders } from './security';
 import { staticFiles } from './staticFiles';
 import { createRenderer } from './render';
@@ -64,6 +64,7 @@ export function createApp(deps: WebDeps): Koa<WebState> {
   }
   // maxIpsCount 1: only the address our own proxy appended counts, never what the client wrote before it.
   const app = new Koa<WebState>({ keys: deps.cookieKeys, proxy: deps.trustProxy === true, maxIpsCount: 1 });
+  logResponseErrors(app, deps.log, 'page');
   const render = createRenderer();
   const cookies: CookieFlags = { secure: deps.secureCookies ?? false };
   const publicUrl = deps.publicUrl?.replace(/\/+$/, '');

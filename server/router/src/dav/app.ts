@@ -2,7 +2,7 @@
 import type http from 'node:http';
 import Koa, { type Context } from 'koa';
 import type { Knex } from 'knex';
-import { apiResponseHeaders, type Logger } from '@mydropbox/server-common';
+import { apiResponseHeaders, logResponseErrors, type Logger } from '@mydropbox/server-common';
 import type { RouterServices } from '../services';
 import { DavError, toDavFailure } from './davError';
 import { authenticateBasic, DAV_REALM } from './auth';
@@ -47,8 +47,6 @@ const HANDLERS: Record<string, (dav: DavRequest) => Promise<void>> = {
   UNLOCK: handleUnlock,
 };
 
-const CLIENT_GONE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_PREMATURE_CLOSE', 'ECONNABORTED']);
-
 function answerOptions(ctx: Context): void {
   ctx.set('DAV', '1, 2');
   ctx.set('MS-Author-Via', 'DAV');
@@ -66,10 +64,7 @@ export function createDavHandler(deps: DavDeps): http.RequestListener {
   const sendAsWebDav = services.dataServerClient.forDoor(WEBDAV_DEVICE);
   const locks = deps.locks ?? new LockManager(Date.now, limits);
   const app = new Koa({ proxy: deps.trustProxy === true, maxIpsCount: 1 });
-  app.on('error', (err: { code?: string }) => {
-    if (err.code && CLIENT_GONE.has(err.code)) log.debug({ err }, 'WebDAV client went away during the response');
-    else log.warn({ err }, 'WebDAV response failed after it started');
-  });
+  logResponseErrors(app, log, 'WebDAV response');
 
   app.use(apiResponseHeaders());
   app.use(async (ctx, next) => {
