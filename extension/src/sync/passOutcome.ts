@@ -46,6 +46,17 @@ export function deferRetry(s: EngineState, p: string, reason: unknown): void {
   armRetryLater(s);
 }
 
+/**
+ * A full pass tries every waiting path again now, and plans each one: a path no tree holds any more (its download
+ * failed, then the file went on the server) is not among the paths the trees give, and never left the list.
+ */
+export function retryAllNow(s: EngineState): void {
+  for (const [p, waiting] of s.retryLater) {
+    waiting.at = 0;
+    s.dirtyPlan.add(p);
+  }
+}
+
 export function armRetryLater(s: EngineState, after?: number): void {
   s.loop.cancel('retryLater');
   if (s.retryLater.size === 0 || s.stopped || s.halted || !s.started) return;

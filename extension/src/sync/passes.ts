@@ -8,7 +8,7 @@ import { applySnapshot, catchUp, fetchRemote } from './remoteTree';
 import type { NotSyncedItem } from './notSynced';
 import { halt, isSignedOut, signedOutReason } from './lifecycle';
 import { refreshRemote } from './refresh';
-import { armRetryLater, deferRetry, settleStatus, tellNotSynced } from './passOutcome';
+import { armRetryLater, deferRetry, retryAllNow, settleStatus, tellNotSynced } from './passOutcome';
 import type { EngineState } from './engineState';
 import { believeFolder, syncFolders } from './folderSync';
 
@@ -56,7 +56,7 @@ export async function fullPass(s: EngineState): Promise<void> {
     applySnapshot(snapshot, s.remoteTree, s.tombstones, index.tree, s.badServerEntry);
     s.cursor = snapshot.cursor;
     s.passOwed = false;
-    for (const waiting of s.retryLater.values()) waiting.at = 0; // a full pass tries everything again
+    retryAllNow(s);
     index.settleSending((p) => s.remoteTree.get(p));
     s.issues.failures.clear();
     for (const p of scan.unsettled) s.dirtyLocal.add(p);

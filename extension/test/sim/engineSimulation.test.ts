@@ -167,6 +167,28 @@ describe('sync simulator, the real engine', function () {
         ],
       },
     ],
+    [
+      // A download lost twice (the second time with nothing else answered: offline), then the file renamed away on the
+      // server: the full pass that followed set the path's retry due but planned only paths some tree held, so the path
+      // stayed on the retry list for ever (status syncing, retryAt 0, no timer).
+      'a waiting path that no tree holds any more leaves the retry list at the next full pass (SIM_SEED=265180578)',
+      {
+        devices: 2,
+        ops: [
+          { k: 'web', f: 'a/x', del: false },
+          { k: 'write', d: 1, f: 'x' },
+          { k: 'pick', d: 1, n: 1, pick: 1 },
+          { k: 'step', d: 0, n: 5 },
+          { k: 'drop', d: 1 },
+          { k: 'pick', d: 1, n: 1, pick: 0 },
+          { k: 'rename', d: 0, f: 'a/x', to: 'x' },
+          { k: 'pick', d: 1, n: 4, pick: 0 },
+          { k: 'pick', d: 1, n: 3, pick: 0 },
+          { k: 'drop', d: 1 },
+          { k: 'tick' },
+        ],
+      },
+    ],
   ];
   for (const [name, sc] of found) it(name, () => runEngineScenario(sc));
 });
