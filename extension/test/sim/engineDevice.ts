@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import crypto from 'node:crypto';
-import { MyDropboxError, type Change, type FileEntry } from '@mydropbox/shared';
+import { MyDropboxError, type FileEntry } from '@mydropbox/shared';
 import { EngineState } from '../../src/sync/engineState';
 import type { LocalIO, SyncServer } from '../../src/sync/engineIO';
 import { fullPass, incrementalPass } from '../../src/sync/passes';
@@ -20,17 +19,7 @@ import { LocalChangedError } from '../../src/sync/transfer';
 import type { LocalEntry } from '../../src/sync/scanner';
 import { UnsafeLocalPathError } from '../../src/sync/pathSafety';
 import type { FakeClock } from './fakeClock';
-import { MemServer, SimError, type FeedChange } from './memServer';
-
-const hashes = new Map<string, string>();
-export function hashOf(content: string): string {
-  let h = hashes.get(content);
-  if (h === undefined) {
-    h = crypto.createHash('sha256').update(content).digest('hex');
-    hashes.set(content, h);
-  }
-  return h;
-}
+import { FeedPoll, MemServer, SimError, hashOf, toChange, type FeedPage } from './memServer';
 
 function entryOf(content: string): LocalEntry & SyncedEntry {
   const contentHash = hashOf(content);
@@ -46,12 +35,6 @@ function asClientError(err: unknown): unknown {
 
 function fileEntry(p: string, content: string, rev: number): FileEntry {
   return { path: p, size: content.length, contentHash: hashOf(content), rev, modifiedAt: 0 };
-}
-
-function toChange(c: FeedChange): Change {
-  return c.deleted
-    ? { path: c.path, rev: c.rev, deleted: true, size: 0, contentHash: '', modifiedAt: 0 }
-    : { path: c.path, rev: c.rev, deleted: false, size: c.content!.length, contentHash: hashOf(c.content!), modifiedAt: 0 };
 }
 
 const simRoot = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -70,7 +53,7 @@ export class EngineDevice {
   private gates: { label: string; open: () => void }[] = [];
   /** The next answer from the server is lost (the server did the work). */
   dropNext = false;
-  private late: { changes: FeedChange[]; cursor: string; reset?: boolean } | undefined;
+  private readonly feed: FeedPoll;
   private readonly stateDir: string;
 
   constructor(
@@ -78,6 +61,7 @@ export class EngineDevice {
     private readonly server: MemServer,
     private readonly clock: FakeClock,
   ) {
+    this.feed = new FeedPoll(server, (page) => this.applyFeed(page));
     // One state directory per device name, emptied for each run (the index's journal and snapshot).
     this.stateDir = path.join(simRoot, `mydropbox-sim-${process.pid}`, name);
     fs.mkdirSync(this.stateDir, { recursive: true });
@@ -117,7 +101,7 @@ export class EngineDevice {
     this.s.stopped = true;
     this.s.loop.stop();
     this.gates = [];
-    this.late = undefined;
+    this.feed.forget();
     this.dropNext = false;
     this.s.index?.close();
     this.open();
@@ -152,13 +136,6 @@ export class EngineDevice {
     gate!.open();
     await drain();
     return true;
-  }
-
-  /** Files that keep a file from being written at `p`: a file where a folder above it would be, and the files in a folder of that name. */
-  inTheWayOf(p: string): string[] {
-    const out: string[] = [];
-    for (const q of this.files.keys()) if (p.startsWith(`${q}/`) || q.startsWith(`${p}/`)) out.push(q);
-    return out;
   }
 
   /** The first folder above `p` that is a file here, if any. */
@@ -196,19 +173,15 @@ export class EngineDevice {
   /** One answer of the feed's long poll, applied as feedFollower.ts does (or held, and applied later: a late answer). */
   pollFeed(hold = false): void {
     const s = this.s;
-    if (!s.cursor || s.paused || s.current.kind === 'offline' || this.late) return;
-    const res = this.server.changes(s.cursor);
-    if (hold) this.late = res;
-    else this.applyFeed(res);
+    if (!s.cursor || s.paused || s.current.kind === 'offline') return;
+    this.feed.poll(s.cursor, hold);
   }
 
   deliverLate(): void {
-    const page = this.late;
-    this.late = undefined;
-    if (page) this.applyFeed(page);
+    this.feed.deliverLate();
   }
 
-  private applyFeed(page: { changes: FeedChange[]; cursor: string; reset?: boolean }): void {
+  private applyFeed(page: FeedPage): void {
     const s = this.s;
     if (s.stopped) return;
     if (page.reset) {

@@ -5,6 +5,7 @@ import { MemServer } from './memServer';
 import { EngineDevice, drain } from './engineDevice';
 import { FakeClock } from './fakeClock';
 import { opArb as fileOpArb, type Op as FileOp } from './scenario';
+import { People, differences } from './people';
 
 export type Op =
   | FileOp
@@ -45,14 +46,7 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
   const clock = new FakeClock();
   const server = new MemServer();
   const devices = Array.from({ length: sc.devices }, (_, i) => new EngineDevice(`d${i}`, server, clock));
-  let made = 0;
-  const written = new Set<string>();
-  const removedByPerson = new Set<string>();
-  const fresh = (who: string) => {
-    const c = `${who}#${++made}`;
-    written.add(c);
-    return c;
-  };
+  const people = new People(server, devices);
   const trace = process.env.SIM_TRACE ? (m: string) => console.log(m) : undefined;
   try {
     await drain();
@@ -60,69 +54,13 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
       trace?.(JSON.stringify(op));
       const dev = 'd' in op ? devices[op.d]! : undefined;
       switch (op.k) {
-        case 'web': {
-          const cur = server.files.get(op.f);
-          if (op.del) {
-            if (cur) server.delete(op.f, cur.rev);
-          } else if (![...server.files.keys()].some((p) => p.startsWith(`${op.f}/`) || op.f.startsWith(`${p}/`)))
-            server.commit(op.f, fresh('web'), cur?.rev ?? null);
-          break;
-        }
-        case 'write': {
-          // What is in the way goes first, as a person replacing a folder by a file (or a file by a folder) does.
-          for (const p of dev!.inTheWayOf(op.f)) {
-            removedByPerson.add(dev!.files.get(p)!);
-            dev!.files.delete(p);
-            dev!.touched(p);
-          }
-          const old = dev!.files.get(op.f);
-          if (old !== undefined) removedByPerson.add(old);
-          dev!.files.set(op.f, fresh(dev!.name));
-          dev!.touched(op.f);
-          break;
-        }
-        case 'delete': {
-          const old = dev!.files.get(op.f);
-          if (old === undefined) break;
-          removedByPerson.add(old);
-          dev!.files.delete(op.f);
-          dev!.touched(op.f);
-          break;
-        }
-        case 'rename': {
-          const c = dev!.files.get(op.f);
-          if (c === undefined || op.f === op.to || dev!.files.has(op.to) || dev!.inTheWayOf(op.to).some((p) => p !== op.f)) break;
-          dev!.files.delete(op.f);
-          dev!.files.set(op.to, c);
-          dev!.touched(op.f);
-          dev!.touched(op.to);
-          break;
-        }
-        case 'renameDir': {
-          if (op.from === op.to || op.to.startsWith(`${op.from}/`) || op.from.startsWith(`${op.to}/`)) break;
-          const moving = [...dev!.files.keys()].filter((p) => p.startsWith(`${op.from}/`));
-          if (
-            moving.length === 0 ||
-            [...dev!.files.keys()].some((p) => p.startsWith(`${op.to}/`)) ||
-            dev!.inTheWayOf(`${op.to}/-`).length > 0
-          )
-            break;
-          for (const p of moving) {
-            const to = op.to + p.slice(op.from.length);
-            dev!.files.set(to, dev!.files.get(p)!);
-            dev!.files.delete(p);
-            dev!.touched(p);
-            dev!.touched(to);
-          }
-          break;
-        }
+        case 'web':
+        case 'write':
+        case 'delete':
+        case 'rename':
+        case 'renameDir':
         case 'deleteDir':
-          for (const p of [...dev!.files.keys()])
-            if (p.startsWith(`${op.dir}/`)) {
-              removedByPerson.add(dev!.files.get(p)!);
-              dev!.files.delete(p);
-              dev!.touched(p);
-            }
+          people.do(op);
           break;
         case 'step':
           for (let i = 0; i < op.n; i++) await dev!.step();
@@ -164,9 +102,8 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
       if (when === 'after a restart') for (const d of devices) d.crash();
       else for (const d of devices) d.resume(); // the person resumes what was paused
       await quiesce(devices, clock);
-      const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
       for (const dev of devices) {
-        const diff = differences(dev.files, onServer);
+        const diff = differences(dev, server);
         if (diff.length > 0)
           throw new Error(
             `${dev.name} differs from the server ${when}: ${diff.join('; ')} (status ${dev.status}; not synced: ${dev.notSynced.join(', ') || 'none'})`,
@@ -176,12 +113,7 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
       for (const dev of devices)
         if (!dev.status.includes('"upToDate"')) throw new Error(`${dev.name} holds the server's files ${when} but says ${dev.status}`);
     }
-    const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
-    const kept = new Set<string>([...onServer.values(), ...server.history]);
-    for (const dev of devices) for (const c of dev.files.values()) kept.add(c);
-    for (const c of written)
-      if (!kept.has(c) && !removedByPerson.has(c))
-        throw new Error(`content "${c}" was lost: on no device, not on the server, not in its history`);
+    people.checkNothingLost();
   } finally {
     for (const d of devices) d.dispose();
   }
@@ -212,11 +144,4 @@ async function quiesce(devices: EngineDevice[], clock: FakeClock): Promise<void>
       await clock.fireNext();
     }
   }
-}
-
-function differences(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): string[] {
-  const out: string[] = [];
-  for (const [p, c] of a) if (b.get(p) !== c) out.push(`${p}: here ${c}, server ${b.get(p) ?? 'none'}`);
-  for (const [p, c] of b) if (!a.has(p)) out.push(`${p}: here none, server ${c}`);
-  return out;
 }

@@ -1,5 +1,19 @@
 // The data server's file semantics in memory, for the simulator: revisions, baseRev conflicts, deletes,
-// the change feed with cursors, the refusals of a file below a file or where a folder is, and version history.
+// the change feed with cursors, the refusals of a file below a file or where a folder is, and version history;
+// and a device's long poll of that feed.
+import crypto from 'node:crypto';
+import type { Change } from '@mydropbox/shared';
+
+const hashes = new Map<string, string>();
+/** The content hash the server and the scanner would give these bytes (cached: the simulations hash the same few contents over and over). */
+export function hashOf(content: string): string {
+  let h = hashes.get(content);
+  if (h === undefined) {
+    h = crypto.createHash('sha256').update(content).digest('hex');
+    hashes.set(content, h);
+  }
+  return h;
+}
 
 /** A server-side failure the client sees, with the data server's error code. */
 export class SimError extends Error {
@@ -24,6 +38,20 @@ export interface FeedChange {
   content?: string;
 }
 
+/** A feed change as the protocol carries it to a client. */
+export function toChange(c: FeedChange): Change {
+  return c.deleted
+    ? { path: c.path, rev: c.rev, deleted: true, size: 0, contentHash: '', modifiedAt: 0 }
+    : { path: c.path, rev: c.rev, deleted: false, size: c.content!.length, contentHash: hashOf(c.content!), modifiedAt: 0 };
+}
+
+/** One answer of the feed: the changes after a cursor and the next cursor, or reset when the cursor is no longer known. */
+export interface FeedPage {
+  changes: FeedChange[];
+  cursor: string;
+  reset?: boolean;
+}
+
 export class MemServer {
   readonly files = new Map<string, ServerFile>();
   /** Every change in order; a cursor is how many of them the client has seen. */
@@ -45,7 +73,7 @@ export class MemServer {
   /** Cursors before this no longer known (the server keeps a bounded feed): such a poll answers reset. */
   private oldest = 0;
 
-  changes(cursor: string): { changes: FeedChange[]; cursor: string; reset?: boolean } {
+  changes(cursor: string): FeedPage {
     const at = Number(cursor);
     if (at < this.oldest) return { changes: [], cursor: String(this.log.length), reset: true };
     return { changes: this.log.slice(at), cursor: String(this.log.length) };
@@ -80,5 +108,36 @@ export class MemServer {
     const rev = ++this.rev;
     this.log.push({ path, rev, deleted: true });
     return rev;
+  }
+}
+
+/**
+ * One device's long poll of the feed, as the follower runs it: one poll at a time; its answer applied at once, or
+ * held back and delivered later, after other answers (a reordered answer).
+ */
+export class FeedPoll {
+  private held: FeedPage | undefined;
+
+  constructor(
+    private readonly server: MemServer,
+    private readonly apply: (page: FeedPage) => void,
+  ) {}
+
+  poll(cursor: string, hold: boolean): void {
+    if (this.held) return;
+    const page = this.server.changes(cursor);
+    if (hold) this.held = page;
+    else this.apply(page);
+  }
+
+  deliverLate(): void {
+    const page = this.held;
+    this.held = undefined;
+    if (page) this.apply(page);
+  }
+
+  /** A crash: the answer on its way is never read. */
+  forget(): void {
+    this.held = undefined;
   }
 }

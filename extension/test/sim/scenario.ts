@@ -3,23 +3,19 @@
 import fc from 'fast-check';
 import { MemServer } from './memServer';
 import { SimDevice, type Mutation } from './simDevice';
+import { People, differences, type PersonOp } from './people';
 
 /** File names and folder names never meet (file/folder clashes are not simulated yet). */
 const FILES = ['x', 'y', 'a/x', 'a/y', 'b/x', 'a/c/x'];
 const DIRS = ['a', 'b', 'a/c'];
 
 export type Op =
-  | { k: 'write'; d: number; f: string }
-  | { k: 'delete'; d: number; f: string }
-  | { k: 'rename'; d: number; f: string; to: string }
-  | { k: 'renameDir'; d: number; from: string; to: string }
-  | { k: 'deleteDir'; d: number; dir: string }
+  | PersonOp
   | { k: 'step'; d: number; n: number }
   | { k: 'feed'; d: number; hold: boolean }
   | { k: 'late'; d: number }
   | { k: 'crash'; d: number }
-  | { k: 'drop'; d: number }
-  | { k: 'web'; f: string; del: boolean };
+  | { k: 'drop'; d: number };
 
 export function opArb(devices: number, files: readonly string[] = FILES): fc.Arbitrary<Op> {
   const d = fc.integer({ min: 0, max: devices - 1 });
@@ -56,80 +52,20 @@ export function runScenario(sc: Scenario, mutation?: Mutation): void {
   let time = 1_700_000_000_000;
   const server = new MemServer();
   const devices = Array.from({ length: sc.devices }, (_, i) => new SimDevice(`d${i}`, server, () => time, mutation));
-  let made = 0;
-  /** Every content a person wrote, and those a person removed or wrote over (theirs to lose). */
-  const written = new Set<string>();
-  const removedByPerson = new Set<string>();
-  const fresh = (who: string) => {
-    const c = `${who}#${++made}`;
-    written.add(c);
-    return c;
-  };
+  const people = new People(server, devices);
 
   for (const op of sc.ops) {
     time += 1000;
     if (process.env.SIM_TRACE) console.log(JSON.stringify(op));
     switch (op.k) {
-      case 'web': {
-        // Someone on the website: writes or deletes the server's file as it is now.
-        const cur = server.files.get(op.f);
-        if (op.del) {
-          if (cur) server.delete(op.f, cur.rev);
-        } else if (!clashesOnServer(server, op.f)) server.commit(op.f, fresh('web'), cur?.rev ?? null);
+      case 'web':
+      case 'write':
+      case 'delete':
+      case 'rename':
+      case 'renameDir':
+      case 'deleteDir':
+        people.do(op);
         break;
-      }
-      case 'write': {
-        const dev = devices[op.d]!;
-        const old = dev.files.get(op.f);
-        if (old !== undefined) removedByPerson.add(old);
-        dev.files.set(op.f, fresh(dev.name));
-        dev.touched(op.f);
-        break;
-      }
-      case 'delete': {
-        const dev = devices[op.d]!;
-        const old = dev.files.get(op.f);
-        if (old === undefined) break;
-        removedByPerson.add(old);
-        dev.files.delete(op.f);
-        dev.touched(op.f);
-        break;
-      }
-      case 'rename': {
-        const dev = devices[op.d]!;
-        const c = dev.files.get(op.f);
-        if (c === undefined || op.f === op.to || dev.files.has(op.to)) break;
-        dev.files.delete(op.f);
-        dev.files.set(op.to, c);
-        dev.touched(op.f);
-        dev.touched(op.to);
-        break;
-      }
-      case 'renameDir': {
-        const dev = devices[op.d]!;
-        if (op.from === op.to || op.to.startsWith(`${op.from}/`) || op.from.startsWith(`${op.to}/`)) break;
-        const moving = [...dev.files.keys()].filter((p) => p.startsWith(`${op.from}/`));
-        // The target name must be free (no file below it here).
-        if (moving.length === 0 || [...dev.files.keys()].some((p) => p.startsWith(`${op.to}/`))) break;
-        for (const p of moving) {
-          const to = op.to + p.slice(op.from.length);
-          dev.files.set(to, dev.files.get(p)!);
-          dev.files.delete(p);
-          dev.touched(p);
-          dev.touched(to);
-        }
-        break;
-      }
-      case 'deleteDir': {
-        const dev = devices[op.d]!;
-        for (const p of [...dev.files.keys()])
-          if (p.startsWith(`${op.dir}/`)) {
-            removedByPerson.add(dev.files.get(p)!);
-            dev.files.delete(p);
-            dev.touched(p);
-          }
-        break;
-      }
       case 'step':
         for (let i = 0; i < op.n; i++) devices[op.d]!.step();
         break;
@@ -150,16 +86,11 @@ export function runScenario(sc: Scenario, mutation?: Mutation): void {
 
   quiesce(devices, () => (time += 1000));
 
-  const onServer = new Map([...server.files].map(([p, f]) => [p, f.content]));
   for (const dev of devices) {
-    const diff = differences(dev.files, onServer);
+    const diff = differences(dev, server);
     if (diff.length > 0) throw new Error(`${dev.name} differs from the server after quiescence: ${diff.join('; ')}`);
   }
-  const kept = new Set<string>([...onServer.values(), ...server.history]);
-  for (const dev of devices) for (const c of dev.files.values()) kept.add(c);
-  for (const c of written)
-    if (!kept.has(c) && !removedByPerson.has(c))
-      throw new Error(`content "${c}" was lost: on no device, not on the server, not in its history`);
+  people.checkNothingLost();
 }
 
 /** Every device follows the feed and syncs until none has anything left to do; then each runs a full pass once more (a restart) and settles again. */
@@ -180,16 +111,4 @@ function quiesce(devices: SimDevice[], tick: () => void): void {
       if (!any) break;
     }
   }
-}
-
-function clashesOnServer(server: MemServer, path: string): boolean {
-  for (const p of server.files.keys()) if (p.startsWith(`${path}/`) || path.startsWith(`${p}/`)) return true;
-  return false;
-}
-
-function differences(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): string[] {
-  const out: string[] = [];
-  for (const [p, c] of a) if (b.get(p) !== c) out.push(`${p}: here ${c}, server ${b.get(p) ?? 'none'}`);
-  for (const [p, c] of b) if (!a.has(p)) out.push(`${p}: here none, server ${c}`);
-  return out;
 }

@@ -1,23 +1,10 @@
 // One simulated device: a folder in memory, the synced index that survives a crash, and the engine's passes
 // (full, incremental, reconcile rounds) over the real planner, with each await point of the real engine a
 // `yield` here, so the simulation decides what happens in between (edits, other devices, a crash, a lost answer).
-import crypto from 'node:crypto';
-import type { Change } from '@mydropbox/shared';
 import { executionPhases, plan, type Action, type TreeEntry } from '../../src/sync/planner';
 import { applyChanges, recordAnswer, recordGone } from '../../src/sync/changeFeed';
 import type { RemoteEntry } from '../../src/sync/executor';
-import { MemServer, SimError, type FeedChange, type ServerFile } from './memServer';
-
-const hashes = new Map<string, string>();
-/** The content hash the server and the scanner would give these bytes. */
-export function hashOf(content: string): string {
-  let h = hashes.get(content);
-  if (h === undefined) {
-    h = crypto.createHash('sha256').update(content).digest('hex');
-    hashes.set(content, h);
-  }
-  return h;
-}
+import { FeedPoll, MemServer, SimError, hashOf, toChange, type FeedChange, type FeedPage, type ServerFile } from './memServer';
 
 const MAX_ROUNDS = 6;
 
@@ -45,8 +32,7 @@ export class SimDevice {
   private running: Generator<void, void, void> | undefined;
   /** The next answer from the server to this device is lost (the server did the work). */
   dropNext = false;
-  /** A long-poll answer on its way (delivered late, after other answers: a reordered answer); one poll at a time, as the follower does. */
-  private late: { changes: FeedChange[]; cursor: string } | undefined;
+  private readonly feed: FeedPoll;
   readonly log: string[] = [];
 
   constructor(
@@ -55,7 +41,9 @@ export class SimDevice {
     private readonly now: () => number,
     /** A bug put back on purpose, to show the simulator finds it (simulation.test.ts). */
     private readonly mutation?: Mutation,
-  ) {}
+  ) {
+    this.feed = new FeedPoll(server, (page) => this.applyFeed(page));
+  }
 
   /** Whether the engine has anything to do. */
   get busy(): boolean {
@@ -94,28 +82,24 @@ export class SimDevice {
     this.dirtyLocal.clear();
     this.dirtyRemote.clear();
     this.dirtyPlan.clear();
-    this.late = undefined;
+    this.feed.forget();
     this.passOwed = true;
     this.dropNext = false;
   }
 
   /** One long-poll answer of the change feed (held back when `hold`, delivered later by `deliverLate`). */
   pollFeed(hold = false): void {
-    // The follower waits for a cursor, and while offline; one poll at a time.
-    if (this.cursor === undefined || this.passOwed || this.late) return;
-    const res = this.server.changes(this.cursor);
-    if (hold) this.late = res;
-    else this.applyFeed(res);
+    // The follower waits for a cursor, and while offline.
+    if (this.cursor === undefined || this.passOwed) return;
+    this.feed.poll(this.cursor, hold);
   }
 
   deliverLate(): void {
-    const page = this.late;
-    this.late = undefined;
-    if (page) this.applyFeed(page);
+    this.feed.deliverLate();
   }
 
   /** feedFollower.ts: the page's cursor and its changes together. */
-  private applyFeed(page: { changes: FeedChange[]; cursor: string }): void {
+  private applyFeed(page: FeedPage): void {
     this.trace(`feed ${page.cursor}: ${page.changes.map((c) => `${c.path}@${c.rev}${c.deleted ? ' deleted' : ''}`).join(', ')}`);
     this.cursor = page.cursor;
     for (const p of applyChanges(page.changes.map(toChange), this.remoteTree, this.tombstones)) this.dirtyPlan.add(p);
@@ -361,10 +345,4 @@ export type Mutation = 'unguardedAnswers' | 'blindWrites';
 
 function entryOf(content: string): TreeEntry {
   return { size: content.length, contentHash: hashOf(content) };
-}
-
-function toChange(c: FeedChange): Change {
-  return c.deleted
-    ? { path: c.path, rev: c.rev, deleted: true, size: 0, contentHash: '', modifiedAt: 0 }
-    : { path: c.path, rev: c.rev, deleted: false, size: c.content!.length, contentHash: hashOf(c.content!), modifiedAt: 0 };
 }
