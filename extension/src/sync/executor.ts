@@ -302,15 +302,11 @@ async function runOne(
         ))
       )
         throw new LocalChangedError(a.path);
-      let rev: number | undefined;
-      try {
-        rev = (await ctx.remote.deleteFile(a.path, a.baseRev)).rev;
+      await deleteOnServer(ctx, a.path, a.baseRev, async () => {
+        const { rev } = await ctx.remote.deleteFile(a.path, a.baseRev);
         ctx.onDeletedThere?.(a.path);
-      } catch (err) {
-        if (!MyDropboxError.is(err, 'not_found')) throw err;
-      }
-      recordGone(ctx.remoteTree, ctx.tombstones, a.path, rev, a.baseRev);
-      ctx.index.delete(a.path);
+        return rev;
+      });
       return;
     }
     case 'deleteLocal': {
@@ -324,6 +320,26 @@ async function runOne(
     case 'updateSynced':
       return;
   }
+}
+
+/**
+ * Deletes `path` (at `baseRev`) on the server through `send`, which answers the delete's revision; a file already gone
+ * there counts as deleted. Then the trees and the synced index record it gone. (The simulator sends its own way.)
+ */
+export async function deleteOnServer(
+  ctx: Pick<ExecutorContext, 'remoteTree' | 'tombstones' | 'index'>,
+  path: string,
+  baseRev: number,
+  send: () => Promise<number>,
+): Promise<void> {
+  let rev: number | undefined;
+  try {
+    rev = await send();
+  } catch (err) {
+    if (!MyDropboxError.is(err, 'not_found')) throw err;
+  }
+  recordGone(ctx.remoteTree, ctx.tombstones, path, rev, baseRev);
+  ctx.index.delete(path);
 }
 
 /** Renames the local file (still what the plan saw) to `conflictPath`: both versions kept. */

@@ -12,9 +12,9 @@ import { fullPass, incrementalPass } from '../../src/sync/passes';
 import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
 import { LocalTree } from '../../src/sync/localTree';
 import { IgnoreRules } from '../../src/sync/ignore';
-import { applyChanges, recordAnswer, recordGone } from '../../src/sync/changeFeed';
+import { applyChanges, recordAnswer } from '../../src/sync/changeFeed';
 import { executionPhases, type Action, type TreeEntry } from '../../src/sync/planner';
-import { outcomeOf, type ExecutionReport, type ExecutorContext } from '../../src/sync/executor';
+import { deleteOnServer, outcomeOf, type ExecutionReport, type ExecutorContext } from '../../src/sync/executor';
 import { LocalChangedError } from '../../src/sync/transfer';
 import type { LocalEntry } from '../../src/sync/scanner';
 import { UnsafeLocalPathError } from '../../src/sync/pathSafety';
@@ -384,14 +384,7 @@ export class EngineDevice {
       case 'deleteRemote': {
         // Only a file here stops it (a folder that took the name does not).
         if (this.files.has(a.path) && this.fileAbove(a.path) === undefined) throw new LocalChangedError(a.path);
-        let rev: number | undefined;
-        try {
-          rev = await this.ask(`delete ${a.path}`, () => this.server.delete(a.path, a.baseRev));
-        } catch (err) {
-          if (!MyDropboxError.is(err, 'not_found')) throw err;
-        }
-        recordGone(ctx.remoteTree, ctx.tombstones, a.path, rev, a.baseRev);
-        ctx.index.delete(a.path);
+        await deleteOnServer(ctx, a.path, a.baseRev, () => this.ask(`delete ${a.path}`, () => this.server.delete(a.path, a.baseRev)));
         return;
       }
       case 'deleteLocal': {

@@ -5,7 +5,7 @@ import { MemServer } from './memServer';
 import { EngineDevice, drain } from './engineDevice';
 import { FakeClock } from './fakeClock';
 import { opArb as fileOpArb, type Op as FileOp } from './scenario';
-import { People, differences } from './people';
+import { People, differences, isPersonOp } from './people';
 
 export type Op =
   | FileOp
@@ -53,47 +53,41 @@ export async function runEngineScenario(sc: Scenario): Promise<void> {
     for (const op of sc.ops) {
       trace?.(JSON.stringify(op));
       const dev = 'd' in op ? devices[op.d]! : undefined;
-      switch (op.k) {
-        case 'web':
-        case 'write':
-        case 'delete':
-        case 'rename':
-        case 'renameDir':
-        case 'deleteDir':
-          people.do(op);
-          break;
-        case 'step':
-          for (let i = 0; i < op.n; i++) await dev!.step();
-          break;
-        case 'pick':
-          for (let i = 0; i < op.n; i++) await dev!.step(op.pick);
-          break;
-        case 'feed':
-          dev!.pollFeed(op.hold);
-          break;
-        case 'late':
-          dev!.deliverLate();
-          break;
-        case 'crash':
-          dev!.crash();
-          await drain();
-          break;
-        case 'drop':
-          dev!.dropNext = true;
-          break;
-        case 'tick':
-          await clock.fireNext();
-          break;
-        case 'pause':
-          dev!.pause();
-          break;
-        case 'resume':
-          dev!.resume();
-          break;
-        case 'forgetFeed':
-          server.forgetFeed();
-          break;
-      }
+      if (isPersonOp(op)) people.do(op);
+      else
+        switch (op.k) {
+          case 'step':
+            for (let i = 0; i < op.n; i++) await dev!.step();
+            break;
+          case 'pick':
+            for (let i = 0; i < op.n; i++) await dev!.step(op.pick);
+            break;
+          case 'feed':
+            dev!.pollFeed(op.hold);
+            break;
+          case 'late':
+            dev!.deliverLate();
+            break;
+          case 'crash':
+            dev!.crash();
+            await drain();
+            break;
+          case 'drop':
+            dev!.dropNext = true;
+            break;
+          case 'tick':
+            await clock.fireNext();
+            break;
+          case 'pause':
+            dev!.pause();
+            break;
+          case 'resume':
+            dev!.resume();
+            break;
+          case 'forgetFeed':
+            server.forgetFeed();
+            break;
+        }
       await drain();
     }
 

@@ -17,6 +17,12 @@ export type PersonOp =
   | { k: 'deleteDir'; d: number; dir: string }
   | { k: 'web'; f: string; del: boolean };
 
+const PERSON_OPS: ReadonlySet<string> = new Set<PersonOp['k']>(['write', 'delete', 'rename', 'renameDir', 'deleteDir', 'web']);
+
+export function isPersonOp(op: { k: string }): op is PersonOp {
+  return PERSON_OPS.has(op.k);
+}
+
 /** Files that keep a file from being written at `p`: a file where a folder above it would be, and the files in a folder of that name. */
 function inTheWayOf(files: ReadonlyMap<string, unknown>, p: string): string[] {
   const out: string[] = [];

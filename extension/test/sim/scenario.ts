@@ -3,7 +3,7 @@
 import fc from 'fast-check';
 import { MemServer } from './memServer';
 import { SimDevice, type Mutation } from './simDevice';
-import { People, differences, type PersonOp } from './people';
+import { People, differences, isPersonOp, type PersonOp } from './people';
 
 /** File names and folder names never meet (file/folder clashes are not simulated yet). */
 const FILES = ['x', 'y', 'a/x', 'a/y', 'b/x', 'a/c/x'];
@@ -57,31 +57,25 @@ export function runScenario(sc: Scenario, mutation?: Mutation): void {
   for (const op of sc.ops) {
     time += 1000;
     if (process.env.SIM_TRACE) console.log(JSON.stringify(op));
-    switch (op.k) {
-      case 'web':
-      case 'write':
-      case 'delete':
-      case 'rename':
-      case 'renameDir':
-      case 'deleteDir':
-        people.do(op);
-        break;
-      case 'step':
-        for (let i = 0; i < op.n; i++) devices[op.d]!.step();
-        break;
-      case 'feed':
-        devices[op.d]!.pollFeed(op.hold);
-        break;
-      case 'late':
-        devices[op.d]!.deliverLate();
-        break;
-      case 'crash':
-        devices[op.d]!.crash();
-        break;
-      case 'drop':
-        devices[op.d]!.dropNext = true;
-        break;
-    }
+    if (isPersonOp(op)) people.do(op);
+    else
+      switch (op.k) {
+        case 'step':
+          for (let i = 0; i < op.n; i++) devices[op.d]!.step();
+          break;
+        case 'feed':
+          devices[op.d]!.pollFeed(op.hold);
+          break;
+        case 'late':
+          devices[op.d]!.deliverLate();
+          break;
+        case 'crash':
+          devices[op.d]!.crash();
+          break;
+        case 'drop':
+          devices[op.d]!.dropNext = true;
+          break;
+      }
   }
 
   quiesce(devices, () => (time += 1000));
