@@ -188,8 +188,9 @@ export async function uploadFile(
 }
 
 /**
- * An upload session when at least SESSION_MIN_BLOCKS of the file's blocks must be sent; none (so
- * blocks are staged as before) when fewer must, or when the server has too many open or lacks sessions.
+ * An upload session when at least SESSION_MIN_BLOCKS of the file's blocks must be sent; none (the
+ * blocks then go one by one to PUT /v1/blocks) when fewer must, or when the server has too many
+ * open or lacks sessions.
  */
 async function openSession(remote: RemoteClient, local: LocalEntry, claims: BlockClaims): Promise<string | undefined> {
   if (new Set(local.blocks.filter((h) => claims.has(h))).size < SESSION_MIN_BLOCKS) return undefined;
