@@ -3,7 +3,7 @@
 // between the kills. After a last `sync --once` the folder equals the server byte for byte and every path holds the
 // content last written to it: nothing lost, nothing doubled, no conflicted copy (no path was changed on two sides).
 //
-// Replay a run with DAEMON_KILL_SEED=<the printed seed>; DAEMON_KILLS=n kills more often (default 12).
+// Replay a run with DAEMON_KILL_SEED=<the printed seed>; DAEMON_KILLS=n kills more often (default 8).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,12 +13,12 @@ import { uploadFile, type Stack } from '../support/stack';
 import { daemonHomeHooks, type DaemonHome } from '../support/daemonHome';
 import { rng } from '../support/seeded';
 import { runCliProcess, startCli } from '../../extension/test/cli/run';
-import { readTree } from '../../extension/test/sync/client';
+import { eventually, readTree } from '../../extension/test/sync/client';
 import { deviceTokenSession } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
 
 const SEED = process.env.DAEMON_KILL_SEED ? Number(process.env.DAEMON_KILL_SEED) : randomInt(2 ** 31);
-const KILLS = Number(process.env.DAEMON_KILLS ?? 12);
+const KILLS = Number(process.env.DAEMON_KILLS ?? 8);
 
 function hashOf(data: Buffer): string {
   return contentHashOfBlocks(blockHashesOf(data));
@@ -68,7 +68,10 @@ describe('mydropbox daemon killed with SIGKILL at seeded moments', function () {
     let pendingAtKill = 0;
     for (let k = 0; k < KILLS; k++) {
       const daemon = startCli(['sync'], env);
-      await new Promise((resolve) => setTimeout(resolve, 200 + r.int(1800)));
+      // The moment counts from the first transfer (its start-up is the same every time), so the kills
+      // land among uploads, commits, downloads and deletes rather than while it loads.
+      await eventually(() => assert.match(daemon.output().stdout, /Syncing \d+ files?/), 20_000, 10).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, r.int(1500)));
       daemon.child.kill('SIGKILL');
       const out = await daemon.done;
       if (process.env.DAEMON_KILL_TRACE) console.log(`--- kill ${k}\n${out.stdout}${out.stderr}`);
