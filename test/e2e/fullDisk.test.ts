@@ -6,8 +6,8 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { blockHashesOf } from '@mydropbox/shared';
-import { startStack, TEST_PASSWORD, type Stack } from '../support/stack';
-import { WebClient, csrfToken } from '../../server/web/test/webClient';
+import { startStack, type Stack } from '../support/stack';
+import { csrfToken, signedUpBrowser } from '../../server/web/test/webClient';
 import { davRequest, davUser } from './davSupport';
 
 interface Answer {
@@ -41,11 +41,7 @@ describe('a full data server disk through the website and WebDAV (a small tmpfs 
   it('answers insufficient_storage in words, distinct from the quota, and takes the upload once space is freed', async () => {
     const filler = path.join(mounted!, 'filler');
     fs.writeFileSync(filler, Buffer.alloc(11 * 1024 * 1024));
-    const web = new WebClient(stack!.url);
-    assert.equal(
-      (await web.submit('/signup', '/signup', { username: 'fulldisk', email: 'fulldisk@example.com', password: TEST_PASSWORD })).status,
-      302,
-    );
+    const web = await signedUpBrowser(stack!.url, 'fulldisk');
     const csrf = csrfToken((await web.get('/files')).html);
     const data = randomBytes(2 * 1024 * 1024);
     const head = Buffer.alloc(36);

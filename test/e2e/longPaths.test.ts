@@ -2,9 +2,9 @@
 // under its storage folder; WebDAV, the website and the data-server API answer a clear 400, never a 500.
 import assert from 'node:assert/strict';
 import { blockHashesOf } from '@mydropbox/shared';
-import { startStack, TEST_PASSWORD, type Stack } from '../support/stack';
+import { startStack, type Stack } from '../support/stack';
 import { davRequest, davUser } from './davSupport';
-import { WebClient, csrfToken } from '../../server/web/test/webClient';
+import { csrfToken, signedUpBrowser } from '../../server/web/test/webClient';
 
 /** 15 folders (3,823 bytes: short enough to create) and a 255-byte file name in the last: 4,079 bytes in all. */
 const folders = Array.from({ length: 15 }, (_, i) => `${String(i).padStart(2, '0')}${'x'.repeat(i === 14 ? 251 : 252)}`).join('/');
@@ -50,13 +50,7 @@ describe('a path too long for the data server, through WebDAV, the website and t
   });
 
   it('the website: an upload to it answers 400 with the reason in words', async () => {
-    const web = new WebClient(stack.url);
-    const signup = await web.submit('/signup', '/signup', {
-      username: 'longpaths',
-      email: 'longpaths@example.com',
-      password: TEST_PASSWORD,
-    });
-    assert.equal(signup.status, 302);
+    const web = await signedUpBrowser(stack.url, 'longpaths');
     const csrf = csrfToken((await web.get('/files')).html);
     const data = Buffer.from('some bytes');
     const head = Buffer.alloc(36);

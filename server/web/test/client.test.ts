@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startStack, TEST_PASSWORD, type Stack } from '../../../test/support/stack';
-import { WebClient, alertText } from './webClient';
+import { startStack, type Stack } from '../../../test/support/stack';
+import { WebClient, signedUpBrowser } from './webClient';
 
 /** The page's text as a person reads it: tags dropped, entities decoded, spaces collapsed. */
 function textOf(html: string): string {
@@ -40,13 +40,6 @@ describe('website: client downloads', function () {
     fs.rmSync(vsixPath, { recursive: true, force: true });
     fs.rmSync(daemonPath, { recursive: true, force: true });
   });
-
-  async function signedUp(username: string): Promise<WebClient> {
-    const web = new WebClient(stack.url);
-    const res = await web.submit('/signup', '/signup', { username, email: `${username}@example.com`, password: TEST_PASSWORD });
-    assert.equal(res.status, 302, alertText(res.html));
-    return web;
-  }
 
   it('says how to build the packages when they are missing, and refuses their downloads with the same advice', async () => {
     const web = new WebClient(stack.url);
@@ -105,7 +98,7 @@ describe('website: client downloads', function () {
   it('shows the install, login and sync lines with the site address, the .vsix size and Open in VS Code', async () => {
     fs.writeFileSync(vsixPath, randomBytes(35_300));
     fs.writeFileSync(daemonPath, randomBytes(999));
-    const web = await signedUp('installer');
+    const web = await signedUpBrowser(stack.url, 'installer');
     const page = await web.get('/client');
     const text = textOf(page.html);
     assert.match(text, new RegExp(`npm install -g ${stack.url}/client/mydropbox-daemon\\.tgz`));

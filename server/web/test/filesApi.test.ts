@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { BLOCK_SIZE, blockHashesOf } from '@mydropbox/shared';
 import { startStack, TEST_PASSWORD, type Stack } from '../../../test/support/stack';
-import { WebClient, csrfToken } from './webClient';
+import { WebClient, csrfToken, signedUpBrowser } from './webClient';
 
 describe('website file calls (HTTP)', function () {
   this.timeout(60_000);
@@ -14,9 +14,7 @@ describe('website file calls (HTTP)', function () {
 
   before(async () => {
     stack = await startStack({ now: () => Date.now() + offset });
-    web = new WebClient(stack.url);
-    const res = await web.submit('/signup', '/signup', { username: 'apiuser', email: 'apiuser@example.com', password: TEST_PASSWORD });
-    assert.equal(res.status, 302);
+    web = await signedUpBrowser(stack.url, 'apiuser');
     csrf = csrfToken((await web.get('/files')).html);
   });
   after(async () => {

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { startStack, uploadFile, TEST_PASSWORD, type Stack, type StackUser } from '../../../test/support/stack';
-import { WebClient, alertText, csrfToken } from './webClient';
+import { WebClient, alertText, csrfToken, signedUpBrowser } from './webClient';
 
 // A '/' makes this a folder "<script>alert(1)<" holding "script>.txt": both names must come out escaped.
 const XSS_NAME = '<script>alert(1)</script>.txt';
@@ -24,15 +24,6 @@ describe('website (HTTP)', function () {
     await stack?.close();
     fs.rmSync(vsixDir, { recursive: true, force: true });
   });
-
-  /** A browser signed in through the website's own signup form. */
-  async function signedUpBrowser(username: string): Promise<WebClient> {
-    const web = new WebClient(stack.url);
-    const res = await web.submit('/signup', '/signup', { username, email: `${username}@example.com`, password: TEST_PASSWORD });
-    assert.equal(res.status, 302, alertText(res.html));
-    assert.equal(res.location, '/files');
-    return web;
-  }
 
   describe('headers and pages', () => {
     it('sends a strict CSP and the other security headers on every page', async () => {
@@ -131,7 +122,7 @@ describe('website (HTTP)', function () {
     });
 
     it('refuses a forged session cookie (bad signature)', async () => {
-      const web = await signedUpBrowser('forgery');
+      const web = await signedUpBrowser(stack.url, 'forgery');
       web.cookies.set('mdb_session', 'mdbd_forged-token-value');
       const res = await web.get('/files');
       assert.equal(res.status, 302);
@@ -162,7 +153,7 @@ describe('website (HTTP)', function () {
       assert.equal(res.status, 403);
       await assert.rejects(stack.services.accounts.getUser('csrfvictim'), /no account/);
       // Logged-in forms too: logout, app passwords and revoking need the token.
-      const victim = await signedUpBrowser('csrflogged');
+      const victim = await signedUpBrowser(stack.url, 'csrflogged');
       assert.equal((await victim.post('/logout', {})).status, 403);
       assert.equal((await victim.post('/devices/app-passwords', { name: 'evil' })).status, 403);
       assert.equal((await victim.get('/files')).status, 200, 'still signed in after the refused logout');
@@ -171,7 +162,7 @@ describe('website (HTTP)', function () {
     });
 
     it('shows sign-up errors in words and keeps what was typed, never the password', async () => {
-      await signedUpBrowser('taken');
+      await signedUpBrowser(stack.url, 'taken');
       const web = new WebClient(stack.url);
       let res = await web.submit('/signup', '/signup', { username: 'taken', email: 'fresh@example.com', password: 'a secret password' });
       assert.equal(res.status, 409);
@@ -207,7 +198,7 @@ describe('website (HTTP)', function () {
     });
 
     it('says "Wrong username or password" and keeps the username', async () => {
-      await signedUpBrowser('wrongpw');
+      await signedUpBrowser(stack.url, 'wrongpw');
       const web = new WebClient(stack.url);
       let res = await web.submit('/login', '/login', { username: 'wrongpw', password: 'not the password' });
       assert.equal(res.status, 401);
@@ -220,7 +211,7 @@ describe('website (HTTP)', function () {
     });
 
     it('throttles repeated wrong passwords and shows how long to wait, even for the right password', async () => {
-      await signedUpBrowser('throttled');
+      await signedUpBrowser(stack.url, 'throttled');
       const web = new WebClient(stack.url);
       let res: Awaited<ReturnType<WebClient['submit']>> | undefined;
       for (let i = 0; i < 5; i++) res = await web.submit('/login', '/login', { username: 'throttled', password: `wrong-${i}-password` });
@@ -231,7 +222,7 @@ describe('website (HTTP)', function () {
     });
 
     it('logs in, sends people back where they were going (same site only), and logging out revokes the session', async () => {
-      await signedUpBrowser('roundtrip');
+      await signedUpBrowser(stack.url, 'roundtrip');
       const web = new WebClient(stack.url);
       const gate = await web.get('/devices');
       assert.equal(gate.status, 302);
@@ -267,7 +258,7 @@ describe('website (HTTP)', function () {
     const unicodeName = 'Ünïcødé “naïve” café.txt';
 
     before(async () => {
-      web = await signedUpBrowser('filer');
+      web = await signedUpBrowser(stack.url, 'filer');
       user = await stack.signUpAndSignIn('filer-api');
       // The API user and the browser are different accounts; the browser's own account gets files through its own token.
       const session = await stack.services.accounts.signIn({
@@ -293,7 +284,7 @@ describe('website (HTTP)', function () {
     });
 
     it('shows an empty state that says what to do next', async () => {
-      const fresh = await signedUpBrowser('emptyhanded');
+      const fresh = await signedUpBrowser(stack.url, 'emptyhanded');
       const res = await fresh.get('/files');
       assert.equal(res.status, 200);
       assert.match(res.html, /Your MyDropbox is empty/);
@@ -405,7 +396,7 @@ describe('website (HTTP)', function () {
       assert.equal((await web.get('/client/mydropbox.vsix')).status, 404);
 
       fs.writeFileSync(path.join(vsixDir, 'mydropbox.vsix'), 'PK fake vsix bytes');
-      const signedIn = await signedUpBrowser('vscodefan');
+      const signedIn = await signedUpBrowser(stack.url, 'vscodefan');
       res = await signedIn.get('/client');
       assert.match(res.html, /href="\/client\/mydropbox.vsix"/);
       const link = /href="(vscode:\/\/mydropbox\.mydropbox\/signin\?[^"]+)"/.exec(res.html);
@@ -424,7 +415,7 @@ describe('website (HTTP)', function () {
 
   describe('devices', () => {
     it('lists devices, creates an app password shown once, and revokes devices', async () => {
-      const web = await signedUpBrowser('gadgets');
+      const web = await signedUpBrowser(stack.url, 'gadgets');
       await stack.services.accounts.signIn({
         username: 'gadgets',
         password: TEST_PASSWORD,
@@ -487,7 +478,7 @@ describe('website (HTTP)', function () {
   // Last: it stops the stack's data server.
   describe('when the data server is down', () => {
     it('says so on the files page in words, with a 503', async () => {
-      const web = await signedUpBrowser('stranded');
+      const web = await signedUpBrowser(stack.url, 'stranded');
       await stack.dataServers[0].close();
       const res = await web.get('/files');
       assert.equal(res.status, 503);

@@ -1,4 +1,6 @@
 // A tiny browser for HTTP-level tests: keeps cookies, reads CSRF tokens from forms, never follows redirects.
+import assert from 'node:assert/strict';
+import { TEST_PASSWORD } from '../../../test/support/stack';
 
 export interface Page {
   status: number;
@@ -71,4 +73,13 @@ export function csrfToken(html: string): string {
 export function alertText(html: string): string | undefined {
   const m = /role="alert">([^<]*)</.exec(html);
   return m?.[1];
+}
+
+/** A browser signed in through the website's own signup form, as `username` (mail `<username>@example.com`). */
+export async function signedUpBrowser(baseUrl: string, username: string): Promise<WebClient> {
+  const web = new WebClient(baseUrl);
+  const res = await web.submit('/signup', '/signup', { username, email: `${username}@example.com`, password: TEST_PASSWORD });
+  assert.equal(res.status, 302, alertText(res.html));
+  assert.equal(res.location, '/files');
+  return web;
 }
