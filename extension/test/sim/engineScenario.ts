@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MemServer } from './memServer';
 import { EngineDevice, drain } from './engineDevice';
 import { FakeClock } from './fakeClock';
-import { opArb as fileOpArb, type Op as FileOp } from './scenario';
+import { opArb as fileOpArb, scenarioArbOf, type Op as FileOp, type ScenarioOf } from './scenario';
 import { People, differences, isPersonOp } from './people';
 
 export type Op =
@@ -30,15 +30,10 @@ function opArb(devices: number): fc.Arbitrary<Op> {
   );
 }
 
-export interface Scenario {
-  devices: number;
-  ops: Op[];
-}
+export type Scenario = ScenarioOf<Op>;
 
 export function engineScenarioArb(maxOps: number): fc.Arbitrary<Scenario> {
-  return fc
-    .integer({ min: 2, max: 3 })
-    .chain((devices) => fc.record({ devices: fc.constant(devices), ops: fc.array(opArb(devices), { maxLength: maxOps, size: 'max' }) }));
+  return scenarioArbOf(opArb, maxOps);
 }
 
 /** Runs one scenario on the real engine; throws what went wrong (a device differs from the server, a content lost, no quiescence). */

@@ -36,15 +36,23 @@ export function opArb(devices: number, files: readonly string[] = FILES): fc.Arb
   );
 }
 
-export interface Scenario {
+/** A run: how many devices, and what happens, in order. */
+export interface ScenarioOf<O> {
   devices: number;
-  ops: Op[];
+  ops: O[];
+}
+
+export type Scenario = ScenarioOf<Op>;
+
+/** Two or three devices and up to `maxOps` ops drawn by `ops` for that many devices. */
+export function scenarioArbOf<O>(ops: (devices: number) => fc.Arbitrary<O>, maxOps: number): fc.Arbitrary<ScenarioOf<O>> {
+  return fc
+    .integer({ min: 2, max: 3 })
+    .chain((devices) => fc.record({ devices: fc.constant(devices), ops: fc.array(ops(devices), { maxLength: maxOps, size: 'max' }) }));
 }
 
 export function scenarioArb(maxOps: number): fc.Arbitrary<Scenario> {
-  return fc
-    .integer({ min: 2, max: 3 })
-    .chain((devices) => fc.record({ devices: fc.constant(devices), ops: fc.array(opArb(devices), { maxLength: maxOps, size: 'max' }) }));
+  return scenarioArbOf(opArb, maxOps);
 }
 
 /** Runs one scenario; throws (with what went wrong) when a device differs from the server or a content was lost. */
