@@ -1,5 +1,5 @@
 // Follows the data server's change feed (long-poll) and folds each change into the remote tree.
-import type { Change } from '@mydropbox/shared';
+import type { Change, FileEntry } from '@mydropbox/shared';
 import type { RemoteEntry } from './executor';
 import { serverEntryProblem } from './pathSafety';
 
@@ -39,18 +39,23 @@ export function applyChanges(
       tree.delete(c.path);
       tombstones.set(c.path, c.rev);
     } else {
-      tree.set(c.path, {
-        size: c.size,
-        contentHash: c.contentHash,
-        rev: c.rev,
-        mtime: c.modifiedAt,
-        ...(c.executable === true ? { executable: true } : {}),
-      });
+      tree.set(c.path, remoteEntryOf(c));
       tombstones.delete(c.path);
     }
     changed.push(c.path);
   }
   return changed;
+}
+
+/** A server's file (a listing's, a change's, an answer's) as the remote tree holds it: its modifiedAt goes into `mtime`. */
+export function remoteEntryOf(f: Pick<FileEntry, 'size' | 'contentHash' | 'rev' | 'modifiedAt' | 'executable'>): RemoteEntry {
+  return {
+    size: f.size,
+    contentHash: f.contentHash,
+    rev: f.rev,
+    mtime: f.modifiedAt,
+    ...(f.executable === true ? { executable: true } : {}),
+  };
 }
 
 /**

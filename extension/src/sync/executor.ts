@@ -21,7 +21,7 @@ import type { FileEntry } from '@mydropbox/shared';
 import { isSmall, uploadSmallFiles, type SmallUpload } from './batchUpload';
 import { TransferCancelledError, type ActivityTracker, type TransferHandle } from './activity';
 import { checkParents, UnsafeLocalPathError } from './pathSafety';
-import { recordAnswer, recordGone } from './changeFeed';
+import { recordAnswer, recordGone, remoteEntryOf } from './changeFeed';
 
 /** The server's view of a file (modifiedAt goes into `mtime`). */
 export interface RemoteEntry extends TreeEntry {
@@ -208,13 +208,7 @@ function execOf(e: { executable?: boolean } | undefined): { executable?: true } 
 
 /** The server took the local file as `file`: both trees and the index now agree on it. */
 function recordUpload(ctx: ExecutorContext, path: string, local: LocalEntry, file: FileEntry): void {
-  recordAnswer(ctx.remoteTree, ctx.tombstones, path, {
-    size: file.size,
-    contentHash: file.contentHash,
-    rev: file.rev,
-    mtime: file.modifiedAt,
-    ...execOf(file),
-  });
+  recordAnswer(ctx.remoteTree, ctx.tombstones, path, remoteEntryOf(file));
   ctx.index.set(path, { ...statOf(local), contentHash: local.contentHash, blocks: local.blocks, rev: file.rev, ...execOf(local) });
 }
 

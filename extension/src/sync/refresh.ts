@@ -9,7 +9,7 @@ import type { WatchBatch } from './watcher';
 import { absolute } from './transfer';
 import { describeLocal } from './notSynced';
 import { checkParents, serverEntryProblem, UnsafeLocalPathError } from './pathSafety';
-import { recordAnswer, recordGone } from './changeFeed';
+import { recordAnswer, recordGone, remoteEntryOf } from './changeFeed';
 import type { EngineState } from './engineState';
 import { onFolderEvent } from './folderSync';
 import { listBelow } from './dirLister';
@@ -100,13 +100,7 @@ export async function refreshRemote(s: EngineState): Promise<void> {
           s.badServerEntry(p, problem ?? 'the server answered for another path');
           return;
         }
-        recordAnswer(s.remoteTree, s.tombstones, p, {
-          size: m.size,
-          contentHash: m.contentHash,
-          rev: m.rev,
-          mtime: m.modifiedAt,
-          ...(m.executable === true ? { executable: true } : {}),
-        });
+        recordAnswer(s.remoteTree, s.tombstones, p, remoteEntryOf(m));
       } catch (err) {
         if (!MyDropboxError.is(err, 'not_found')) {
           s.dirtyRemote.add(p);

@@ -4,7 +4,7 @@ import type { SyncServer } from './engineIO';
 import type { Session } from './session';
 import type { RemoteEntry } from './executor';
 import type { CompactTree, CompactEntry } from './compactTree';
-import { applyChanges, type BadEntryReport } from './changeFeed';
+import { applyChanges, remoteEntryOf, type BadEntryReport } from './changeFeed';
 import { serverEntryProblem } from './pathSafety';
 
 /** Past this many feed pages (1,000 changes each) a listing is cheaper than replaying the feed. */
@@ -62,14 +62,7 @@ export function applySnapshot(
     for (const f of snap.files) {
       const problem = serverEntryProblem(f);
       if (problem !== undefined) onBad?.((f as { path?: unknown } | null)?.path, problem);
-      else
-        tree.set(f.path, {
-          size: f.size,
-          contentHash: f.contentHash,
-          rev: f.rev,
-          mtime: f.modifiedAt,
-          ...(f.executable === true ? { executable: true } : {}),
-        });
+      else tree.set(f.path, remoteEntryOf(f));
     }
   } else {
     tree.resetToRemoteView(synced);
