@@ -9,6 +9,19 @@ import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 
+/** A synced entry made from one number (its size, mtime, inode and content), at revision `rev`. */
+const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+
+/** Runs `test` on a fresh state folder, removed afterwards. */
+function withStateDir(prefix: string, test: (dir: string) => void): void {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  try {
+    test(dir);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** A small deterministic generator, so a failure can be replayed. */
 function rng(seed: number): () => number {
   let x = seed;
@@ -151,10 +164,8 @@ describe('compact trees', () => {
     assert.equal(index.canonical('nope'), undefined);
   });
 
-  it('compacts the journal into a snapshot on close, keeping unanswered uploads and the feed cursor', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
-    try {
-      const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+  it('compacts the journal into a snapshot on close, keeping unanswered uploads and the feed cursor', () =>
+    withStateDir('mdb-compact-', (dir) => {
       const index = SyncedIndex.open(dir);
       for (let i = 0; i < 1500; i++) index.set(`f${i}`, entry(i, 1));
       for (let i = 0; i < 1500; i++) index.set(`f${i}`, entry(i, 2));
@@ -169,15 +180,10 @@ describe('compact trees', () => {
       again.settleSending((p) => (p === 'in-flight' ? { contentHash: hex('7'), rev: 5 } : undefined));
       assert.equal(again.get('in-flight')!.rev, 5, 'the upload the server took becomes synced after the compaction');
       again.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('settles an unanswered edit of a synced file the server took, and forgets one it did not take', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-settle-'));
-    try {
-      const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+  it('settles an unanswered edit of a synced file the server took, and forgets one it did not take', () =>
+    withStateDir('mdb-settle-', (dir) => {
       const index = SyncedIndex.open(dir);
       index.set('taken', entry(1, 1));
       index.set('lost', entry(1, 1));
@@ -202,15 +208,10 @@ describe('compact trees', () => {
       third.settleSending(() => undefined);
       assert.deepEqual(third.get('taken'), entry(2, 2), 'settled for good');
       third.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('settles a download that reached its place before a crash, and forgets one that did not', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-settle-'));
-    try {
-      const entry = (n: number, rev = n): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+  it('settles a download that reached its place before a crash, and forgets one that did not', () =>
+    withStateDir('mdb-settle-', (dir) => {
       const index = SyncedIndex.open(dir);
       index.set('edited', entry(1, 1));
       // Killed while two downloads went into place: one renamed, one not; and a compaction keeps the marks.
@@ -232,14 +233,10 @@ describe('compact trees', () => {
       third.settleReceiving(() => undefined);
       assert.deepEqual(third.get('new'), { ...entry(4), mtime: 99 }, 'settled for good');
       third.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('reads back a snapshot whose header spans several read pieces, and refuses one cut short', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-snapshot-'));
-    try {
+  it('reads back a snapshot whose header spans several read pieces, and refuses one cut short', () =>
+    withStateDir('mdb-snapshot-', (dir) => {
       const long = 'deep/'.repeat(40); // 200-byte folders: 20,000 paths make a header of about 4 MB
       const index = SyncedIndex.open(dir);
       for (let i = 0; i < 20_000; i++)
@@ -269,15 +266,10 @@ describe('compact trees', () => {
       const file = path.join(dir, 'index.bin');
       fs.truncateSync(file, fs.statSync(file).size - 1);
       assert.throws(() => SyncedIndex.open(dir));
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('keeps journaling cheap while a first sync has tens of thousands of uploads in flight', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
-    try {
-      const entry = (n: number, rev: number): SyncedEntry => ({ size: n, mtime: n, ino: n, contentHash: hex(String(n)), rev, blocks: [] });
+  it('keeps journaling cheap while a first sync has tens of thousands of uploads in flight', () =>
+    withStateDir('mdb-compact-', (dir) => {
       const index = SyncedIndex.open(dir);
       const started = Date.now();
       for (let i = 0; i < 30_000; i++) index.markSending(`f${i}`, entry(i, 0));
@@ -289,16 +281,12 @@ describe('compact trees', () => {
       assert.equal(again.size, 30_000);
       assert.equal(again.get('f29999')!.rev, 1);
       again.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('reads a journal bigger than its read buffer, with multi-byte paths across chunk edges, and skips garbage lines', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mdb-compact-'));
-    try {
+  it('reads a journal bigger than its read buffer, with multi-byte paths across chunk edges, and skips garbage lines', () =>
+    withStateDir('mdb-compact-', (dir) => {
       const state = path.join(dir, 'state');
-      const entry = (n: number): SyncedEntry => ({
+      const unevenEntry = (n: number): SyncedEntry => ({
         size: n,
         mtime: n + 0.25,
         ino: n,
@@ -307,7 +295,7 @@ describe('compact trees', () => {
         blocks: [hex(`b${n}`)],
       });
       const index = SyncedIndex.open(state);
-      for (let i = 0; i < 12_000; i++) index.set(`ünïcødé/${'€'.repeat(i % 7)}${i}`, entry(i)); // ~3 MB of journal
+      for (let i = 0; i < 12_000; i++) index.set(`ünïcødé/${'€'.repeat(i % 7)}${i}`, unevenEntry(i)); // ~3 MB of journal
       const journal = path.join(state, 'index.jsonl');
       assert.ok(fs.statSync(journal).size > 2 * (1 << 20));
       // As a crash would leave it: the whole journal, no snapshot yet (close would compact it into one).
@@ -318,11 +306,8 @@ describe('compact trees', () => {
       fs.appendFileSync(journal, 'not json\n\n{"p":"x"\n{"p":"torn","e":{"si');
       const again = SyncedIndex.open(state);
       assert.equal(again.size, 12_000);
-      for (const i of [0, 1, 4095, 6000, 11_999]) assert.deepEqual(again.get(`ünïcødé/${'€'.repeat(i % 7)}${i}`), entry(i));
+      for (const i of [0, 1, 4095, 6000, 11_999]) assert.deepEqual(again.get(`ünïcødé/${'€'.repeat(i % 7)}${i}`), unevenEntry(i));
       assert.equal(again.has('torn'), false);
       again.close();
-    } finally {
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    }));
 });
