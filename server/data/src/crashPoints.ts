@@ -1,6 +1,9 @@
 // Named places where a fault test has the process killed (SIGKILL) to prove that a crash there loses nothing.
 
-/** Every named step a test can stop a write at. */
+/**
+ * Every named step a test can stop a write at. A commit (services/commitFiles.ts) passes both the
+ * `publish-…` names (which copies, moves, deletes and restores pass too) and the `batch-…` ones.
+ */
 export type CrashPointName =
   | 'publish-after-keep'
   | 'publish-after-rename'

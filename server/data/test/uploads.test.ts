@@ -114,6 +114,35 @@ describe('data server upload sessions', () => {
     assert.equal((await alice.json('GET', '/v1/files/meta?path=x.bin')).status, 404);
   });
 
+  it('checks a commit with an upload session as any other (base revision, quota) before it takes the session', async () => {
+    const data = bytes(2 * BLOCK_SIZE + 10, 80);
+    const blocks = blockHashesOf(data);
+    const id = (await open(data.length, blocks)).body.uploadId;
+    // 32 MiB of the 40 MiB quota committed: the session's 8 MiB do not fit.
+    assert.equal((await alice.upload('f1.bin', bytes(4 * BLOCK_SIZE, 81))).status, 200);
+    assert.equal((await alice.upload('f2.bin', bytes(4 * BLOCK_SIZE + 1, 82))).status, 200);
+    const commit = (baseRev: number | null) =>
+      alice.json<FileEntry & ErrorBody>('POST', '/v1/commit', { path: 's.bin', size: data.length, blocks, baseRev, uploadId: id });
+    const stale = await commit(3);
+    assert.equal(stale.status, 409);
+    assert.equal(stale.body.error.code, 'conflict');
+    assert.equal(stale.body.error.message, '"s.bin" was deleted on the server after revision 3.');
+    const full = await commit(null);
+    assert.equal(full.status, 507);
+    assert.equal(full.body.error.code, 'quota_exceeded');
+    assert.match(
+      full.body.error.message,
+      /^Quota exceeded: 33.6 MB used of 41.9 MB and this file needs 8.4 MB more; delete files to free space\.$/,
+    );
+    assert.equal(tmpFiles().length, 1, 'the session and its temp file are still there');
+    for (const i of [0, 1, 2]) assert.equal((await put(id, i, block(data, i))).status, 204, 'the session still takes blocks');
+    assert.equal((await alice.request('DELETE', '/v1/files?path=f1.bin')).status, 200);
+    const ok = await commit(null);
+    assert.equal(ok.status, 200, JSON.stringify(ok.body));
+    assert.deepEqual((await alice.download('s.bin')).data, data);
+    assert.deepEqual(tmpFiles(), []);
+  });
+
   it('refuses bad blocks: wrong hash, too long, too short, a bad index or id, another user', async () => {
     const data = bytes(BLOCK_SIZE + 100, 70);
     const blocks = blockHashesOf(data);

@@ -2,36 +2,24 @@
 import fs from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { CommitRequest, CommitResult, CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
-import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
+import { MyDropboxError } from '@mydropbox/shared';
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
-import type { EntryKind, UserFiles } from '../store/userFiles';
+import type { UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { PublishedHere } from '../store/publishedHere';
-import type { JournalRecord, WriteJournal, WrittenJournal } from '../store/writeJournal';
+import type { WriteJournal, WrittenJournal } from '../store/writeJournal';
 import { fsyncDir } from '../store/durable';
 import type { OpenReads } from '../store/openReads';
-import { patchInPlace } from './patchInPlace';
 import type { Assembler } from './assembler';
 import type { ChangeFeed } from './changeFeed';
 import type { Quota } from './quota';
 import { KeyedMutex } from './keyedMutex';
-import { inParallel } from '../inParallel';
-import { discard, type UploadSessions } from './uploadSessions';
+import type { UploadSessions } from './uploadSessions';
 import type { Replaced, VersionKeeper } from './versionKeeper';
 import { currentDevice } from '../requestDevice';
 import { crashPoint } from '../crashPoints';
-
-/** Temp files built at once in a batch: their fsyncs overlap, which is where a batch's time goes. */
-const BUILD_WIDTH = 32;
-
-/**
- * A batch's files up to this size are journaled (one fsync for all, see writeJournal.ts) rather
- * than fsynced one by one; bigger ones cost an fsync each whatever is done, and their bytes are
- * not held in memory.
- */
-const JOURNAL_FILE_MAX_BYTES = 1024 * 1024;
-/** At most this much of one batch goes into its journal (the rest is fsynced file by file). */
-const JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
+import { commitFiles } from './commitFiles';
+import { checkPlacement, conflict, live } from './commitChecks';
 
 /** The commit body of shared/src/protocol.ts (uploadId: the session whose temp file holds some blocks). */
 export type CommitInput = CommitRequest;
@@ -67,263 +55,22 @@ export interface RestoreInput {
   executable: boolean;
 }
 
-function live(row: FileRow | undefined): FileRow | undefined {
-  return row && !row.deleted ? row : undefined;
-}
-
-function conflict(message: string, currentRev: number | null): MyDropboxError {
-  return new MyDropboxError('conflict', message, { currentRev });
-}
-
 export class FileWrites {
   private readonly userLock = new KeyedMutex();
 
   constructor(private readonly d: WriteDeps) {}
 
+  /** One commit: the batch path with a batch of one (commitFiles.ts); a refusal is thrown. */
   async commit(owner: string, req: CommitInput): Promise<FileEntry> {
-    return this.userLock.run(owner, async () => {
-      const current = live(await this.d.files.get(owner, req.path));
-      checkBase(req.path, current, req.baseRev);
-      await this.checkPlacement(owner, req.path);
-      await this.d.quota.checkCommit(owner, current?.size ?? 0, req.size);
-      if (current && req.uploadId === undefined) {
-        const patched = await patchInPlace(
-          this.d,
-          owner,
-          req,
-          current,
-          async (kept) => (await this.d.files.apply(owner, writesFor([{ req }]), { device: currentDevice(), also: kept.insert }))[0]!,
-        );
-        if (patched) {
-          await this.d.staging.consume(owner, req.blocks);
-          return toEntry(patched);
-        }
-      }
-      let tempPath: string;
-      if (req.uploadId !== undefined) {
-        const session = await this.d.sessions.take(owner, req.uploadId, req.size, req.blocks);
-        try {
-          const inSession = new Set([...session.written].map((i) => req.blocks[i]!));
-          const sources = await this.d.assembler.locate(
-            owner,
-            req.blocks.filter((h) => !inSession.has(h)),
-          );
-          tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources, session);
-        } catch (err) {
-          await discard(session); // build removes it too; this covers a failed locate
-          throw err;
-        }
-      } else {
-        const sources = await this.d.assembler.locate(owner, req.blocks);
-        tempPath = await this.d.assembler.build(owner, req.size, req.blocks, sources);
-      }
-      const [row] = await this.publish(owner, [{ tempPath, path: req.path }], writesFor([{ req }]));
-      await this.d.staging.consume(owner, req.blocks);
-      return toEntry(row);
-    });
+    const [outcome] = await this.userLock.run(owner, () => commitFiles(this.d, owner, [req]));
+    if ('error' in outcome!) throw outcome.error;
+    return outcome!.file;
   }
 
-  /**
-   * Many commits under one lock: the same checks as `commit` for each (a refused one gets its error
-   * and the rest go on); small files' bytes made durable by one write journal and written without
-   * fsyncs of their own (new ones straight at their paths), bigger ones built and fsynced in parallel
-   * in temp files and renamed, folders fsynced once; all rows in one transaction.
-   */
+  /** Many commits under one lock (commitFiles.ts): a refused one gets its error in its result and the rest go on. */
   async commitBatch(owner: string, reqs: readonly CommitInput[]): Promise<CommitResult[]> {
-    return this.userLock.run(owner, async () => {
-      const results: CommitResult[] = new Array(reqs.length);
-      const refuse = (i: number, err: unknown) => {
-        if (!(err instanceof MyDropboxError)) throw err;
-        results[i] = { error: err.toBody().error };
-      };
-      const { accepted, kinds } = await this.checkBatch(owner, reqs, refuse);
-      const { sources, missing } = await this.d.assembler.locateSome(
-        owner,
-        accepted.flatMap((a) => a.req.blocks),
-      );
-      const lacking = new Set(missing);
-      // data: a small file's bytes, which the write journal makes durable instead of an fsync of its own.
-      // inPlace: written straight at its path, where nothing was (no row, no file); else in tempPath until renamed.
-      const built: { i: number; req: CommitInput; tempPath?: string; inPlace?: boolean; data?: Buffer }[] = [];
-      let committed = false;
-      let journalBytes = 0;
-      const journaling = new Set<CommitInput>();
-      for (const { req } of accepted) {
-        if (req.blocks.length > 1 || req.size > JOURNAL_FILE_MAX_BYTES || journalBytes + req.size > JOURNAL_MAX_BYTES) continue;
-        journaling.add(req);
-        journalBytes += req.size;
-      }
-      // Folders this batch creates are made durable by the journal's checkpoint (it fsyncs every folder
-      // above the files) when only journaled files need them; any other file needs them durable now.
-      const durableFolders = journaling.size < accepted.length;
-      // A new small file goes straight to its folder: parallel creations in the users' folders do not
-      // queue on one temp folder, and need no rename (W1; measured in docs/performance.md).
-      // Unseen before its row commits, it is removed if the rows do not commit.
-      const fresh = new Set(
-        accepted.filter((a) => journaling.has(a.req) && !a.current && kinds.get(a.req.path) === 'none').map((a) => a.req.path),
-      );
-      try {
-        for (const p of new Map([...fresh].map((p) => [parentPath(p), p])).values())
-          await this.d.disk.ensureParent(owner, p, durableFolders);
-        await inParallel(accepted, BUILD_WIDTH, async ({ i, req }) => {
-          const gone = req.blocks.filter((h) => lacking.has(h));
-          if (gone.length) return refuse(i, blockMissingError([...new Set(gone)]));
-          try {
-            if (journaling.has(req)) {
-              const data = await this.d.assembler.readSmall(owner, req.size, req.blocks, sources);
-              const inPlace = fresh.has(req.path) && (await this.d.disk.writeNew(owner, req.path, data));
-              built.push(inPlace ? { i, req, data, inPlace } : { i, req, data, tempPath: await this.d.disk.writeTemp(data) });
-            } else {
-              built.push({ i, req, tempPath: await this.d.assembler.build(owner, req.size, req.blocks, sources) });
-            }
-          } catch (err) {
-            refuse(i, err);
-          }
-        });
-        built.sort((a, b) => a.i - b.i);
-        // The live files this batch replaces are kept as versions before any of them is renamed over.
-        const going = accepted.filter((a) => !results[a.i]);
-        const kept = await this.d.versions.preserve(
-          owner,
-          going.flatMap((a) => (a.current ? [{ row: a.current, reason: 'edit' as const }] : [])),
-          going.flatMap((a) => a.req.blocks),
-        );
-        const journaled = built.filter((b) => b.data);
-        // A built temp file goes into place before the rows only where no file is (a crash then leaves
-        // an unlisted file the start-up check removes); over a file, only after the rows, with a publish
-        // record so recovery finishes the rename.
-        const replacing = (b: (typeof built)[number]) => b.data !== undefined || kinds.get(b.req.path) === 'file';
-        const early = built.filter((b) => b.tempPath && !replacing(b));
-        const late = built.filter((b) => b.tempPath && replacing(b));
-        const published = late.filter((b) => !b.data);
-        if (published.length) await fsyncDir(this.d.disk.tmpDir);
-        // Durable before any row says these files exist: recovery rewrites them from here after a crash.
-        const records: JournalRecord[] = [
-          ...journaled.map((b): JournalRecord => ({
-            kind: 'file',
-            owner,
-            path: b.req.path,
-            contentHash: contentHashOfBlocks(b.req.blocks),
-            data: b.data!,
-          })),
-          ...published.map((b): JournalRecord => ({
-            kind: 'publish',
-            owner,
-            path: b.req.path,
-            contentHash: contentHashOfBlocks(b.req.blocks),
-            temp: basename(b.tempPath!),
-          })),
-        ];
-        const journal = records.length ? await this.d.journal.write(records) : undefined;
-        crashPoint('batch-after-journal');
-        let renamed = false;
-        const written = await this.d.publishLock.run(owner, async () => {
-          try {
-            for (const b of built) this.d.published.forget(this.d.disk.abs(owner, b.req.path));
-            for (const p of new Map(built.filter((b) => b.tempPath).map((b) => [parentPath(b.req.path), b.req.path])).values()) {
-              await this.d.disk.ensureParent(owner, p, durableFolders);
-            }
-            await this.d.disk.publishMany(
-              owner,
-              early.map((b) => ({ tempPath: b.tempPath!, path: b.req.path })),
-            );
-            for (const b of early) {
-              b.tempPath = undefined;
-              b.inPlace = true; // where nothing was: removed if the rows do not commit
-            }
-            crashPoint('batch-before-rows');
-            const out = await this.d.files.apply(owner, writesFor(accepted.filter((a) => !results[a.i])), {
-              device: currentDevice(),
-              also: kept.insert,
-            });
-            committed = true;
-            crashPoint('batch-after-rows');
-            await this.d.disk.publishMany(
-              owner,
-              late.map((b) => ({ tempPath: b.tempPath!, path: b.req.path, journaled: b.data !== undefined })),
-            );
-            for (const b of late) b.tempPath = undefined;
-            renamed = true;
-            this.d.feed.notify(owner);
-            return out;
-          } finally {
-            // After rows whose files did not all reach their places, the journal stays for the next start to finish.
-            if (journal && (renamed || !committed)) {
-              const files = journaled.map((b) => this.d.disk.abs(owner, b.req.path));
-              this.d.journal.checkpoint(journal, files, this.d.disk.base);
-            }
-          }
-        });
-        const ok = accepted.filter((a) => !results[a.i]);
-        ok.forEach((a, k) => (results[a.i] = { file: toEntry(written[k]!) }));
-        await this.d.staging.consume(
-          owner,
-          ok.flatMap((a) => a.req.blocks),
-        );
-        return results;
-      } finally {
-        // Files written where nothing was, with no row naming them, go; temp files a journal may still
-        // promote stay for the next start when the rows did commit.
-        const leftovers = built.flatMap((b) =>
-          !committed && b.inPlace ? [this.d.disk.abs(owner, b.req.path)] : b.tempPath && !committed ? [b.tempPath] : [],
-        );
-        await Promise.all(leftovers.map((f) => fs.rm(f, { force: true })));
-      }
-    });
-  }
-
-  /**
-   * The checks of `commit` for each commit of a batch, with its rows and folder checks read at once:
-   * the commits that may go ahead (with their current rows), and what is on disk at each path.
-   */
-  private async checkBatch(
-    owner: string,
-    reqs: readonly CommitInput[],
-    refuse: (i: number, err: unknown) => void,
-  ): Promise<{ accepted: { i: number; req: CommitInput; current?: FileRow }[]; kinds: Map<string, EntryKind> }> {
-    const rows = await this.d.files.getMany(
-      owner,
-      reqs.map((r) => r.path),
-    );
-    const ancestors = new Set(reqs.flatMap((r) => ancestorsOf(r.path)));
-    const fileAncestors = new Set((await this.d.files.liveAmong(owner, [...ancestors])).map((r) => r.path));
-    let { usedBytes } = await this.d.files.usage(owner);
-    // One lstat per path, many at once: asked one by one they were a thousand round trips to the thread pool.
-    const kinds = new Map<string, EntryKind>();
-    await inParallel(reqs, BUILD_WIDTH, async (r) => {
-      // A path too long for this server is refused on its own below (disk.abs), not with the whole batch.
-      kinds.set(
-        r.path,
-        await this.d.disk
-          .kind(owner, r.path)
-          .catch((err: unknown) => (MyDropboxError.is(err, 'invalid_path') ? 'none' : Promise.reject(err))),
-      );
-    });
-    const accepted: { i: number; req: CommitInput; current?: FileRow }[] = [];
-    const taken = new Set<string>();
-    const takenAncestors = new Set<string>();
-    for (const [i, req] of reqs.entries()) {
-      try {
-        if (taken.has(req.path)) throw new MyDropboxError('invalid_request', `"${req.path}" is in this batch twice; send it once.`);
-        this.d.disk.abs(owner, req.path); // refuses a path too long for this server
-        const current = live(rows.get(req.path));
-        checkBase(req.path, current, req.baseRev);
-        const blocking = ancestorsOf(req.path).find((a) => fileAncestors.has(a) || taken.has(a));
-        if (blocking) throw conflict(`"${blocking}" is a file, so "${req.path}" cannot be created inside it.`, null);
-        if (takenAncestors.has(req.path)) throw conflict(`"${req.path}" is a folder of another file in this batch.`, null);
-        if (kinds.get(req.path) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, req.path))) {
-          throw conflict(`"${req.path}" is a folder with files in it; a file cannot replace it.`, null);
-        }
-        this.d.quota.checkCommitWithin(usedBytes, current?.size ?? 0, req.size);
-        usedBytes += req.size - (current?.size ?? 0);
-        taken.add(req.path);
-        for (const a of ancestorsOf(req.path)) takenAncestors.add(a);
-        accepted.push({ i, req, current });
-      } catch (err) {
-        refuse(i, err);
-      }
-    }
-    return { accepted, kinds };
+    const outcomes = await this.userLock.run(owner, () => commitFiles(this.d, owner, reqs));
+    return outcomes.map((o) => ('error' in o ? { error: o.error.toBody().error } : o));
   }
 
   async copy(owner: string, req: CopyInput): Promise<FileEntry> {
@@ -366,7 +113,7 @@ export class FileWrites {
     if (target && !req.overwrite) {
       throw conflict(`"${req.to}" already exists; choose another name or ask to overwrite it.`, target.rev);
     }
-    await this.checkPlacement(owner, req.to);
+    await checkPlacement(this.d, owner, req.to);
     if (!andDelete) await this.d.quota.checkCommit(owner, target?.size ?? 0, source.size);
     const blocks = await this.d.files.blocksOf(owner, req.from);
     const sources = await this.d.assembler.locate(owner, blocks);
@@ -407,7 +154,7 @@ export class FileWrites {
     return this.userLock.run(owner, async () => {
       const { path, current, unchanged } = await choose();
       if (current && unchanged) return { path, file: toEntry(current) };
-      await this.checkPlacement(owner, path);
+      await checkPlacement(this.d, owner, path);
       await this.d.quota.checkCommit(owner, current?.size ?? 0, input.size);
       const sources = await this.d.assembler.locate(owner, input.blocks);
       const tempPath = await this.d.assembler.build(owner, input.size, input.blocks, sources);
@@ -503,63 +250,10 @@ export class FileWrites {
       throw err;
     }
   }
-
-  /** A file cannot sit where a folder with files is, nor inside a path that is a file. */
-  private async checkPlacement(owner: string, path: string): Promise<void> {
-    const ancestors: string[] = [];
-    for (let p = parentPath(path); p !== ''; p = parentPath(p)) ancestors.push(p);
-    if (ancestors.length) {
-      const blocking = await this.d.files.liveAmong(owner, ancestors);
-      if (blocking.length) {
-        throw conflict(`"${blocking[0].path}" is a file, so "${path}" cannot be created inside it.`, null);
-      }
-    }
-    if ((await this.d.disk.kind(owner, path)) === 'dir' && !(await this.d.disk.removeEmptyTree(owner, path))) {
-      throw conflict(`"${path}" is a folder with files in it; a file cannot replace it.`, null);
-    }
-  }
-}
-
-function ancestorsOf(path: string): string[] {
-  const out: string[] = [];
-  for (let p = parentPath(path); p !== ''; p = parentPath(p)) out.push(p);
-  return out;
 }
 
 function contentHashFor(writes: readonly RowWrite[], p: string): string {
   const put = writes.find((w) => w.kind === 'put' && w.path === p);
   if (!put || put.kind !== 'put') throw new Error(`no row write for "${p}"`);
   return put.contentHash;
-}
-
-function writesFor(items: readonly { req: CommitInput }[]): RowWrite[] {
-  return items.map(({ req }) => ({
-    kind: 'put',
-    path: req.path,
-    size: req.size,
-    blocks: req.blocks,
-    contentHash: contentHashOfBlocks(req.blocks),
-    modifiedAt: req.modifiedAt ?? Date.now(),
-    ...(req.executable !== undefined ? { executable: req.executable } : {}),
-  }));
-}
-
-function blockMissingError(missing: string[]): MyDropboxError {
-  return new MyDropboxError('block_missing', `The server does not have ${missing.length} of the blocks; upload them, then commit again.`, {
-    missing,
-  });
-}
-
-function checkBase(path: string, current: FileRow | undefined, baseRev: number | null): void {
-  if (baseRev === null && current) {
-    throw conflict(`"${path}" already exists on the server (revision ${current.rev}); fetch it before replacing it.`, current.rev);
-  }
-  if (baseRev !== null && current?.rev !== baseRev) {
-    throw conflict(
-      current
-        ? `"${path}" changed on the server (now revision ${current.rev}, you had ${baseRev}); fetch it and merge.`
-        : `"${path}" was deleted on the server after revision ${baseRev}.`,
-      current?.rev ?? null,
-    );
-  }
 }

@@ -12,13 +12,10 @@ export class Quota {
 
   /** A commit replacing `oldSize` bytes with `newSize` bytes. */
   async checkCommit(owner: string, oldSize: number, newSize: number): Promise<void> {
-    const { usedBytes } = await this.files.usage(owner);
-    if (usedBytes - oldSize + newSize > this.quotaBytes) {
-      throw this.exceeded(usedBytes, `this file needs ${formatBytes(newSize - oldSize)} more`);
-    }
+    this.checkCommitWithin((await this.files.usage(owner)).usedBytes, oldSize, newSize);
   }
 
-  /** The same check for the next commit of a batch, against the bytes the batch has used so far. */
+  /** The same rule against `usedBytes` (for the next commit of a batch: the bytes the batch has used so far). */
   checkCommitWithin(usedBytes: number, oldSize: number, newSize: number): void {
     if (usedBytes - oldSize + newSize > this.quotaBytes)
       throw this.exceeded(usedBytes, `this file needs ${formatBytes(newSize - oldSize)} more`);
