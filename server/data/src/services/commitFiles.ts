@@ -100,9 +100,10 @@ export async function commitFiles(d: WriteDeps, owner: string, reqs: readonly Co
     // A block an upload session holds (at any of its indexes) is read from the session's own file.
     const needed = new Map(
       accepted.map(({ i, req }) => {
-        const session = sessions.get(i);
-        const held = new Set([...(session?.written ?? [])].map((k) => req.blocks[k]));
-        return [i, session ? req.blocks.filter((h) => !held.has(h)) : req.blocks];
+        const written = sessions.get(i)?.written;
+        if (!written) return [i, req.blocks];
+        const held = new Set([...written].map((k) => req.blocks[k]));
+        return [i, req.blocks.filter((h) => !held.has(h))];
       }),
     );
     const { sources, missing } = await d.assembler.locateSome(owner, [...needed.values()].flat());
