@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import { baseName } from '@mydropbox/shared';
 import type * as vscode from 'vscode';
-import { formatAgo, formatBytes, formatRate } from './format';
+import { formatAgo, formatBytesFixed, formatRate } from './format';
 import type { Host } from './host';
 import { t } from './l10n';
 import { displayPath, type ActivityEvent, type ChangeKind, type TransferProgress } from './sync';
@@ -154,7 +154,7 @@ export class ActivityView implements vscode.TreeDataProvider<ActivityNode>, vsco
         item.tooltip =
           change.conflictPath !== undefined
             ? t('{0}: changed here and on the server; your version is kept as {1}', change.path, change.conflictPath)
-            : `${change.path}: ${CHANGE_WORDS[change.change]()}${change.size !== undefined ? ` (${formatBytes(change.size)})` : ''}`;
+            : `${change.path}: ${CHANGE_WORDS[change.change]()}${change.size !== undefined ? ` (${formatBytesFixed(change.size)})` : ''}`;
         item.iconPath = new ThemeIcon(CHANGE_ICONS[change.change]);
         item.contextValue = `recent:${change.change}`;
         item.accessibilityInformation = { label: `${item.label as string}, ${item.description}` };
@@ -233,7 +233,7 @@ export function describeTransfer(transfer: TransferProgress, now: number): strin
   const seconds = Math.max(0.001, (now - transfer.startedAt) / 1000);
   const percent = transfer.size > 0 ? Math.floor((transfer.bytes / transfer.size) * 100) : 0;
   const arrow = transfer.direction === 'upload' ? '↑' : '↓';
-  const parts = [`${arrow} ${percent}%`, t('{0} of {1}', formatBytes(transfer.bytes), formatBytes(transfer.size))];
+  const parts = [`${arrow} ${percent}%`, t('{0} of {1}', formatBytesFixed(transfer.bytes), formatBytesFixed(transfer.size))];
   if (transfer.bytes > 0) parts.push(formatRate(transfer.bytes / seconds));
   return parts.join(' · ');
 }

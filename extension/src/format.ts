@@ -4,11 +4,11 @@ import { t } from './l10n';
 const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
 
 /**
- * Decimal units, as the website and storage are sold: 1 KB = 1,000 bytes. Compact ("B") and with one
- * fixed decimal so a progress row ("2.5 MB of 10.0 MB") keeps its width as it counts; prose on the
- * website and in server messages uses shared's formatBytes.
+ * Decimal units, as the website and storage are sold: 1 KB = 1,000 bytes. Unlike shared's
+ * formatBytes (prose: "6 bytes", "1.2 MB"), compact ("B") and with one fixed decimal, so a progress
+ * row ("2.5 MB of 10.0 MB") or a column of sizes keeps its width as it counts.
  */
-export function formatBytes(bytes: number): string {
+export function formatBytesFixed(bytes: number): string {
   let value = bytes;
   let unit = 0;
   while (value >= 1000 && unit < UNITS.length - 1) {
@@ -20,7 +20,7 @@ export function formatBytes(bytes: number): string {
 }
 
 export function formatRate(bytesPerSecond: number): string {
-  return `${formatBytes(bytesPerSecond)}/s`;
+  return `${formatBytesFixed(bytesPerSecond)}/s`;
 }
 
 export function formatAgo(at: number, now: number): string {

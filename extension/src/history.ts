@@ -7,7 +7,7 @@
 import { baseName, MyDropboxError, parentPath, type DeletedEntry, type VersionEntry } from '@mydropbox/shared';
 import type * as vscode from 'vscode';
 import { CONTEXT_KEYS, type ContextKeys } from './contextKeys';
-import { formatAgo, formatBytes, formatDate } from './format';
+import { formatAgo, formatBytesFixed, formatDate } from './format';
 import type { Host } from './host';
 import { t } from './l10n';
 import type { ServerFileSystem } from './serverFiles';
@@ -160,14 +160,14 @@ export class VersionHistory implements TimelineProvider, vscode.Disposable {
     const version = await this.host.window.showQuickPick(
       history.versions.map((v) => ({
         label: `$(history) ${formatDate(v.modifiedAt)}`,
-        description: [formatBytes(v.size), v.device ?? undefined].filter(Boolean).join(' · '),
+        description: [formatBytesFixed(v.size), v.device ?? undefined].filter(Boolean).join(' · '),
         detail: t('{0} {1}', REASON_WORDS[v.reason](), formatAgo(v.replacedAt, now)),
         version: v,
       })),
       {
         title: t('Version history of {0}', baseName(rel)),
         placeHolder: history.current
-          ? t('Now: {0}, {1}. Choose an earlier version.', formatDate(history.current.modifiedAt), formatBytes(history.current.size))
+          ? t('Now: {0}, {1}. Choose an earlier version.', formatDate(history.current.modifiedAt), formatBytesFixed(history.current.size))
           : t('Deleted now. Choose a version to bring back.'),
         matchOnDescription: true,
       },
@@ -240,7 +240,7 @@ export class VersionHistory implements TimelineProvider, vscode.Disposable {
       deleted.map((d) => ({
         label: `$(file) ${baseName(d.path)}`,
         description: parentPath(d.path),
-        detail: [t('deleted {0}', formatAgo(d.deletedAt, now)), d.device ? t('on {0}', d.device) : undefined, formatBytes(d.size)]
+        detail: [t('deleted {0}', formatAgo(d.deletedAt, now)), d.device ? t('on {0}', d.device) : undefined, formatBytesFixed(d.size)]
           .filter(Boolean)
           .join(' · '),
         entry: d,
@@ -284,13 +284,13 @@ export class VersionHistory implements TimelineProvider, vscode.Disposable {
     const rel = this.pathOf(uri)!;
     const tooltip = new this.host.MarkdownString();
     tooltip.appendMarkdown(`**${t('Version of {0}', formatDate(v.modifiedAt))}**\n\n`);
-    tooltip.appendText(`${formatBytes(v.size)}${v.device ? ` · ${t('written on {0}', v.device)}` : ''}\n\n`);
+    tooltip.appendText(`${formatBytesFixed(v.size)}${v.device ? ` · ${t('written on {0}', v.device)}` : ''}\n\n`);
     tooltip.appendText(t('{0} {1}', REASON_WORDS[v.reason](), formatDate(v.replacedAt)));
     return {
       id: v.id,
       timestamp: v.modifiedAt,
       label: v.device ? t('Saved on {0}', v.device) : t('Earlier version'),
-      description: formatBytes(v.size),
+      description: formatBytesFixed(v.size),
       iconPath: new this.host.ThemeIcon('cloud'),
       tooltip,
       contextValue: VERSION_ITEM,
@@ -299,7 +299,7 @@ export class VersionHistory implements TimelineProvider, vscode.Disposable {
         command: 'vscode.diff',
         arguments: [serverUri(this.host, rel, v.id), uri, t('{0} ({1}) ↔ now', baseName(rel), formatDate(v.modifiedAt))],
       },
-      accessibilityInformation: { label: t('Version of {0}, {1}', formatDate(v.modifiedAt), formatBytes(v.size)) },
+      accessibilityInformation: { label: t('Version of {0}, {1}', formatDate(v.modifiedAt), formatBytesFixed(v.size)) },
     };
   }
 

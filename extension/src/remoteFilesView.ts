@@ -4,7 +4,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { baseName } from '@mydropbox/shared';
 import type * as vscode from 'vscode';
-import { formatAgo, formatBytes, formatDate } from './format';
+import { formatAgo, formatBytesFixed, formatDate } from './format';
 import type { Host } from './host';
 import { t } from './l10n';
 import type { ServerEntry } from './serverFiles';
@@ -86,10 +86,10 @@ export class RemoteFilesView implements vscode.TreeDataProvider<ServerEntry>, vs
     item.resourceUri = serverUri(this.host, entry.path); // the file icon theme picks the icon from the name
     item.contextValue = folder ? 'remoteFolder' : 'remoteFile';
     const when = entry.modifiedAt > 0 ? formatAgo(entry.modifiedAt, this.now()) : undefined;
-    item.description = (folder ? [when] : [formatBytes(entry.size), when, entry.device ?? undefined]).filter(Boolean).join(' · ');
+    item.description = (folder ? [when] : [formatBytesFixed(entry.size), when, entry.device ?? undefined]).filter(Boolean).join(' · ');
     const tooltip = new this.host.MarkdownString();
     tooltip.appendMarkdown(`**${escapeMarkdown(baseName(entry.path))}**\n\n`);
-    if (!folder) tooltip.appendMarkdown(`${escapeMarkdown(t('Size: {0}', formatBytes(entry.size)))}  \n`);
+    if (!folder) tooltip.appendMarkdown(`${escapeMarkdown(t('Size: {0}', formatBytesFixed(entry.size)))}  \n`);
     if (entry.modifiedAt > 0) tooltip.appendMarkdown(`${escapeMarkdown(t('Modified: {0}', formatDate(entry.modifiedAt)))}  \n`);
     if (entry.device) tooltip.appendMarkdown(`${escapeMarkdown(t('Last changed on: {0}', entry.device))}  \n`);
     tooltip.appendMarkdown(escapeMarkdown(t('On the server: {0}', entry.path)));
@@ -141,7 +141,7 @@ export class RemoteFilesView implements vscode.TreeDataProvider<ServerEntry>, vs
             if (entry.size > 0)
               progress.report({
                 increment: ((done - before) / entry.size) * 100,
-                message: `${formatBytes(done)} / ${formatBytes(entry.size)}`,
+                message: `${formatBytesFixed(done)} / ${formatBytesFixed(entry.size)}`,
               });
           }
           await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
