@@ -1,4 +1,5 @@
 // Follows the server's change feed while the engine runs: each page of changes marks paths for the next pass.
+import type { ChangesResponse } from '@mydropbox/shared';
 import { backoffDelay } from './remote';
 import { applyChanges, POLL_SECONDS } from './changeFeed';
 import { onFolderChange } from './folderSync';
@@ -15,27 +16,14 @@ export async function followFeed(s: EngineState, signal: AbortSignal): Promise<v
       continue;
     }
     try {
-      const res = await s.server.changes(s.cursor, POLL_SECONDS, signal);
+      const sentFrom = s.cursor;
+      const res = await s.server.changes(sentFrom, POLL_SECONDS, signal);
       if (failures > 0) {
         failures = 0;
         s.passOwed = true;
         s.requestFullPass(); // we may have missed changes while away
       }
-      if (res.reset) {
-        s.passOwed = true;
-        s.cursor = undefined;
-        s.requestFullPass();
-        continue;
-      }
-      s.cursor = res.cursor;
-      const changed = applyChanges(res.changes, s.remoteTree, s.tombstones, s.badServerEntry, (p, deleted) =>
-        onFolderChange(s, p, deleted),
-      );
-      if (changed.length) {
-        for (const p of changed) s.dirtyPlan.add(p);
-        s.opts.events?.pathsChanged?.(changed);
-        s.schedule();
-      }
+      applyFeedAnswer(s, sentFrom, res);
     } catch (err) {
       if (signal.aborted) return;
       // Signed out while waiting for changes (the data server ends the poll then): stop, as a refused upload would.
@@ -48,5 +36,27 @@ export async function followFeed(s: EngineState, signal: AbortSignal): Promise<v
       s.log('debug', `Change feed: ${err instanceof Error ? err.message : String(err)}`);
       await s.clock.sleep(backoffDelay(failures, OFFLINE_BACKOFF), signal);
     }
+  }
+}
+
+/**
+ * One answer of the feed, polled from `sentFrom`, into the state. Dropped when the cursor moved while it was on its way
+ * (a full pass's listing replaced the tree, or a reset): the next poll starts from the new cursor. Taken, it moved the
+ * cursor past what an older listing did not hold yet (another device's file made meanwhile), which then never came.
+ */
+export function applyFeedAnswer(s: EngineState, sentFrom: string, res: ChangesResponse): void {
+  if (s.cursor !== sentFrom) return;
+  if (res.reset) {
+    s.passOwed = true;
+    s.cursor = undefined;
+    s.requestFullPass();
+    return;
+  }
+  s.cursor = res.cursor;
+  const changed = applyChanges(res.changes, s.remoteTree, s.tombstones, s.badServerEntry, (p, deleted) => onFolderChange(s, p, deleted));
+  if (changed.length) {
+    for (const p of changed) s.dirtyPlan.add(p);
+    s.opts.events?.pathsChanged?.(changed);
+    s.schedule();
   }
 }

@@ -9,10 +9,11 @@ import { MyDropboxError, type FileEntry } from '@mydropbox/shared';
 import { EngineState } from '../../src/sync/engineState';
 import type { LocalIO, SyncServer } from '../../src/sync/engineIO';
 import { fullPass, incrementalPass } from '../../src/sync/passes';
+import { applyFeedAnswer } from '../../src/sync/feedFollower';
 import { SyncedIndex, type SyncedEntry } from '../../src/sync/syncedIndex';
 import { LocalTree } from '../../src/sync/localTree';
 import { IgnoreRules } from '../../src/sync/ignore';
-import { applyChanges, recordAnswer } from '../../src/sync/changeFeed';
+import { recordAnswer } from '../../src/sync/changeFeed';
 import { executionPhases, type Action, type TreeEntry } from '../../src/sync/planner';
 import { deleteOnServer, outcomeOf, type ExecutionReport, type ExecutorContext } from '../../src/sync/executor';
 import { LocalChangedError } from '../../src/sync/transfer';
@@ -61,7 +62,7 @@ export class EngineDevice {
     private readonly server: MemServer,
     private readonly clock: FakeClock,
   ) {
-    this.feed = new FeedPoll(server, (page) => this.applyFeed(page));
+    this.feed = new FeedPoll(server, (page, sentFrom) => this.applyFeed(page, sentFrom));
     // One state directory per device name, emptied for each run (the index's journal and snapshot).
     this.stateDir = path.join(simRoot, `mydropbox-sim-${process.pid}`, name);
     fs.mkdirSync(this.stateDir, { recursive: true });
@@ -181,27 +182,14 @@ export class EngineDevice {
     this.feed.deliverLate();
   }
 
-  private applyFeed(page: FeedPage): void {
+  private applyFeed(page: FeedPage, sentFrom: string): void {
     const s = this.s;
     if (s.stopped) return;
-    if (page.reset) {
-      // feedFollower.ts: the server no longer knows the cursor: a full pass lists again.
-      if (process.env.SIM_TRACE) console.log(`${this.name}: feed reset`);
-      s.passOwed = true;
-      s.cursor = undefined;
-      s.requestFullPass();
-      return;
-    }
     if (process.env.SIM_TRACE)
       console.log(
-        `${this.name}: feed ${page.cursor}: ${page.changes.map((c) => `${c.path}@${c.rev}${c.deleted ? ' deleted' : ''}`).join(', ')}`,
+        `${this.name}: feed ${page.reset ? 'reset' : page.cursor}: ${page.changes.map((c) => `${c.path}@${c.rev}${c.deleted ? ' deleted' : ''}`).join(', ')}${s.cursor !== sentFrom ? ' (dropped: the cursor moved)' : ''}`,
       );
-    s.cursor = page.cursor;
-    const changed = applyChanges(page.changes.map(toChange), s.remoteTree, s.tombstones, s.badServerEntry);
-    if (changed.length) {
-      for (const p of changed) s.dirtyPlan.add(p);
-      s.schedule();
-    }
+    applyFeedAnswer(s, sentFrom, { changes: page.changes.map(toChange), cursor: page.cursor, ...(page.reset ? { reset: true } : {}) });
   }
 
   /** What the engine says: its status and what it lists as not synced. */

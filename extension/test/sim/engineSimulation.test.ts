@@ -189,6 +189,31 @@ describe('sync simulator, the real engine', function () {
         ],
       },
     ],
+    [
+      // A feed poll sent from the newest cursor was answered (nothing new) after a full pass's older listing had reset the
+      // tree and the cursor: the answer moved the cursor past another device's file the listing did not hold yet, so
+      // that file never came down (status up to date).
+      'a feed answer for a cursor a listing replaced meanwhile is dropped (SIM_SEED=1923462927)',
+      {
+        devices: 3,
+        ops: [
+          { k: 'step', d: 2, n: 1 },
+          { k: 'step', d: 0, n: 3 },
+          { k: 'write', d: 0, f: 'x' },
+          { k: 'write', d: 2, f: 'x' },
+          { k: 'rename', d: 2, f: 'x', to: 'a/x' },
+          { k: 'pause', d: 2 },
+          { k: 'resume', d: 2 },
+          { k: 'pick', d: 0, n: 1, pick: 0 },
+          { k: 'step', d: 2, n: 5 },
+          { k: 'pick', d: 2, n: 3, pick: 0 },
+          { k: 'pick', d: 0, n: 2, pick: 0 },
+          { k: 'feed', d: 2, hold: false },
+          { k: 'feed', d: 2, hold: true },
+          { k: 'step', d: 2, n: 1 },
+        ],
+      },
+    ],
   ];
   for (const [name, sc] of found) it(name, () => runEngineScenario(sc));
 });

@@ -116,24 +116,25 @@ export class MemServer {
  * held back and delivered later, after other answers (a reordered answer).
  */
 export class FeedPoll {
-  private held: FeedPage | undefined;
+  /** A held answer and the cursor its poll was sent from. */
+  private held: { page: FeedPage; sentFrom: string } | undefined;
 
   constructor(
     private readonly server: MemServer,
-    private readonly apply: (page: FeedPage) => void,
+    private readonly apply: (page: FeedPage, sentFrom: string) => void,
   ) {}
 
   poll(cursor: string, hold: boolean): void {
     if (this.held) return;
     const page = this.server.changes(cursor);
-    if (hold) this.held = page;
-    else this.apply(page);
+    if (hold) this.held = { page, sentFrom: cursor };
+    else this.apply(page, cursor);
   }
 
   deliverLate(): void {
-    const page = this.held;
+    const answer = this.held;
     this.held = undefined;
-    if (page) this.apply(page);
+    if (answer) this.apply(answer.page, answer.sentFrom);
   }
 
   /** A crash: the answer on its way is never read. */

@@ -8,6 +8,8 @@ import { plan } from '../../src/sync/planner';
 import type { RemoteEntry } from '../../src/sync/executor';
 import { applySnapshot } from '../../src/sync/remoteTree';
 import { CompactTree } from '../../src/sync/compactTree';
+import { EngineState } from '../../src/sync/engineState';
+import { applyFeedAnswer } from '../../src/sync/feedFollower';
 
 const hash = (s: string) => crypto.createHash('sha256').update(s).digest('hex');
 const put = (path: string, rev: number, content: string): Change => ({
@@ -118,5 +120,23 @@ describe('server answers and the change feed, in either order', () => {
     const tombstones = new Map<string, number>([['y', 5]]);
     applySnapshot({ cursor: '9', files: [{ path: 'y', ...entry(8, 'again'), modifiedAt: 0 }] }, tree, tombstones, new CompactTree());
     assert.equal(tree.get('y')?.rev, 8);
+  });
+
+  it('drops a feed answer whose poll was sent from a cursor a listing replaced meanwhile (engine simulator, SIM_SEED=1923462927)', () => {
+    const s = new EngineState({
+      folder: '/nowhere',
+      stateDir: '/nowhere/state',
+      session: { serverUrl: 'http://127.0.0.1:9', getAccessToken: async () => ({ accessToken: 't', dataServerUrl: 'http://127.0.0.1:9' }) },
+    });
+    // The feed had reached 2 (x made at rev 2) and polled on from there; a full pass's listing taken at 1, before x, then
+    // replaced the tree and the cursor. The poll's answer (nothing after 2) must not move the cursor past x.
+    s.cursor = '1';
+    applyFeedAnswer(s, '2', { changes: [], cursor: '2' });
+    assert.equal(s.cursor, '1');
+    // The next poll, from the listing's cursor, brings x.
+    applyFeedAnswer(s, '1', { changes: [put('x', 2, 'theirs')], cursor: '2' });
+    assert.equal(s.cursor, '2');
+    assert.equal(s.remoteTree.get('x')?.rev, 2);
+    assert.deepEqual([...s.dirtyPlan], ['x']);
   });
 });
