@@ -42,7 +42,7 @@ export class SimDevice {
     /** A bug put back on purpose, to show the simulator finds it (simulation.test.ts). */
     private readonly mutation?: Mutation,
   ) {
-    this.feed = new FeedPoll(server, (page) => this.applyFeed(page));
+    this.feed = new FeedPoll(server, (page, sentFrom) => this.applyFeed(page, sentFrom));
   }
 
   /** Whether the engine has anything to do. */
@@ -98,8 +98,9 @@ export class SimDevice {
     this.feed.deliverLate();
   }
 
-  /** feedFollower.ts: the page's cursor and its changes together. */
-  private applyFeed(page: FeedPage): void {
+  /** feedFollower.ts: the page's cursor and its changes together, only while the cursor is the one its poll was sent from. */
+  private applyFeed(page: FeedPage, sentFrom: string): void {
+    if (this.cursor !== sentFrom) return;
     this.trace(`feed ${page.cursor}: ${page.changes.map((c) => `${c.path}@${c.rev}${c.deleted ? ' deleted' : ''}`).join(', ')}`);
     this.cursor = page.cursor;
     for (const p of applyChanges(page.changes.map(toChange), this.remoteTree, this.tombstones)) this.dirtyPlan.add(p);
