@@ -1,8 +1,8 @@
 // Named places where a fault test has the process killed (SIGKILL) to prove that a crash there loses nothing.
 
 /**
- * Every named step a test can stop a write at. A commit (services/commitFiles.ts) passes both the
- * `publish-…` names (which copies, moves, deletes and restores pass too) and the `batch-…` ones.
+ * Every named step a test can stop a write at. Every write that publishes (services/publishFiles.ts:
+ * commits, copies, moves, deletes, restores) passes both the `publish-…` and the `batch-…` names.
  */
 export type CrashPointName =
   | 'publish-after-keep'

@@ -1,16 +1,13 @@
 // The one commit path: a batch of new file versions (a single commit is a batch of one) checked, built, kept and published.
 import fs from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { CommitRequest, FileEntry } from '@mydropbox/shared';
 import { MyDropboxError, contentHashOfBlocks, parentPath } from '@mydropbox/shared';
-import { toEntry, type FileRow, type RowWrite } from '../store/filesRepository';
-import type { JournalRecord } from '../store/writeJournal';
-import { fsyncDir } from '../store/durable';
+import { toEntry, type RowWrite } from '../store/filesRepository';
 import { inParallel } from '../inParallel';
-import { crashPoint } from '../crashPoints';
 import { currentDevice } from '../requestDevice';
 import { checkCommits, type Accepted } from './commitChecks';
 import { patchInPlace } from './patchInPlace';
+import { publishFiles, type NewFile } from './publishFiles';
 import { discard, type UploadSession } from './uploadSessions';
 import type { WriteDeps } from './fileWrites';
 
@@ -29,16 +26,10 @@ const JOURNAL_MAX_BYTES = 64 * 1024 * 1024;
 /** What became of one commit: its new row, or why it was refused. */
 export type CommitOutcome = { file: FileEntry } | { error: MyDropboxError };
 
-/** A commit's new file, on its way to its path. */
+/** A commit's new file, on its way to its path (publishFiles.ts). */
 interface Built {
   i: number;
-  req: CommitRequest;
-  /** Where it waits until renamed into place. */
-  tempPath?: string;
-  /** Written straight at its path, where nothing was (no row, no file): removed if the rows do not commit. */
-  inPlace?: boolean;
-  /** A small file's bytes, which the write journal makes durable instead of an fsync of its own. */
-  data?: Buffer;
+  file: NewFile;
 }
 
 /**
@@ -50,10 +41,8 @@ interface Built {
  * - small files' bytes are made durable by one write journal and written without fsyncs of their
  *   own (new ones straight at their paths); bigger ones are built and fsynced in parallel in temp
  *   files;
- * - the live files replaced are kept as versions, then every row commits in one transaction, with
- *   files where nothing was put in place before it and files over live ones after it, under the
- *   journal's publish records (so a crash in between is finished at the next start, never leaving
- *   new bytes under an old row); folders are fsynced once.
+ * - publishFiles.ts keeps the live files replaced as versions, commits every row in one transaction
+ *   and puts the files in place, in the order that survives a crash; folders are fsynced once.
  * Errors other than a MyDropboxError are thrown, failing the whole batch.
  */
 export async function commitFiles(d: WriteDeps, owner: string, reqs: readonly CommitRequest[]): Promise<CommitOutcome[]> {
@@ -86,7 +75,7 @@ export async function commitFiles(d: WriteDeps, owner: string, reqs: readonly Co
   // The upload sessions taken and not yet handed to a build, which from then on owns (and on failure removes) their files.
   const sessions = new Map<number, UploadSession>();
   const built: Built[] = [];
-  let committed = false;
+  let handedOver = false;
   try {
     for (const { i, req } of checked.accepted) {
       if (req.uploadId === undefined || results[i]) continue;
@@ -144,9 +133,10 @@ export async function commitFiles(d: WriteDeps, owner: string, reqs: readonly Co
         if (journaling.has(req)) {
           const data = await d.assembler.readSmall(owner, req.size, req.blocks, sources);
           const inPlace = fresh.has(req.path) && (await d.disk.writeNew(owner, req.path, data));
-          built.push(inPlace ? { i, req, data, inPlace } : { i, req, data, tempPath: await d.disk.writeTemp(data) });
+          const file = inPlace ? { path: req.path, data, inPlace } : { path: req.path, data, tempPath: await d.disk.writeTemp(data) };
+          built.push({ i, file });
         } else {
-          built.push({ i, req, tempPath: await d.assembler.build(owner, req.size, req.blocks, sources, session) });
+          built.push({ i, file: { path: req.path, tempPath: await d.assembler.build(owner, req.size, req.blocks, sources, session) } });
         }
       } catch (err) {
         refuse(i, err);
@@ -155,7 +145,14 @@ export async function commitFiles(d: WriteDeps, owner: string, reqs: readonly Co
     built.sort((a, b) => a.i - b.i);
     const going = accepted.filter((a) => !results[a.i]);
     if (going.length) {
-      const written = await publish(d, owner, going, built, kinds, durableFolders, () => (committed = true));
+      handedOver = true; // publishFiles removes them if the rows do not commit
+      const written = await publishFiles(d, owner, {
+        writes: writesFor(going),
+        current: new Map(going.flatMap((a) => (a.current ? [[a.req.path, a.current] as const] : []))),
+        files: built.map((b) => b.file),
+        kinds,
+        durableFolders,
+      });
       going.forEach((a, k) => (results[a.i] = { file: toEntry(written[k]!) }));
     }
     await d.staging.consume(
@@ -164,110 +161,12 @@ export async function commitFiles(d: WriteDeps, owner: string, reqs: readonly Co
     );
     return results;
   } finally {
-    // Files written where nothing was, with no row naming them, go; temp files a journal may still
-    // promote stay for the next start when the rows did commit.
-    const leftovers = built.flatMap((b) =>
-      !committed && b.inPlace ? [d.disk.abs(owner, b.req.path)] : b.tempPath && !committed ? [b.tempPath] : [],
-    );
-    await Promise.all([...leftovers.map((f) => fs.rm(f, { force: true })), ...[...sessions.values()].map(discard)]);
-  }
-}
-
-/**
- * Keeps the live files `going` replaces as versions (before any of them is renamed over), journals
- * the small files' bytes and a publish record for each temp file that replaces a file, then, under
- * the publish lock: temp files where no file is go into place, the rows commit (`onCommitted`),
- * and the rest are renamed over the live files. `built` holds a file for each of `going`, in order.
- */
-async function publish(
-  d: WriteDeps,
-  owner: string,
-  going: readonly Accepted[],
-  built: Built[],
-  kinds: ReadonlyMap<string, string>,
-  durableFolders: boolean,
-  onCommitted: () => void,
-): Promise<FileRow[]> {
-  const kept = await d.versions.preserve(
-    owner,
-    going.flatMap((a) => (a.current ? [{ row: a.current, reason: 'edit' as const }] : [])),
-    going.flatMap((a) => a.req.blocks),
-  );
-  crashPoint('publish-after-keep');
-  const journaled = built.filter((b) => b.data);
-  // A built temp file goes into place before the rows only where no file is (a crash then leaves
-  // an unlisted file the start-up check removes); over a file, only after the rows, with a publish
-  // record so recovery finishes the rename.
-  const replacing = (b: Built) => b.data !== undefined || kinds.get(b.req.path) === 'file';
-  const early = built.filter((b) => b.tempPath && !replacing(b));
-  const late = built.filter((b) => b.tempPath && replacing(b));
-  const published = late.filter((b) => !b.data);
-  if (published.length) await fsyncDir(d.disk.tmpDir);
-  // Durable before any row says these files exist: recovery rewrites them from here after a crash.
-  const records: JournalRecord[] = [
-    ...journaled.map((b): JournalRecord => ({
-      kind: 'file',
-      owner,
-      path: b.req.path,
-      contentHash: contentHashOfBlocks(b.req.blocks),
-      data: b.data!,
-    })),
-    ...published.map((b): JournalRecord => ({
-      kind: 'publish',
-      owner,
-      path: b.req.path,
-      contentHash: contentHashOfBlocks(b.req.blocks),
-      temp: basename(b.tempPath!),
-    })),
-  ];
-  const journal = records.length ? await d.journal.write(records) : undefined;
-  crashPoint('batch-after-journal');
-  let committed = false;
-  let renamed = false;
-  return d.publishLock.run(owner, async () => {
-    try {
-      for (const b of built) d.published.forget(d.disk.abs(owner, b.req.path));
-      for (const p of new Map(built.filter((b) => b.tempPath).map((b) => [parentPath(b.req.path), b.req.path])).values()) {
-        await d.disk.ensureParent(owner, p, durableFolders);
-      }
-      await d.disk.publishMany(
-        owner,
-        early.map((b) => ({ tempPath: b.tempPath!, path: b.req.path })),
-      );
-      for (const b of early) {
-        b.tempPath = undefined;
-        b.inPlace = true; // where nothing was: removed if the rows do not commit
-      }
-      // Both names stop here: a batch's step, and the same step of the single writes (copies, restores).
-      crashPoint('batch-before-rows');
-      crashPoint('publish-after-rename');
-      const rows = await d.files.apply(owner, writesFor(going), { device: currentDevice(), also: kept.insert });
-      committed = true;
-      onCommitted();
-      crashPoint('batch-after-rows');
-      crashPoint('publish-after-rows');
-      await d.disk.publishMany(
-        owner,
-        late.map((b) => ({ tempPath: b.tempPath!, path: b.req.path, journaled: b.data !== undefined })),
-      );
-      for (const b of late) b.tempPath = undefined;
-      renamed = true;
-      d.feed.notify(owner);
-      // Only after the row: a file renamed into place whose row then failed is never trusted.
-      for (const b of built)
-        if (!b.data && b.req.blocks.length > 1) await d.published.remember(d.disk.abs(owner, b.req.path), b.req.blocks);
-      return rows;
-    } finally {
-      // After rows whose files did not all reach their places, the journal stays for the next start to finish.
-      if (journal && (renamed || !committed)) {
-        d.journal.checkpoint(
-          journal,
-          journaled.map((b) => d.disk.abs(owner, b.req.path)),
-          d.disk.base,
-        );
-      }
+    // Files written where nothing was, and temp files, no row names: a failure before they were handed over.
+    if (!handedOver) {
+      await Promise.all(built.map(({ file: f }) => fs.rm(f.inPlace ? d.disk.abs(owner, f.path) : f.tempPath!, { force: true })));
     }
-  });
+    await Promise.all([...sessions.values()].map(discard));
+  }
 }
 
 function writesFor(items: readonly { req: CommitRequest }[]): RowWrite[] {

@@ -1,25 +1,21 @@
 // Every change to a user's files: commit, copy, move and delete, one at a time per user, disk first, then rows.
-import fs from 'node:fs/promises';
-import { basename } from 'node:path';
 import type { CommitRequest, CommitResult, CopyRequest, DeleteResponse, FileEntry, MoveResponse } from '@mydropbox/shared';
 import { MyDropboxError } from '@mydropbox/shared';
 import { FilesRepository, FileRow, RowWrite, toEntry } from '../store/filesRepository';
 import type { UserFiles } from '../store/userFiles';
 import type { BlockStaging } from '../store/blockStaging';
 import type { PublishedHere } from '../store/publishedHere';
-import type { WriteJournal, WrittenJournal } from '../store/writeJournal';
-import { fsyncDir } from '../store/durable';
+import type { WriteJournal } from '../store/writeJournal';
 import type { OpenReads } from '../store/openReads';
 import type { Assembler } from './assembler';
 import type { ChangeFeed } from './changeFeed';
 import type { Quota } from './quota';
 import { KeyedMutex } from './keyedMutex';
 import type { UploadSessions } from './uploadSessions';
-import type { Replaced, VersionKeeper } from './versionKeeper';
-import { currentDevice } from '../requestDevice';
-import { crashPoint } from '../crashPoints';
+import type { VersionKeeper } from './versionKeeper';
 import { commitFiles } from './commitFiles';
 import { checkPlacement, conflict, live } from './commitChecks';
+import { publishFiles } from './publishFiles';
 
 /** The commit body of shared/src/protocol.ts (uploadId: the session whose temp file holds some blocks). */
 export type CommitInput = CommitRequest;
@@ -173,87 +169,14 @@ export class FileWrites {
     });
   }
 
-  /**
-   * Keeps the live files the writes replace as versions, then commits the rows (the versions' too,
-   * in one transaction) and puts the temp files in place: a temp file goes in before the rows only
-   * where no file is, and over a file only after the rows, under a journal's publish record (so a
-   * crash in between is finished at the next start, never leaving new bytes under an old row).
-   */
+  /** Publishes the writes with their temp files (publishFiles.ts), against the live rows and what is on disk now. */
   private async publish(owner: string, temps: { tempPath: string; path: string }[], writes: RowWrite[]): Promise<FileRow[]> {
-    const currentRows = await this.d.files.getMany(
+    const rows = await this.d.files.getMany(
       owner,
       writes.map((w) => w.path),
     );
-    const replaced: Replaced[] = writes.flatMap((w) => {
-      const row = live(currentRows.get(w.path));
-      return row ? [{ row, reason: w.reason ?? (w.kind === 'put' ? 'edit' : 'delete') }] : [];
-    });
-    const kept = await this.d.versions.preserve(
-      owner,
-      replaced,
-      writes.flatMap((w) => (w.kind === 'put' ? w.blocks : [])),
-    );
-    crashPoint('publish-after-keep');
-    const kinds = await Promise.all(temps.map((t) => this.d.disk.kind(owner, t.path)));
-    const early = temps.filter((_, k) => kinds[k] !== 'file');
-    const late = temps.filter((_, k) => kinds[k] === 'file');
-    let journal: WrittenJournal | undefined;
-    if (late.length) {
-      await fsyncDir(this.d.disk.tmpDir);
-      journal = await this.d.journal.write(
-        late.map((t) => ({
-          kind: 'publish',
-          owner,
-          path: t.path,
-          contentHash: contentHashFor(writes, t.path),
-          temp: basename(t.tempPath),
-        })),
-      );
-    }
-    const placed: string[] = [];
-    let committed = false;
-    try {
-      return await this.d.publishLock.run(owner, async () => {
-        for (const w of writes) this.d.published.forget(this.d.disk.abs(owner, w.path));
-        for (const t of early) {
-          await this.d.disk.ensureParent(owner, t.path);
-          await this.d.disk.publish(t.tempPath, owner, t.path);
-          placed.push(t.path);
-        }
-        crashPoint('publish-after-rename');
-        const rows = await this.d.files.apply(owner, writes, { device: currentDevice(), also: kept.insert });
-        committed = true;
-        crashPoint('publish-after-rows');
-        for (const t of late) {
-          await this.d.disk.ensureParent(owner, t.path);
-          await this.d.disk.publish(t.tempPath, owner, t.path);
-        }
-        if (journal) await this.d.journal.retire(journal);
-        this.d.feed.notify(owner);
-        // Only after the row: a file renamed into place whose row then failed is never trusted.
-        for (const w of writes) {
-          if (w.kind === 'put' && w.blocks.length > 1 && temps.some((t) => t.path === w.path)) {
-            await this.d.published.remember(this.d.disk.abs(owner, w.path), w.blocks);
-          }
-        }
-        return rows;
-      });
-    } catch (err) {
-      if (!committed) {
-        // No row names these bytes: what went where nothing was is removed, the rest never left the temp folder.
-        await Promise.all([
-          ...placed.map((p) => this.d.disk.remove(owner, p).catch(() => undefined)),
-          ...late.map((t) => fs.rm(t.tempPath, { force: true })),
-        ]);
-        if (journal) await this.d.journal.retire(journal).catch(() => undefined);
-      }
-      throw err;
-    }
+    const current = new Map([...rows].filter(([, row]) => !row.deleted));
+    const kinds = new Map(await Promise.all(temps.map(async (t) => [t.path, await this.d.disk.kind(owner, t.path)] as const)));
+    return publishFiles(this.d, owner, { writes, current, files: temps, kinds, durableFolders: true });
   }
-}
-
-function contentHashFor(writes: readonly RowWrite[], p: string): string {
-  const put = writes.find((w) => w.kind === 'put' && w.path === p);
-  if (!put || put.kind !== 'put') throw new Error(`no row write for "${p}"`);
-  return put.contentHash;
 }

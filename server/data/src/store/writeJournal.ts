@@ -15,7 +15,7 @@ import { crashPoint } from '../crashPoints';
  * is left to its row. A journal cut short by the crash was never acted on (the files are touched
  * only after its fsync returned), and its checksum tells it apart.
  *
- * A commit never puts new bytes over a live file before its row commits (fileWrites.ts): the rows
+ * A commit never puts new bytes over a live file before its row commits (publishFiles.ts): the rows
  * go first, then the renames. So recovery only ever rolls forward to what a row says: a file
  * record is rewritten, a publish record's temp file renamed into place.
  */
