@@ -3,7 +3,7 @@
 // between the kills. After a last `sync --once` the folder equals the server byte for byte and every path holds the
 // content last written to it: nothing lost, nothing doubled, no conflicted copy (no path was changed on two sides).
 //
-// Replay a run with DAEMON_KILL_SEED=<the printed seed>; DAEMON_KILLS=n kills more often (default 8).
+// Replay a run with DAEMON_KILL_SEED=<the printed seed>; DAEMON_KILLS=n kills more often (default 12).
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import { deviceTokenSession } from '../../extension/src/sync';
 import { RemoteClient } from '../../extension/src/sync/remote';
 
 const SEED = process.env.DAEMON_KILL_SEED ? Number(process.env.DAEMON_KILL_SEED) : randomInt(2 ** 31);
-const KILLS = Number(process.env.DAEMON_KILLS ?? 8);
+const KILLS = Number(process.env.DAEMON_KILLS ?? 12);
 
 function hashOf(data: Buffer): string {
   return contentHashOfBlocks(blockHashesOf(data));
@@ -68,10 +68,19 @@ describe('mydropbox daemon killed with SIGKILL at seeded moments', function () {
     let pendingAtKill = 0;
     for (let k = 0; k < KILLS; k++) {
       const daemon = startCli(['sync'], env);
-      // The moment counts from the first transfer (its start-up is the same every time), so the kills
-      // land among uploads, commits, downloads and deletes rather than while it loads.
-      await eventually(() => assert.match(daemon.output().stdout, /Syncing \d+ files?/), 20_000, 10).catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, r.int(1500)));
+      // The moment is a seeded count of the daemon's progress lines (one each time the number of files
+      // left changes) plus a few milliseconds, so the kills land among uploads, commits, downloads and
+      // deletes whatever the machine's speed, not while it loads or after it is done.
+      const lines = 1 + r.int(6);
+      await eventually(
+        () => {
+          const out = daemon.output().stdout;
+          assert.ok((out.match(/Syncing \d+ files?/g) ?? []).length >= lines || /Up to date/.test(out));
+        },
+        30_000,
+        5,
+      ).catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, r.int(100)));
       daemon.child.kill('SIGKILL');
       const out = await daemon.done;
       if (process.env.DAEMON_KILL_TRACE) console.log(`--- kill ${k}\n${out.stdout}${out.stderr}`);
