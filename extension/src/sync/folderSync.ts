@@ -9,7 +9,6 @@ import { checkParents, UnsafeLocalPathError } from './pathSafety';
 import { absolute } from './transfer';
 import { displayPath } from './notSynced';
 import type { EngineState } from './engineState';
-import { listBelow } from './dirLister';
 
 /** The change feed carries files only, so a folder made empty elsewhere is learnt from a poll of the (short) folder list. */
 export const FOLDER_POLL_MS = 30_000;
@@ -132,11 +131,11 @@ export function onFolderChange(s: EngineState, p: string, deleted: boolean): voi
   s.schedule();
 }
 
-/** The watcher saw folder `d` appear or go: the folders here follow. */
-export function onFolderEvent(s: EngineState, d: string): void {
+/** The watcher saw folder `d` appear or go (`foldersBelow`: what a walk of it found): the folders here follow. */
+export function onFolderEvent(s: EngineState, d: string, foldersBelow: readonly string[]): void {
   s.foldersDirty = true;
   if (fs.lstatSync(absolute(s.folder, d), { throwIfNoEntry: false })?.isDirectory()) {
-    for (const f of [d, ...listBelow(s.folder, d).folders]) if (!s.rules.ignores(f, true)) s.localFolders.add(f);
+    for (const f of [d, ...foldersBelow]) if (!s.rules.ignores(f, true)) s.localFolders.add(f);
   } else for (const f of [...s.localFolders]) if (f === d || f.startsWith(`${d}/`)) s.localFolders.delete(f);
 }
 

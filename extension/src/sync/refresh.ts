@@ -25,9 +25,10 @@ export function onWatch(s: EngineState, batch: WatchBatch): void {
     // A folder added or removed as a whole: look at everything we knew below it, and what is there now,
     // and at the name itself (a file that was there, or is now).
     s.dirtyLocal.add(d);
-    onFolderEvent(s, d);
+    const below = listBelow(s.folder, d); // one walk for the folders and the files
+    onFolderEvent(s, d, below.folders);
     for (const p of [...s.local.keys(), ...s.index!.keys()]) if (p.startsWith(d + '/')) s.dirtyLocal.add(p);
-    for (const p of listBelow(s.folder, d).files) s.dirtyLocal.add(p);
+    for (const p of below.files) s.dirtyLocal.add(p);
   }
   // New ignore rules or a whole folder can change any path's state below it.
   s.opts.events?.pathsChanged?.(batch.dirs.size || batch.files.has(IGNORE_FILE) ? undefined : [...batch.files]);
