@@ -16,13 +16,14 @@ export interface SyncedEntry extends TreeEntry, FileStat {
 
 const JOURNAL = 'index.jsonl';
 
+/** The entries as of the last compaction, as CompactTree columns; the journal holds what changed since. */
+const SNAPSHOT = 'index.bin';
+
 /** A download going into place: the content and revision it brings. */
 interface Receiving {
   contentHash: string;
   rev: number;
 }
-/** The entries as of the last compaction, as CompactTree columns; the journal holds what changed since. */
-const SNAPSHOT = 'index.bin';
 
 /**
  * `u`: an upload of this content was sent and not yet answered; `c`: that question is settled.
@@ -254,16 +255,16 @@ export class SyncedIndex {
     this.compactedLines = this.lines;
   }
 
-  /**
-   * Lines appended since the last compaction. Compacting when they pass twice the live entries and
-   * unanswered uploads keeps the work per append constant; the uploads count because they survive a
-   * compaction (left out, a first sync with 100,000 in flight would compact again at every append).
-   */
   /** Transfers sent or going into place and not yet recorded: they survive a compaction. */
   private pending(): number {
     return this.sending.size + this.receiving.size;
   }
 
+  /**
+   * Lines appended since the last compaction. Compacting when they pass twice the live entries and
+   * pending transfers keeps the work per append constant; the transfers count because they survive a
+   * compaction (left out, a first sync with 100,000 in flight would compact again at every append).
+   */
   private journaled(): number {
     return this.lines - this.compactedLines;
   }
