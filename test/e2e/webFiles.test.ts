@@ -379,6 +379,10 @@ describe('website files page in a browser, with a daemon following', function ()
     assert.equal(await page.evaluate('document.activeElement.name'), 'name');
     await page.keyboard.press('Escape');
     assert.equal(await page.getByRole('dialog').count(), 0);
+    // The dialog's close event (a task queued after it closes) hands the focus back to the menu's button.
+    await page
+      .waitForFunction("document.activeElement.getAttribute('aria-label') === 'Actions for readme.md'", undefined, { timeout: 5000 })
+      .catch(() => undefined);
     assert.equal(await page.evaluate("document.activeElement.getAttribute('aria-label')"), 'Actions for readme.md');
     await context.close();
 
